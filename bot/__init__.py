@@ -1,0 +1,1 @@
+"""opsbot: Slack ChatOps for teams running a live product."""

@@ -1,0 +1,72 @@
+"""The Bolt app: request verification, deps in the context, retry de-duplication, one error path."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.deps import Deps
+from bot.errors import BotError
+from handlers import register_all
+from storage.claims import claim
+
+log = logging.getLogger(__name__)
+
+
+def create_bolt_app(deps: Deps) -> AsyncApp:
+    """Build the AsyncApp for `deps`; every listener comes from handlers.register_all."""
+    secret = deps.settings.secrets.slack_signing_secret
+    app = AsyncApp(
+        client=deps.slack,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=secret is not None,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    app.middleware(_inject_deps(deps))
+    app.middleware(_skip_retried_events(deps))
+    app.error(_on_error)
+    register_all(app)
+    return app
+
+
+def _inject_deps(deps: Deps) -> Callable[..., Awaitable[Any]]:
+    async def inject(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        context["deps"] = deps
+        return await next()
+
+    return inject
+
+
+def _skip_retried_events(deps: Deps) -> Callable[..., Awaitable[Any]]:
+    """Slack re-sends an event it thinks timed out; the event_id claim makes the handling happen once."""
+
+    async def dedupe(
+        body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        event_id = body.get("event_id")
+        if event_id and not await claim(deps.db, scope="slack-event", key=str(event_id)):
+            retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+            log.info("skipping a repeated Slack event", extra={"event_id": event_id, "retry": retry})
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return dedupe
+
+
+async def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
+    """Turn any failure into one ephemeral message; unexpected ones carry an id that is also in the log."""
+    if isinstance(error, BotError):
+        text = f":warning: {error}"
+    else:
+        error_id = secrets.token_hex(4)
+        logger.error("listener failed", exc_info=error, extra={"error_id": error_id})
+        text = f":boom: Something went wrong on opsbot's side (error id `{error_id}`); the details are in its log."
+    if respond is not None:
+        await respond(text=text, response_type="ephemeral", replace_original=False)

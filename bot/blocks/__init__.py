@@ -1,0 +1,1 @@
+"""Block Kit rendering: view models in, Slack message payloads out, limits enforced in one place."""

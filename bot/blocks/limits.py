@@ -1,0 +1,62 @@
+"""Slack's Block Kit limits, applied once here so no input can produce an `invalid_blocks`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SECTION_TEXT = 3000
+HEADER_TEXT = 150
+FIELD_TEXT = 2000
+CONTEXT_TEXT = 2000
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+BLOCKS_PER_MESSAGE = 50
+FIELDS_PER_SECTION = 10
+FALLBACK_TEXT = 3000
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten `text` to at most `limit` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def plain(text: str, limit: int = HEADER_TEXT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, limit) or " "}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": plain(text, HEADER_TEXT)}
+
+
+def section(text: str, *, fields: list[str] | None = None, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": mrkdwn(text)}
+    if fields:
+        block["fields"] = [mrkdwn(f, FIELD_TEXT) for f in fields[:FIELDS_PER_SECTION]]
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(t, CONTEXT_TEXT) for t in texts[:10]]}
+
+
+def divider() -> dict[str, Any]:
+    return {"type": "divider"}
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def message(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Assemble a message payload: fallback text for notifications, blocks capped at Slack's maximum."""
+    if len(blocks) > BLOCKS_PER_MESSAGE:
+        blocks = [*blocks[: BLOCKS_PER_MESSAGE - 1], context(f"{len(blocks) - BLOCKS_PER_MESSAGE + 1} more not shown")]
+    return {"text": clip(text, FALLBACK_TEXT), "blocks": blocks}

@@ -1,0 +1,54 @@
+"""Deps: everything a handler or service needs, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.slack import ChannelDirectory, create_web_client
+from bot.telemetry import Telemetry
+from storage.db import Database, create_database
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """Shared services of one process; handlers get it from Bolt's request context as `deps`."""
+
+    settings: Settings
+    db: Database
+    slack: AsyncWebClient
+    channels: ChannelDirectory
+    telemetry: Telemetry
+    clock: Clock = field(default=system_clock)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_deps(settings: Settings, *, telemetry: Telemetry | None = None, clock: Clock = system_clock) -> Deps:
+    """Create the database handle, Slack client and channel directory for `settings`."""
+    telemetry = telemetry or Telemetry()
+    token = settings.secrets.slack_bot_token
+    slack = create_web_client(
+        token=token.get_secret_value() if token else None,
+        base_url=settings.secrets.slack_api_url,
+        telemetry=telemetry,
+    )
+    return Deps(
+        settings=settings,
+        db=create_database(settings.secrets.database_url.get_secret_value()),
+        slack=slack,
+        channels=ChannelDirectory(slack),
+        telemetry=telemetry,
+        clock=clock,
+    )

@@ -1,0 +1,69 @@
+"""The usage of every slash command opsbot registers (shown by `help` and on unknown subcommands)."""
+
+from __future__ import annotations
+
+from bot.domain.commands import CommandUsage, Subcommand
+
+METRICS = CommandUsage(
+    command="/metrics",
+    summary="Live metrics against the team's KPI targets, with charts.",
+    subcommands=(
+        Subcommand("", "KPI overview: every KPI with its current value, target and status"),
+        Subcommand("<kpi> [range]", "one KPI (cpu, memory, disk, load, latency, errors, payments, uptime…)"),
+        Subcommand("query <promql> [range]", "run raw PromQL; with a range, draw a chart"),
+        Subcommand("help", "this message"),
+    ),
+    examples=("/metrics", "/metrics latency 24h", "/metrics query rate(http_requests_total[5m])"),
+)
+
+INCIDENT = CommandUsage(
+    command="/incident",
+    summary="Run an incident from declaration to postmortem, following its SEV level's playbook.",
+    subcommands=(
+        Subcommand("", "open the declaration form"),
+        Subcommand("declare <sev1-4> <title>", "declare an incident directly"),
+        Subcommand("status [n]", "show an incident's state"),
+        Subcommand("update [n] <text>", "post a status update"),
+        Subcommand("sev [n] <1-4> [reason]", "re-grade the severity"),
+        Subcommand("assign [n] commander|comms|scribe @user", "give someone a role"),
+        Subcommand("ack [n]", "record the first response"),
+        Subcommand("resolve [n] <summary>", "resolve the incident"),
+        Subcommand("reopen [n]", "reopen a resolved incident"),
+        Subcommand("postmortem [n]", "draft the postmortem"),
+        Subcommand("list [open|all]", "list incidents"),
+        Subcommand("help", "this message"),
+    ),
+    examples=("/incident declare sev2 Checkout is slow", "/incident update 12 Rolled back the deploy"),
+)
+
+TICKET = CommandUsage(
+    command="/ticket",
+    summary="Optimization tickets, prioritised by impact × effort, with measured impact.",
+    subcommands=(
+        Subcommand("", "open the new-ticket form"),
+        Subcommand("new <title> [impact=high] [effort=low] [area=api] [metric=latency]", "create a ticket"),
+        Subcommand("list [quickwins|major|fillins|thankless|open|mine|area=<a>]", "list tickets"),
+        Subcommand("show <n>", "show one ticket with its measured impact"),
+        Subcommand("assign <n> @user", "give a ticket an owner"),
+        Subcommand("start <n>", "start work (records the metric's baseline)"),
+        Subcommand("done <n> [note]", "finish a ticket"),
+        Subcommand("drop <n> <reason>", "drop a ticket"),
+        Subcommand("matrix", "the impact × effort matrix"),
+        Subcommand("registry", "done tickets with their measured impact"),
+        Subcommand("help", "this message"),
+    ),
+    examples=('/ticket new "Add index on orders.user_id" impact=high effort=low area=database',),
+)
+
+ONCALL = CommandUsage(
+    command="/oncall",
+    summary="Who is on call now and next, and temporary hand-overs.",
+    subcommands=(
+        Subcommand("", "who is on call now and next"),
+        Subcommand("override @user <duration>", "hand on-call to someone for a while (e.g. 4h)"),
+        Subcommand("help", "this message"),
+    ),
+    examples=("/oncall", "/oncall override @bob 4h"),
+)
+
+ALL_COMMANDS: tuple[CommandUsage, ...] = (METRICS, INCIDENT, TICKET, ONCALL)

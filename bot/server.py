@@ -1,0 +1,136 @@
+"""The one aiohttp server: Slack events, the Alertmanager webhook, health and the bot's own metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import create_bolt_app
+from bot.deps import Deps
+from handlers import alertmanager_webhook
+
+log = logging.getLogger(__name__)
+DEPS_KEY = web.AppKey("deps", Deps)
+BOLT_KEY = web.AppKey("bolt", AsyncApp)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_web_app(deps: Deps, bolt: AsyncApp) -> web.Application:
+    """Build the aiohttp application with every route opsbot serves."""
+    app = web.Application(
+        client_max_size=deps.settings.file.server.max_body_bytes, middlewares=[_measure, _json_errors]
+    )
+    app[DEPS_KEY] = deps
+    app[BOLT_KEY] = bolt
+    app.router.add_post("/slack/events", _slack_events)
+    app.router.add_post("/alerts/alertmanager", alertmanager_webhook.receive)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+    return app
+
+
+async def _slack_events(request: web.Request) -> web.Response:
+    bolt_response = await request.app[BOLT_KEY].async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    try:
+        await request.app[DEPS_KEY].db.ping()
+    except (Exception, TimeoutError) as error:
+        reason = type(error).__name__ if isinstance(error, TimeoutError) else str(error).splitlines()[0]
+        return web.json_response({"status": "unavailable", "database": reason[:300]}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[DEPS_KEY].telemetry.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@web.middleware
+async def _measure(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count requests by route and status and time them (the route pattern, never the raw path)."""
+    telemetry = request.app[DEPS_KEY].telemetry
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        telemetry.http_requests.labels(route, str(status)).inc()
+        telemetry.http_latency.labels(route).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer HTTP errors on opsbot's own routes with a JSON reason instead of an HTML page."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return web.json_response({"error": error.reason if error.text is None else error.text}, status=error.status)
+
+
+@dataclass
+class RunningServer:
+    """A started opsbot server; `url` is its base URL (the port may have been chosen by the OS)."""
+
+    deps: Deps
+    runner: web.AppRunner
+    url: str
+    background: list[Any] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for closer in reversed(self.background):
+            await closer()
+        await self.runner.cleanup()
+        await self.deps.close()
+
+
+async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
+    """Migrate the database, then serve opsbot on host:port (0 picks a free port)."""
+    from storage.migrate import upgrade  # imported here: Alembic is only needed at start-up
+
+    await asyncio.to_thread(upgrade, deps.settings.secrets.database_url.get_secret_value())
+    bolt = create_bolt_app(deps)
+    runner = web.AppRunner(create_web_app(deps, bolt), access_log=None, handler_cancellation=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0]
+    server = RunningServer(deps=deps, runner=runner, url=f"http://{_host_for_url(host)}:{bound[1]}")
+    if deps.settings.socket_mode:
+        server.background.append(await _start_socket_mode(deps, bolt))
+    log.info("opsbot serving", extra={"url": server.url})
+    return server
+
+
+async def _start_socket_mode(deps: Deps, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
+    """Take Slack traffic over Socket Mode; the HTTP server keeps serving alerts, health and metrics."""
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    token = deps.settings.secrets.slack_app_token
+    assert token is not None
+    handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
+    await handler.connect_async()
+    return handler.close_async
+
+
+def _host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

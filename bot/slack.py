@@ -1,0 +1,101 @@
+"""The one Slack Web API client (base URL, retries, metrics) and channel-name resolution."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.errors import NotFound
+from bot.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class InstrumentedWebClient(AsyncWebClient):
+    """AsyncWebClient that counts calls and failures per method for /metrics."""
+
+    def __init__(self, *, telemetry: Telemetry, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._telemetry = telemetry
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+        self._telemetry.slack_calls.labels(api_method).inc()
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as error:
+            self._telemetry.slack_errors.labels(api_method, str(error.response.get("error", "http"))).inc()
+            raise
+        except Exception as error:
+            self._telemetry.slack_errors.labels(api_method, type(error).__name__).inc()
+            raise
+
+
+def create_web_client(*, token: str | None, base_url: str | None, telemetry: Telemetry) -> AsyncWebClient:
+    """Build the client every Web API call goes through: retries on 429 (Retry-After), 5xx and lost connections."""
+    url = base_url or SLACK_API_URL
+    client = InstrumentedWebClient(
+        token=token, base_url=url if url.endswith("/") else url + "/", timeout=10, telemetry=telemetry
+    )
+    client.retry_handlers = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return client
+
+
+class ChannelDirectory:
+    """Resolve channel names to IDs with conversations.list (paginated), cached for the process."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+        self._ids: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+
+    async def id_for(self, name: str) -> str:
+        """Return the channel ID for `name` (with or without '#'); an ID is returned as it is."""
+        name = name.removeprefix("#")
+        if _looks_like_id(name):
+            return name
+        if name not in self._ids:
+            async with self._lock:
+                if name not in self._ids:
+                    await self._refresh()
+        try:
+            return self._ids[name]
+        except KeyError:
+            raise NotFound(f"there is no channel #{name} (create it and invite opsbot)") from None
+
+    def remember(self, name: str, channel_id: str) -> None:
+        """Record a channel opsbot created itself, so it needs no new listing."""
+        self._ids[name] = channel_id
+
+    async def _refresh(self) -> None:
+        cursor: str | None = None
+        found: dict[str, str] = {}
+        while True:
+            response = await self._client.conversations_list(
+                types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
+            )
+            for channel in response.get("channels", []):
+                found[channel["name"]] = channel["id"]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        self._ids.update(found)
+        log.info("channel directory refreshed", extra={"channels": len(found)})
+
+
+def _looks_like_id(value: str) -> bool:
+    return len(value) >= 9 and value[0] in "CGD" and value.isalnum() and value.isupper()

@@ -1,0 +1,35 @@
+"""The bot's own Prometheus metrics, served on GET /metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+@dataclass
+class Telemetry:
+    """Metric families on a registry of their own, so several apps (tests, replicas) never collide."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.http_requests = Counter(
+            "opsbot_http_requests", "HTTP requests served", ["route", "status"], registry=r
+        )
+        self.http_latency = Histogram(
+            "opsbot_http_request_seconds",
+            "Time to answer an HTTP request",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.slack_calls = Counter("opsbot_slack_api_calls", "Slack Web API calls", ["method"], registry=r)
+        self.slack_errors = Counter(
+            "opsbot_slack_api_errors", "Slack Web API calls that failed", ["method", "error"], registry=r
+        )
+        self.alerts_received = Counter(
+            "opsbot_alerts_received", "Alerts accepted from a source", ["source"], registry=r
+        )
+        self.alerts_posted = Counter("opsbot_alerts_posted", "Alert messages posted or updated in Slack", registry=r)

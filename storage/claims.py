@@ -1,0 +1,35 @@
+"""Once-only claims in the database: safe across restarts and replicas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import Claim, utcnow
+
+
+async def claim(db: Database, *, scope: str, key: str, owner: str = "") -> bool:
+    """Claim (scope, key); True for the one caller that got it, False for everyone after."""
+    try:
+        async with db.transaction() as session:
+            session.add(Claim(scope=scope, key=key, claimed_by=owner, claimed_at=utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def is_claimed(db: Database, *, scope: str, key: str) -> bool:
+    """Tell whether (scope, key) was claimed already."""
+    async with db.sessions() as session:
+        found = await session.execute(select(Claim.id).where(Claim.scope == scope, Claim.key == key))
+        return found.first() is not None
+
+
+async def forget_claims(db: Database, *, scope: str, older_than: datetime) -> int:
+    """Delete old claims of one scope (e.g. request ids past Slack's retry window); return how many."""
+    async with db.transaction() as session:
+        result = await session.execute(delete(Claim).where(Claim.scope == scope, Claim.claimed_at < older_than))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,86 @@
+"""The database handle: an async engine on SQLite (default) or PostgreSQL, plus its sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def async_url(url: str) -> str:
+    """Map a user-facing database URL to the async driver opsbot uses for it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+def sync_url(url: str) -> str:
+    """Map a user-facing database URL to the synchronous driver Alembic runs with."""
+    parsed = make_url(async_url(url))
+    driver = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql+psycopg"
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers and the writer work at once; the busy timeout waits instead of failing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@dataclass(frozen=True)
+class Database:
+    """One engine and its session factory, shared by the whole process."""
+
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session inside one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self, *, timeout: float = 2.0) -> None:
+        """Raise if the database does not answer a trivial query in time."""
+        async with asyncio.timeout(timeout), self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_database(url: str, *, pool_size: int = 10) -> Database:
+    """Create the engine for `url`; nothing connects until first use."""
+    engine_url = async_url(url)
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if make_url(engine_url).get_backend_name() == "postgresql":
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
+        options["connect_args"] = {"connect_timeout": 3}
+    else:
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    engine = create_async_engine(engine_url, **options)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return Database(url=url, engine=engine, sessions=sessions)

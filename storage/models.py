@@ -1,0 +1,136 @@
+"""SQLModel tables. Each later feature adds its tables here and a migration under migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Claim(SQLModel, table=True):
+    """A once-only claim: whoever inserts (scope, key) first does the work, everyone else skips it.
+
+    Used for Slack's retried requests, timers that must fire once across replicas, and digest periods.
+    """
+
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_claims_scope_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=64)
+    key: str = Field(max_length=255)
+    claimed_by: str = Field(default="", max_length=128)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxJob(SQLModel, table=True):
+    """Durable work: a Slack post, a group sync, a timer. Claimed with a lease, retried with backoff.
+
+    `due_at` makes it a timer; `dedupe_key` coalesces (one pending job per key); `channel` paces Slack posts.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64)
+    dedupe_key: str | None = Field(default=None, max_length=255)
+    channel: str | None = Field(default=None, max_length=80)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Alert(SQLModel, table=True):
+    """One alert as its source last described it (identified by fingerprint)."""
+
+    __tablename__ = "alerts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=128, unique=True)
+    source: str = Field(max_length=32)
+    alertname: str = Field(max_length=255)
+    severity: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    group_key: str = Field(max_length=512, index=True)
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    annotations: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    generator_url: str | None = Field(default=None, max_length=2000)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AlertGroup(SQLModel, table=True):
+    """Alerts sharing a group key in one channel: one Slack message, acknowledged and escalated together."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (UniqueConstraint("group_key", "channel", name="uq_alert_groups_key_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_key: str = Field(max_length=512)
+    channel: str = Field(max_length=80)
+    alertname: str = Field(max_length=255)
+    severity: str = Field(max_length=16)
+    severity_label: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16, index=True)
+    firing_count: int = 0
+    alert_count: int = 0
+    first_fired_at: datetime = Field(sa_type=UTCDateTime)
+    last_change_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=64)
+    acked_by: str | None = Field(default=None, max_length=64)
+    acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_by: str | None = Field(default=None, max_length=64)
+    silence_id: str | None = Field(default=None, max_length=64)
+    noise_by: str | None = Field(default=None, max_length=64)
+    flapping: bool = False
+    changes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    escalation_level: int = 0
+    slack_channel_id: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    announced_firing: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AlertEvent(SQLModel, table=True):
+    """Something that happened to a group: the thread tells it, the digests count it."""
+
+    __tablename__ = "alert_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_groups.id", index=True)
+    kind: str = Field(max_length=32)
+    actor: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, index=True, sa_type=UTCDateTime)
+    announced: bool = False
+
+
+class OncallOverride(SQLModel, table=True):
+    """A temporary hand-over of on-call duty (/oncall override)."""
+
+    __tablename__ = "oncall_overrides"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(index=True, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

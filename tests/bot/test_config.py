@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings, mask_url, masked_dump
+from bot.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "opsbot.yml"
+    path.write_text(text)
+    return path
+
+
+def test_packaged_defaults_name_the_default_channels() -> None:
+    settings = load_settings({})
+    channels = settings.file.channels
+    assert (channels.critical, channels.warning, channels.info) == ("critical-alerts", "ops-alerts", "ops-info")
+    assert (channels.review, channels.incidents) == ("ops-review", "incidents")
+    assert settings.secrets.database_url.get_secret_value() == "sqlite:///opsbot.db"
+    assert settings.source == "packaged defaults"
+
+
+def test_file_from_environment_merges_over_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, "team:\n  timezone: Europe/Berlin\nchannels:\n  critical: '#sev-pages'\n")
+    settings = load_settings({"OPSBOT_CONFIG": str(path)})
+    assert settings.file.team.timezone == "Europe/Berlin"
+    assert settings.file.team.name == "Operations"
+    assert settings.file.channels.critical == "sev-pages"
+    assert settings.file.channels.warning == "ops-alerts"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("team:\n  timezone: Mars/Base\n", "team.timezone: unknown time zone 'Mars/Base'"),
+        ("channels:\n  critcal: x\n", "channels.critcal: unknown key"),
+        ("channels:\n  critical: 'Bad Name'\n", "channels.critical: 'Bad Name' is not a Slack channel name"),
+        ("server:\n  port: huge\n", "server.port: Input should be a valid integer"),
+        ("- just\n- a list\n", "must hold a mapping"),
+        ("team: [unclosed\n", "is not valid YAML"),
+    ],
+)
+def test_a_bad_file_gives_one_message_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"OPSBOT_CONFIG": str(write(tmp_path, text))})
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value).strip()
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read configuration file .*nope.yml"):
+        load_settings({"OPSBOT_CONFIG": str(tmp_path / "nope.yml")})
+
+
+def test_secrets_come_from_the_environment_and_are_masked_when_printed() -> None:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-not-a-real-token",
+            "SLACK_SIGNING_SECRET": "shh",
+            "OPSBOT_DATABASE_URL": "postgresql+psycopg://opsbot:hunter2@db:5432/opsbot",
+            "PROMETHEUS_URL": "http://127.0.0.1:9090",
+        }
+    )
+    dumped = str(masked_dump(settings))
+    assert "xoxb-not-a-real-token" not in dumped and "shh" not in dumped and "hunter2" not in dumped
+    assert "postgresql+psycopg://opsbot:********@db:5432/opsbot" in dumped
+    assert "http://127.0.0.1:9090" in dumped
+    assert settings.secrets.slack_bot_token is not None
+    assert settings.secrets.slack_bot_token.get_secret_value() == "xoxb-not-a-real-token"
+
+
+def test_socket_mode_follows_the_app_token() -> None:
+    assert not load_settings({}).socket_mode
+    assert load_settings({"SLACK_APP_TOKEN": "xapp-1"}).socket_mode
+
+
+def test_mask_url_leaves_urls_without_password_alone() -> None:
+    assert mask_url("sqlite:///opsbot.db") == "sqlite:///opsbot.db"

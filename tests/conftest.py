@@ -1,0 +1,110 @@
+"""Fixtures shared by every tier: databases (SQLite and PostgreSQL), the Slack sandbox, opsbot itself."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.config import Settings, load_settings
+from bot.deps import build_deps
+from bot.server import RunningServer, start_server
+from sandbox import SlackPlayer, start_sandbox
+from tests.support import databases
+from tests.support.services import postgres_reachable, require
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-sandbox-token"
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated template database on the local PostgreSQL server (created once per run)."""
+    require(postgres_reachable(), "PostgreSQL at 127.0.0.1:5432")
+    name = databases.create_template()
+    yield name
+    databases.drop(name)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test."""
+    name = databases.create_copy(postgres_template)
+    yield databases.url_for(name)
+    databases.drop(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'opsbot.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def bot_database_url(sqlite_url: str) -> str:
+    """The database opsbot runs on in end-to-end tests (override in a module to change it)."""
+    return sqlite_url
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    """YAML configuration merged over the packaged defaults (override in a module to change it)."""
+    return {}
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Any]:
+    running = await start_sandbox(port=0, bot_token=BOT_TOKEN)
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+def make_settings(
+    tmp_path: Path, sandbox: Any, bot_database_url: str, bot_config: dict[str, Any]
+) -> Callable[..., Settings]:
+    """Build opsbot settings pointing at the sandbox; keyword arguments override environment variables."""
+
+    def make(**env: str) -> Settings:
+        config_path = tmp_path / "opsbot.yml"
+        config_path.write_text(yaml.safe_dump(bot_config))
+        environ = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": sandbox.api_url,
+            "OPSBOT_DATABASE_URL": bot_database_url,
+            "OPSBOT_CONFIG": str(config_path),
+            **env,
+        }
+        return load_settings(environ)
+
+    return make
+
+
+@pytest.fixture
+async def opsbot(make_settings: Callable[..., Settings]) -> AsyncIterator[RunningServer]:
+    """opsbot served on an ephemeral loopback port, talking to the sandbox."""
+    server = await start_server(build_deps(make_settings()), host="127.0.0.1", port=0)
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def slack(opsbot: RunningServer, sandbox: Any) -> AsyncIterator[SlackPlayer]:
+    """The sandbox playing Slack toward opsbot: signed commands, clicks, events."""
+    player = SlackPlayer(
+        sandbox.workspace, bot_url=f"{opsbot.url}/slack/events", signing_secret=SIGNING_SECRET, sandbox_url=sandbox.url
+    )
+    yield player
+    close = getattr(player, "close", None)
+    if close is not None:
+        await close()

@@ -1,0 +1,48 @@
+"""/healthz tells the truth about the database: 503 while PostgreSQL is unreachable, 200 once it is back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.deps import build_deps
+from bot.server import RunningServer, start_server
+from tests.support.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
+    target = make_url(postgres_url)
+    running = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
+    await running.start()
+    yield running
+    await running.cut()
+
+
+@pytest.fixture
+async def opsbot_via_proxy(
+    make_settings: Callable[..., Settings], postgres_url: str, proxy: TcpProxy
+) -> AsyncIterator[RunningServer]:
+    url = make_url(postgres_url).set(port=proxy.port).render_as_string(hide_password=False)
+    server = await start_server(build_deps(make_settings(OPSBOT_DATABASE_URL=url)), host="127.0.0.1", port=0)
+    yield server
+    await server.close()
+
+
+async def test_healthz_follows_the_database(opsbot_via_proxy: RunningServer, proxy: TcpProxy) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{opsbot_via_proxy.url}/healthz") as response:
+            assert response.status == 200
+        await proxy.cut()
+        async with http.get(f"{opsbot_via_proxy.url}/healthz") as response:
+            assert response.status == 503
+            assert (await response.json())["status"] == "unavailable"
+        await proxy.restore()
+        async with http.get(f"{opsbot_via_proxy.url}/healthz") as response:
+            assert response.status == 200

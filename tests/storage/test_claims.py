@@ -1,0 +1,50 @@
+"""Once-only claims, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage.claims import claim, forget_claims, is_claimed
+from storage.db import Database, create_database
+from storage.migrate import current_revision, head_revision, upgrade
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    await asyncio.to_thread(upgrade, database_url)
+    database = create_database(database_url)
+    yield database
+    await database.dispose()
+
+
+async def test_migrations_reach_the_newest_revision(db: Database) -> None:
+    assert await asyncio.to_thread(current_revision, db.url) == head_revision()
+
+
+async def test_only_the_first_claim_wins(db: Database) -> None:
+    assert await claim(db, scope="digest", key="weekly:ops:2026-W47", owner="replica-a")
+    assert not await claim(db, scope="digest", key="weekly:ops:2026-W47", owner="replica-b")
+    assert await claim(db, scope="digest", key="weekly:ops:2026-W48")
+    assert await claim(db, scope="other", key="weekly:ops:2026-W47")
+    assert await is_claimed(db, scope="digest", key="weekly:ops:2026-W47")
+    assert not await is_claimed(db, scope="digest", key="monthly:ops:2026-11")
+
+
+async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:
+    results = await asyncio.gather(*(claim(db, scope="timer", key="escalate:42", owner=str(i)) for i in range(20)))
+    assert results.count(True) == 1
+
+
+async def test_old_claims_can_be_forgotten(db: Database) -> None:
+    await claim(db, scope="slack-event", key="Ev1")
+    removed = await forget_claims(db, scope="slack-event", older_than=datetime.now(UTC) + timedelta(seconds=1))
+    assert removed == 1
+    assert not await is_claimed(db, scope="slack-event", key="Ev1")
+
+
+async def test_ping_answers(db: Database) -> None:
+    await db.ping()

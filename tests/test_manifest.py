@@ -1,0 +1,58 @@
+"""manifest.yml must be an app manifest Slack accepts, and list exactly the commands opsbot answers."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from handlers import registered_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT.parent / "shared" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "manifest.yml").read_text()))
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft7Validator:
+    assert SCHEMA.exists(), f"Slack's manifest schema is expected at {SCHEMA}"
+    return jsonschema.Draft7Validator(json.loads(SCHEMA.read_text()))
+
+
+def test_manifest_is_valid_against_slacks_schema(manifest: dict[str, Any], validator: Any) -> None:
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(manifest)]
+    assert errors == []
+
+
+def test_the_schema_check_can_fail(manifest: dict[str, Any], validator: Any) -> None:
+    broken = copy.deepcopy(manifest)
+    broken["features"]["slash_commands"][0]["command"] = "metrics without slash"
+    broken["display_information"].pop("name")
+    assert len(list(validator.iter_errors(broken))) >= 2
+
+
+def test_manifest_lists_exactly_the_registered_commands(manifest: dict[str, Any]) -> None:
+    listed = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert listed == registered_commands() == {"/metrics", "/incident", "/ticket", "/oncall"}
+
+
+def test_every_request_url_ends_in_slack_events(manifest: dict[str, Any]) -> None:
+    urls = [c["url"] for c in manifest["features"]["slash_commands"]]
+    urls += [manifest["settings"]["event_subscriptions"]["request_url"]]
+    urls += [manifest["settings"]["interactivity"]["request_url"]]
+    assert all(url.endswith("/slack/events") for url in urls)
+
+
+def test_manifest_subscribes_to_the_events_opsbot_handles(manifest: dict[str, Any]) -> None:
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_home_opened", "reaction_added", "member_joined_channel"} <= events
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
