@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -60,12 +61,108 @@ class ServerConfig(Section):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
 
+class RouteConfig(Section):
+    """An alert route: label matchers (Alertmanager syntax) -> channel; first match wins unless continue."""
+
+    match: tuple[str, ...] = Field(min_length=1)
+    channel: str
+    continue_: bool = Field(default=False, alias="continue")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("match")
+    @classmethod
+    def _matchers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from bot.domain.alerts import parse_matcher
+
+        for text in value:
+            parse_matcher(text)
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        return ChannelsConfig._slack_channel_name(value)
+
+
+class EscalationStepConfig(Section):
+    after_minutes: float = Field(gt=0)
+    target: Literal["oncall", "next_oncall", "users", "usergroup"] = "oncall"
+    ids: tuple[str, ...] = ()
+
+
+class PermissionsConfig(Section):
+    """Who may act; an empty list means everyone. Entries are Slack user IDs or user group IDs (S…)."""
+
+    acknowledge: tuple[str, ...] = ()
+    resolve: tuple[str, ...] = ()
+    oncall_override: tuple[str, ...] = ()
+
+
+class AlertsConfig(Section):
+    group_by: tuple[str, ...] = ("alertname", "service", "job")
+    routes: tuple[RouteConfig, ...] = ()
+    flapping_changes: int = Field(default=3, ge=2)
+    flapping_window_minutes: float = Field(default=60, gt=0)
+    snooze_choices: tuple[str, ...] = ("1h", "4h", "24h")
+    escalation: tuple[EscalationStepConfig, ...] = (
+        EscalationStepConfig(after_minutes=5, target="oncall"),
+        EscalationStepConfig(after_minutes=10, target="next_oncall"),
+    )
+    pace_per_channel_seconds: float = Field(default=1.0, ge=0)
+    permissions: PermissionsConfig = PermissionsConfig()
+
+
+class RotationConfig(Section):
+    members: tuple[str, ...] = ("U0ALICE", "U0BOB", "U0CAROL")
+    handoff: Literal["daily", "weekly"] = "weekly"
+    handoff_time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    handoff_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    start: date = date(2026, 1, 5)
+    timezone: str | None = None
+
+
+class HostRuleConfig(Section):
+    """A host check: metric above threshold for `for_minutes` raises an alert of `severity`."""
+
+    name: str
+    metric: Literal["cpu", "memory", "disk"]
+    threshold: float = Field(gt=0, le=100)
+    for_minutes: float = Field(default=0, ge=0)
+    severity: Literal["critical", "warning", "info"] = "warning"
+
+
+class UptimeCheckConfig(Section):
+    name: str
+    url: str = Field(pattern=r"^https?://")
+
+
+class HostChecksConfig(Section):
+    """opsbot's own checks, on when no Prometheus is configured (or when `enabled: true`)."""
+
+    enabled: bool | None = None
+    interval_seconds: float = Field(default=15, gt=0)
+    uptime_interval_seconds: float = Field(default=60, gt=0)
+    uptime_down_after_seconds: float = Field(default=60, ge=0)
+    retention_days: float = Field(default=35, gt=0)
+    rules: tuple[HostRuleConfig, ...] = (
+        HostRuleConfig(name="HostHighCpu", metric="cpu", threshold=80, for_minutes=10, severity="warning"),
+        HostRuleConfig(name="HostHighMemory", metric="memory", threshold=85, for_minutes=10, severity="warning"),
+        HostRuleConfig(name="HostMemoryExhausted", metric="memory", threshold=95, severity="critical"),
+        HostRuleConfig(name="HostDiskFull", metric="disk", threshold=90, severity="critical"),
+    )
+    uptime: tuple[UptimeCheckConfig, ...] = ()
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
     team: TeamConfig = TeamConfig()
     channels: ChannelsConfig = ChannelsConfig()
     server: ServerConfig = ServerConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    oncall: RotationConfig = RotationConfig()
+    host_checks: HostChecksConfig = HostChecksConfig()
 
 
 class Secrets(Section):
@@ -87,6 +184,12 @@ class Settings(Section):
     file: FileConfig
     secrets: Secrets
     source: str = "packaged defaults"
+
+    @property
+    def host_checks_enabled(self) -> bool:
+        """Host checks run when asked to, or by default when there is no Prometheus."""
+        enabled = self.file.host_checks.enabled
+        return self.secrets.prometheus_url is None if enabled is None else enabled
 
     @property
     def socket_mode(self) -> bool:
