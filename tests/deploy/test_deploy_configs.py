@@ -1,0 +1,147 @@
+"""The shipped Prometheus / Alertmanager files pass the real tools; the test helpers run the real binaries."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from tests.support.prom import ServiceStartError, binary_or_fail, running_alertmanager, running_prometheus
+
+pytestmark = pytest.mark.prometheus
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+RULES = DEPLOY / "prometheus" / "opsbot-rules.yml"
+RULE_TESTS = DEPLOY / "prometheus" / "opsbot-rules.test.yml"
+PROMETHEUS_CONFIG = DEPLOY / "prometheus" / "prometheus.yml"
+ALERTMANAGER_CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
+BROKEN_RULES = """
+groups:
+  - name: broken
+    rules:
+      - alert: Unclosed
+        expr: rate(http_requests_total[5m]
+"""
+BROKEN_ALERTMANAGER = """
+route:
+  receiver: nowhere
+receivers:
+  - name: opsbot
+"""
+
+
+def run_tool(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run promtool / amtool and keep its output for the assertion message."""
+    executable = binary_or_fail(argv[0])
+    return subprocess.run(
+        [executable, *argv[1:]], capture_output=True, text=True, timeout=60, cwd=cwd, check=False
+    )
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+def shipped_rules() -> list[dict[str, Any]]:
+    loaded = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    return [rule for group in loaded["groups"] for rule in group["rules"]]
+
+
+def test_rules_pass_promtool_check() -> None:
+    result = run_tool("promtool", "check", "rules", str(RULES))
+    assert result.returncode == 0, output(result)
+
+
+def test_rule_unit_tests_pass() -> None:
+    result = run_tool("promtool", "test", "rules", str(RULE_TESTS))
+    assert result.returncode == 0, output(result)
+
+
+def test_prometheus_config_is_valid_from_any_directory(tmp_path: Path) -> None:
+    result = run_tool("promtool", "check", "config", str(PROMETHEUS_CONFIG), cwd=tmp_path)
+    assert result.returncode == 0, output(result)
+    assert "1 rule files found" in result.stdout
+
+
+def test_alertmanager_config_is_valid() -> None:
+    result = run_tool("amtool", "check-config", str(ALERTMANAGER_CONFIG))
+    assert result.returncode == 0, output(result)
+
+
+@pytest.mark.parametrize(
+    ("argv", "broken"),
+    [(("promtool", "check", "rules"), BROKEN_RULES), (("amtool", "check-config"), BROKEN_ALERTMANAGER)],
+    ids=["promtool", "amtool"],
+)
+def test_a_broken_file_is_rejected(tmp_path: Path, argv: tuple[str, ...], broken: str) -> None:
+    path = tmp_path / "broken.yml"
+    path.write_text(broken, encoding="utf-8")
+    result = run_tool(*argv, str(path))
+    assert result.returncode != 0, output(result)
+
+
+def test_every_rule_has_a_severity_and_the_annotations_opsbot_shows() -> None:
+    for rule in shipped_rules():
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert {"summary", "description", "runbook_url"} <= rule["annotations"].keys(), rule["alert"]
+
+
+def test_every_alert_has_a_unit_test() -> None:
+    tested = {
+        case["alertname"]
+        for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+    }
+    assert {rule["alert"] for rule in shipped_rules()} <= tested
+
+
+def test_alertmanager_sends_everything_to_opsbot_with_resolved_and_a_token() -> None:
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text(encoding="utf-8"))
+    (webhook,) = next(r for r in config["receivers"] if r["name"] == config["route"]["receiver"])[
+        "webhook_configs"
+    ]
+    assert webhook["url"].endswith("/alerts/alertmanager") and webhook["send_resolved"] is True
+    assert webhook["http_config"]["authorization"]["type"] == "Bearer"
+    assert config["route"]["group_by"] == ["alertname", "service", "job"]
+
+
+async def test_real_prometheus_and_alertmanager_start_scrape_and_answer(tmp_path: Path) -> None:
+    async with (
+        running_alertmanager(tmp_path, webhook_url="http://127.0.0.1:9/unused") as am,
+        running_prometheus(tmp_path, rule_files=[RULES], alertmanager_url=am.url) as prom,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+    ):
+        async with asyncio.timeout(20):
+            (up,) = await prom.wait_for_query('up{job="prometheus"} == 1')
+        assert up["metric"]["instance"] == prom.address
+
+        async with http.get(f"{am.url}/api/v2/status") as response:
+            status = await response.json()
+        assert response.status == 200
+        assert status["cluster"]["status"] == "disabled"
+
+        async with asyncio.timeout(20):
+            await prom.wait_for_query("prometheus_notifications_alertmanagers_discovered == 1")
+        async with http.get(f"{prom.url}/api/v1/rules") as response:
+            groups = (await response.json())["data"]["groups"]
+        assert {rule["name"] for g in groups for rule in g["rules"]} >= {"HostHighCpu", "QueueBacklog"}
+
+        await prom.stop()
+        assert prom.process.returncode is not None
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(f"{prom.url}/-/ready")
+
+
+async def test_a_binary_that_cannot_start_reports_its_log(tmp_path: Path) -> None:
+    broken = tmp_path / "broken-rules.yml"
+    broken.write_text(BROKEN_RULES, encoding="utf-8")
+    with pytest.raises(ServiceStartError) as caught:
+        async with running_prometheus(tmp_path, rule_files=[broken]):
+            pytest.fail("Prometheus started with a broken rule file")
+    message = str(caught.value)
+    assert "exited with code" in message and "broken-rules.yml" in message
