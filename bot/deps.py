@@ -30,6 +30,7 @@ class Deps:
     channels: ChannelDirectory
     telemetry: Telemetry
     clock: Clock = field(default=system_clock)
+    wake_outbox: Callable[[], None] = field(default=lambda: None)
 
     async def close(self) -> None:
         await self.db.dispose()

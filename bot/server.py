@@ -16,6 +16,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_bolt_app
 from bot.deps import Deps
+from bot.services.job_runners import RUNNERS
+from bot.services.outbox import OutboxWorker
 from handlers import alertmanager_webhook
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,10 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
     await site.start()
     bound = runner.addresses[0]
     server = RunningServer(deps=deps, runner=runner, url=f"http://{_host_for_url(host)}:{bound[1]}")
+    worker = OutboxWorker(deps, RUNNERS)
+    deps.wake_outbox = worker.wake
+    await worker.start()
+    server.background.append(worker.stop)
     if deps.settings.socket_mode:
         server.background.append(await _start_socket_mode(deps, bolt))
     log.info("opsbot serving", extra={"url": server.url})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import incident_command, metrics_command, oncall_command, ticket_command
+from handlers import alert_actions, incident_command, metrics_command, oncall_command, ticket_command
 
 SLASH_COMMAND_MODULES = (metrics_command, incident_command, ticket_command, oncall_command)
 
@@ -13,6 +13,7 @@ def register_all(app: AsyncApp) -> None:
     """Register every listener opsbot has on `app`."""
     for module in SLASH_COMMAND_MODULES:
         module.register(app)
+    alert_actions.register(app)
 
 
 def registered_commands() -> set[str]:

@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
 from aiohttp import web
 
+from bot.domain.incoming import PayloadError, parse_alertmanager
+from bot.services.alerts import ingest
+
 
 async def receive(request: web.Request) -> web.Response:
-    """Check size and JSON, then hand the payload to alert ingest."""
+    """Authenticate, validate, store every alert, and only then answer 200."""
+    from bot.server import DEPS_KEY
+
+    deps = request.app[DEPS_KEY]
+    _authenticate(request, deps.settings.secrets.alert_webhook_token)
     payload = await read_json(request)
-    return web.json_response({"error": "alert ingest is not built yet", "alerts": len(payload.get("alerts", []))},
-                             status=501)
+    try:
+        alerts = parse_alertmanager(payload)
+    except PayloadError as error:
+        raise web.HTTPBadRequest(text=str(error)) from None
+    result = await ingest(deps, alerts, source="alertmanager")
+    return web.json_response({"status": "accepted", "alerts": result.accepted, "groups": result.groups})
+
+
+def _authenticate(request: web.Request, token: Any) -> None:
+    if token is None:
+        return
+    expected = f"Bearer {token.get_secret_value()}".encode()
+    given = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(given, expected):
+        raise web.HTTPUnauthorized(text="missing or wrong bearer token (Alertmanager http_config.authorization)")
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
     """Read a JSON object body, answering 413 / 400 with the reason when it is not one."""
-    limit = request.app._client_max_size  # noqa: SLF001  (aiohttp keeps the limit there)
+    limit = request.app._client_max_size
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(
             max_size=limit, actual_size=request.content_length,

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import storage.models  # noqa: F401  (registers the tables on the metadata)
+import storage.host_samples  # noqa: F401  (its table lives next to its queries)
 from sqlmodel import SQLModel
 
 config = context.config

@@ -1,0 +1,190 @@
+"""Render an alert group as one Slack message, and its changes as short thread replies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.blocks.ids import ActionId, BlockId
+from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section
+from bot.domain.alerts import humanize_duration
+
+EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
+SHOWN_LABELS = ("service", "job", "instance", "team", "env", "environment", "cluster", "namespace", "mountpoint")
+LINKS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    status: str
+    starts_at: datetime
+    generator_url: str | None
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """Everything the message shows; built by the service from the stored group."""
+
+    group_id: int
+    alertname: str
+    severity: str
+    severity_label: str | None
+    status: str
+    firing_count: int
+    alert_count: int
+    first_fired_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    acked_by: str | None
+    acked_at: datetime | None
+    snoozed_until: datetime | None
+    silence_url: str | None
+    noise_by: str | None
+    flapping: bool
+    alerts: Sequence[AlertLine]
+    snooze_choices: Sequence[str]
+    now: datetime
+
+
+def render_group(view: GroupView) -> dict[str, Any]:
+    """The group's message: header, summary, labels, state, links and the buttons that still make sense."""
+    first = view.alerts[0] if view.alerts else None
+    resolved = view.status == "resolved"
+    emoji = ":white_check_mark:" if resolved else EMOJI.get(view.severity, ":large_orange_circle:")
+    state = "RESOLVED" if resolved else view.severity.upper()
+    blocks = [header(f"{_plain_emoji(emoji)} {state} · {view.alertname}")]
+    summary = first.annotations.get("summary") if first else None
+    description = first.annotations.get("description") if first else None
+    text = "\n".join(f for f in (summary and f"*{escape(summary)}*", description and escape(description)) if f)
+    blocks.append(section(text or f"*{escape(view.alertname)}*", fields=_fields(view, first)))
+    blocks.append(context(*_state_lines(view)))
+    links = _links(view, first)
+    if links:
+        blocks.append(context(links))
+    if view.severity_label is not None and view.severity_label != view.severity:
+        note = f"Severity label `{escape(view.severity_label)}` is not critical, warning or info: treated as warning."
+        blocks.append(context(note))
+    elif view.severity_label is None:
+        blocks.append(context("No `severity` label: treated as warning."))
+    actions = _actions(view)
+    if actions:
+        blocks.append({"type": "actions", "block_id": BlockId.ALERT_ACTIONS, "elements": actions})
+    fallback = f"{state}: {view.alertname}" + (f" — {summary}" if summary else "")
+    return message(fallback, blocks)
+
+
+def _plain_emoji(code: str) -> str:
+    return {":red_circle:": "🔴", ":large_orange_circle:": "🟠", ":large_blue_circle:": "🔵",
+            ":white_check_mark:": "✅"}.get(code, "")
+
+
+def _fields(view: GroupView, first: AlertLine | None) -> list[str]:
+    fields = [f"*Severity*\n{view.severity}"]
+    if view.alert_count > 1 or view.firing_count > 1:
+        fields.append(f"*Firing alerts*\n{view.firing_count} of {view.alert_count}")
+    if first:
+        for name in SHOWN_LABELS:
+            if first.labels.get(name):
+                fields.append(f"*{name}*\n{clip(escape(first.labels[name]), 200)}")
+    return fields[:10]
+
+
+def _state_lines(view: GroupView) -> list[str]:
+    since = f"<!date^{int(view.first_fired_at.timestamp())}^{{date_short_pretty}} {{time}}|{view.first_fired_at:%Y-%m-%d %H:%M} UTC>"
+    lines = [f"Firing since {since} ({humanize_duration(view.now - view.first_fired_at)})"]
+    if view.status == "resolved" and view.resolved_at:
+        by = "by hand by " + _user(view.resolved_by) if view.resolved_by not in (None, "source") else "by its source"
+        lines = [f"Resolved {by} after {humanize_duration(view.resolved_at - view.first_fired_at)}"]
+    if view.acked_by and view.acked_at:
+        lines.append(f"Acknowledged by {_user(view.acked_by)} after {humanize_duration(view.acked_at - view.first_fired_at)}")
+    if view.snoozed_until and view.snoozed_until > view.now:
+        silence = f" · <{view.silence_url}|silence>" if view.silence_url else ""
+        lines.append(f":zzz: Snoozed for {humanize_duration(view.snoozed_until - view.now)}{silence}")
+    if view.flapping:
+        lines.append(":repeat: Flapping: firing and resolving repeatedly; updates stay in this message")
+    if view.noise_by:
+        lines.append(f"Marked as noise by {_user(view.noise_by)}")
+    return lines
+
+
+def _links(view: GroupView, first: AlertLine | None) -> str:
+    if first is None:
+        return ""
+    found = [f"<{first.annotations[key]}|{name}>" for key, name in LINKS if first.annotations.get(key)]
+    if first.generator_url:
+        found.append(f"<{first.generator_url}|Source>")
+    return " · ".join(found)
+
+
+def _actions(view: GroupView) -> list[dict[str, Any]]:
+    value = str(view.group_id)
+    more = {
+        "type": "overflow", "action_id": ActionId.ALERT_MORE,
+        "options": [_option("Mark as noise", f"noise:{value}"), _option("Show alert details", f"details:{value}")],
+    }
+    if view.status == "resolved":
+        return [more]
+    elements: list[dict[str, Any]] = []
+    if not view.acked_by:
+        elements.append(_button("Acknowledge", ActionId.ALERT_ACK, value, style="primary"))
+    elements.append(_button("Resolve", ActionId.ALERT_RESOLVE, value, style="danger"))
+    elements.append({
+        "type": "static_select", "action_id": ActionId.ALERT_SNOOZE, "placeholder": plain("Snooze…", 75),
+        "options": [_option(f"Snooze {choice}", f"{choice}:{value}") for choice in view.snooze_choices[:100]],
+    })
+    if view.severity == "critical":
+        elements.append(_button("Declare incident", ActionId.ALERT_DECLARE_INCIDENT, value))
+    elements.append(more)
+    return elements
+
+
+def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action_id, "text": plain(text, BUTTON_TEXT), "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text, 75), "value": value}
+
+
+def _user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "someone"
+
+
+def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int, firing: int) -> str | None:
+    """One quiet thread line for everything that changed since the last sync (no @-mentions)."""
+    parts = [f"+{joined} new alert{'s' if joined != 1 else ''} joined ({firing} firing)"] if joined > 0 else []
+    for kind, detail in kinds:
+        said = _THREAD_TEXT.get(kind)
+        if said:
+            parts.append(said.format(**{"who": "someone", "after": "", **detail}))
+    return " · ".join(parts) or None
+
+
+_THREAD_TEXT = {
+    "resolved": ":white_check_mark: Resolved{after}",
+    "resolved_by_hand": ":white_check_mark: Resolved by hand by {who}{after}",
+    "refired": ":red_circle: Firing again",
+    "acked": ":eyes: Acknowledged by {who}{after}",
+    "snoozed": ":zzz: Snoozed for {duration} by {who}",
+    "snooze_ended": ":alarm_clock: Snooze ended and it is still firing",
+    "noise": ":mute: Marked as noise by {who}",
+    "flapping": ":repeat: Flapping ({changes} changes within the hour): further updates stay in the message",
+}
+
+
+def render_details(alertname: str, alerts: Sequence[AlertLine], *, total: int) -> dict[str, Any]:
+    """The alerts of a group, one line each with their labels (shown only to the person who asked)."""
+    lines = []
+    for alert in alerts:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+        lines.append(f"• `{alert.status}` {clip(escape(labels), 300)}")
+    more = [context(f"and {total - len(alerts)} more")] if total > len(alerts) else []
+    return message(f"{alertname}: {total} alerts", [section(f"*{escape(alertname)}* — {total} alerts"),
+                                                     section("\n".join(lines) or "no alerts"), *more])

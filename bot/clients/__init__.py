@@ -1,0 +1,1 @@
+"""Async clients for services opsbot talks to besides Slack."""

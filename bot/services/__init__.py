@@ -1,0 +1,1 @@
+"""Use cases: what opsbot does, called by handlers, jobs and the CLI."""

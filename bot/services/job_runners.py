@@ -1,0 +1,28 @@
+"""The table of outbox job kinds and the one-line call each makes into a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.deps import Deps
+from bot.services import alert_actions, alerts
+from bot.services.outbox import JobRunner
+
+
+async def _sync(deps: Deps, payload: dict[str, Any]) -> None:
+    await alerts.sync_group(deps, int(payload["group_id"]))
+
+
+async def _escalate(deps: Deps, payload: dict[str, Any]) -> None:
+    await alert_actions.escalate(deps, int(payload["group_id"]), level=int(payload["level"]), episode=str(payload["episode"]))
+
+
+async def _snooze_end(deps: Deps, payload: dict[str, Any]) -> None:
+    await alert_actions.end_snooze(deps, int(payload["group_id"]))
+
+
+RUNNERS: dict[str, JobRunner] = {
+    alerts.SYNC: _sync,
+    alerts.ESCALATE: _escalate,
+    alerts.SNOOZE_END: _snooze_end,
+}

@@ -1,0 +1,56 @@
+"""On-call use cases: who is on call now and next, temporary overrides, the escalation chain."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.deps import Deps
+from bot.domain.oncall import EscalationStep, EscalationTarget, Handoff, Override, Rotation, Shift, next_on_call, on_call
+from bot.services.permissions import ensure_allowed
+from storage.models import OncallOverride
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def rotation(settings: Settings) -> Rotation:
+    """The configured rotation as a domain value."""
+    config = settings.file.oncall
+    hours, minutes = (int(part) for part in config.handoff_time.split(":"))
+    return Rotation(
+        members=config.members, handoff=Handoff(config.handoff), timezone=config.timezone or settings.file.team.timezone,
+        start=config.start, handoff_time=time(hours, minutes), handoff_weekday=WEEKDAYS.index(config.handoff_day),
+    )
+
+
+def escalation_chain(settings: Settings) -> list[EscalationStep]:
+    return [
+        EscalationStep(timedelta(minutes=s.after_minutes), EscalationTarget(s.target), s.ids)
+        for s in settings.file.alerts.escalation
+    ]
+
+
+async def overrides(deps: Deps, *, at: datetime) -> list[Override]:
+    """Overrides that have not ended yet."""
+    async with deps.db.sessions() as session:
+        rows = await session.execute(select(OncallOverride).where(OncallOverride.ends_at > at))  # type: ignore[arg-type]
+        return [Override(o.user_id, o.starts_at, o.ends_at) for o in rows.scalars()]
+
+
+async def who_is_on_call(deps: Deps) -> tuple[Shift, Shift]:
+    """(current shift, next shift), overrides included."""
+    now = deps.clock()
+    active = await overrides(deps, at=now)
+    return on_call(rotation(deps.settings), active, now), next_on_call(rotation(deps.settings), active, now)
+
+
+async def hand_over(deps: Deps, *, to_user: str, duration: timedelta, by_user: str) -> Override:
+    """Make `to_user` on call for `duration` from now."""
+    allowed = deps.settings.file.alerts.permissions.oncall_override
+    await ensure_allowed(deps, user_id=by_user, allowed=allowed, doing="change who is on call")
+    now = deps.clock()
+    async with deps.db.transaction() as session:
+        session.add(OncallOverride(user_id=to_user, starts_at=now, ends_at=now + duration, created_by=by_user, created_at=now))
+    return Override(to_user, now, now + duration)

@@ -1,0 +1,50 @@
+"""Small Slack gateway helpers: post or update a message by channel name, join when not yet a member."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+
+
+async def post_or_update(
+    deps: Deps, *, channel: str, channel_id: str | None, ts: str | None, payload: dict[str, Any]
+) -> tuple[str, str]:
+    """Update the message at `ts`, or post a new one; return (channel id, ts)."""
+    channel_id = channel_id or await deps.channels.id_for(channel)
+    if ts is not None:
+        try:
+            await deps.slack.chat_update(channel=channel_id, ts=ts, **payload)
+            return channel_id, ts
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":
+                raise
+    response = await _post_joining(deps, channel_id=channel_id, payload=payload)
+    return channel_id, str(response["ts"])
+
+
+async def post(deps: Deps, *, channel_id: str, text: str, thread_ts: str | None = None, **extra: Any) -> str:
+    """Post a message (optionally in a thread); return its ts."""
+    payload = {"text": text, **extra}
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    response = await _post_joining(deps, channel_id=channel_id, payload=payload)
+    return str(response["ts"])
+
+
+async def _post_joining(deps: Deps, *, channel_id: str, payload: dict[str, Any]) -> Any:
+    try:
+        return await deps.slack.chat_postMessage(channel=channel_id, **payload)
+    except SlackApiError as error:
+        if error.response.get("error") != "not_in_channel":
+            raise
+    await deps.slack.conversations_join(channel=channel_id)
+    return await deps.slack.chat_postMessage(channel=channel_id, **payload)
+
+
+async def direct_message(deps: Deps, *, user_id: str, text: str) -> None:
+    """Send a DM to a user (opens the conversation first, as Slack requires)."""
+    opened = await deps.slack.conversations_open(users=user_id)
+    await deps.slack.chat_postMessage(channel=opened["channel"]["id"], text=text)

@@ -1,0 +1,64 @@
+"""The buttons on alert messages: Acknowledge, Resolve, Snooze, and the overflow (noise, details)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.blocks.ids import ActionId
+from bot.errors import UsageError
+from bot.services import alert_actions
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.ALERT_ACK)(on_acknowledge)
+    app.action(ActionId.ALERT_RESOLVE)(on_resolve)
+    app.action(ActionId.ALERT_SNOOZE)(on_snooze)
+    app.action(ActionId.ALERT_MORE)(on_more)
+
+
+def _who(body: dict[str, Any]) -> tuple[str, str]:
+    user = body.get("user", {})
+    return str(user.get("id", "")), str(user.get("username") or user.get("name") or user.get("id", ""))
+
+
+def _selected(action: dict[str, Any]) -> tuple[str, int]:
+    """Split an option value `choice:group_id`."""
+    choice, _, group = str(action.get("selected_option", {}).get("value", "")).rpartition(":")
+    if not group.isdigit():
+        raise UsageError("That choice is not understood; the message may be outdated.")
+    return choice, int(group)
+
+
+async def on_acknowledge(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
+    await ack()
+    user_id, name = _who(body)
+    await alert_actions.acknowledge(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
+
+
+async def on_resolve(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
+    await ack()
+    user_id, name = _who(body)
+    await alert_actions.resolve(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
+
+
+async def on_snooze(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
+    await ack()
+    user_id, name = _who(body)
+    choice, group_id = _selected(action)
+    await alert_actions.snooze(context["deps"], group_id, user_id=user_id, user_name=name, choice=choice)
+
+
+async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
+                  respond: Any) -> None:
+    await ack()
+    user_id, name = _who(body)
+    choice, group_id = _selected(action)
+    if choice == "noise":
+        await alert_actions.mark_noise(context["deps"], group_id, user_id=user_id, user_name=name)
+    elif choice == "details":
+        await respond(response_type="ephemeral", replace_original=False,
+                      **await alert_actions.details(context["deps"], group_id))
+    else:
+        raise UsageError(f"Unknown choice {choice!r}.")
