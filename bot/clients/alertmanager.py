@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import TracebackType
@@ -94,8 +95,7 @@ class AlertmanagerClient:
         except TimeoutError:
             raise UpstreamError(f"{where} did not answer in {self._timeout:g} s ({method} {path})") from None
         except aiohttp.ClientConnectorError as error:
-            reason = error.os_error.strerror or type(error.os_error).__name__
-            raise UpstreamError(f"{where} could not be reached: {reason}") from None
+            raise UpstreamError(f"{where} could not be reached: {_reason(error.os_error)}") from None
         except aiohttp.ClientError as error:
             raise UpstreamError(f"{where} failed during {method} {path}: {type(error).__name__}") from None
         if not 200 <= status < 300:
@@ -134,6 +134,13 @@ def _timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("silence times must be timezone-aware")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _reason(error: OSError) -> str:
+    """Say why a connection failed in the OS's words ("Connection refused"), not aiohttp's repr."""
+    if error.errno is not None and error.errno > 0:
+        return os.strerror(error.errno)
+    return error.strerror or type(error).__name__
 
 
 def _excerpt(text: str) -> str:
