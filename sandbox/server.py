@@ -1,0 +1,115 @@
+"""Build and run the sandbox's aiohttp app on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from sandbox.api_files import download, upload
+from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
+from sandbox.model import ts_key
+from sandbox.player import SlackPlayer
+from sandbox.response_urls import handle_response_url
+from sandbox.state import DEFAULT_BOT_TOKEN
+from sandbox.waits import message_text
+from sandbox.webapi import handle_api
+from sandbox.workspace import Workspace
+
+if TYPE_CHECKING:
+    import aiohttp
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+
+async def permalink_page(request: web.Request) -> web.Response:
+    """Show the message a permalink points at, as plain text."""
+    ws = request.app[WORKSPACE_KEY]
+    raw = request.match_info["p"].removeprefix("p")
+    ts = f"{raw[:-6]}.{raw[-6:]}"
+    for message in ws.history.get(request.match_info["channel"], []):
+        if ts_key(message.ts) == ts_key(ts):
+            return web.Response(text=message_text(message))
+    return web.Response(status=404, text="message not found")
+
+
+def create_sandbox_app(workspace: Workspace, *, bot_token: str | None = None) -> web.Application:
+    """Mount the Web API, upload, file, response_url and permalink routes for `workspace`."""
+    if bot_token is not None:
+        workspace.bot_token = bot_token
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+    app[WORKSPACE_KEY] = workspace
+    app[CLOSING_KEY] = asyncio.Event()
+    app.router.add_get("/api/{method}", handle_api)
+    app.router.add_post("/api/{method}", handle_api)
+    app.router.add_post("/upload/{file_id}", upload)
+    app.router.add_get("/files/{file_id}/{name}", download)
+    app.router.add_get("/files/{user}/{file_id}/{name}", download)
+    app.router.add_post("/response/{token:.+}", handle_response_url)
+    app.router.add_get("/archives/{channel}/{p}", permalink_page)
+
+    async def wake_sleepers(app: web.Application) -> None:
+        app[CLOSING_KEY].set()
+
+    app.on_shutdown.append(wake_sleepers)
+    return app
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox served on a real port: where it lives and how to stop it."""
+
+    url: str
+    workspace: Workspace
+    runner: web.AppRunner
+
+    @property
+    def api_url(self) -> str:
+        """The `base_url` to give slack_sdk's AsyncWebClient."""
+        return f"{self.url}/api/"
+
+    @property
+    def bot_token(self) -> str:
+        """The only bot token the sandbox accepts."""
+        return self.workspace.bot_token
+
+    def player(
+        self, *, bot_url: str, signing_secret: str, session: aiohttp.ClientSession | None = None
+    ) -> SlackPlayer:
+        """Create a SlackPlayer that plays this workspace toward the bot at `bot_url`."""
+        return SlackPlayer(
+            self.workspace,
+            bot_url=bot_url,
+            signing_secret=signing_secret,
+            sandbox_url=self.url,
+            session=session,
+        )
+
+    async def close(self) -> None:
+        """Stop serving and release the port."""
+        await self.runner.cleanup()
+
+
+async def start_sandbox(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    bot_token: str | None = None,
+    rate_limit: float | None = None,
+    workspace: Workspace | None = None,
+) -> RunningSandbox:
+    """Serve a (new or given) workspace on `host:port` (0 = ephemeral) and return where it runs."""
+    workspace = workspace or Workspace(bot_token=bot_token or DEFAULT_BOT_TOKEN)
+    app = create_sandbox_app(workspace, bot_token=bot_token)
+    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_port = runner.addresses[0][1]
+    url = f"http://{host}:{bound_port}"
+    workspace.base_url = url
+    if rate_limit is not None:
+        workspace.set_rate_limit(rate_limit)
+    return RunningSandbox(url=url, workspace=workspace, runner=runner)

@@ -1,0 +1,122 @@
+"""`/api/{method}`: parse a Web API call like Slack does, authenticate, dispatch, record the result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sandbox import api_chat, api_conversations, api_directory, api_files, api_views
+from sandbox.common import BOT_SCOPES, CLOSING_KEY, WORKSPACE_KEY, Args, Handler
+from sandbox.errors import SlackError
+from sandbox.faults import Fault
+from sandbox.records import ApiCall
+
+if TYPE_CHECKING:
+    from sandbox.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+METHODS: dict[str, Handler] = {
+    **api_chat.METHODS,
+    **api_conversations.METHODS,
+    **api_directory.METHODS,
+    **api_files.METHODS,
+    **api_views.METHODS,
+}
+# Arguments Slack accepts as JSON even inside a form body, and the error a malformed value earns.
+JSON_FIELDS = {
+    "blocks": "invalid_blocks_format",
+    "attachments": "invalid_attachments",
+    "view": "invalid_arguments",
+    "files": "invalid_arguments",
+    "metadata": "invalid_metadata_format",
+}
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def parse_call(request: web.Request) -> tuple[dict[str, Any], str | None]:
+    """Merge query string and body (JSON or form) into one argument dict; return it and the token."""
+    data: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.can_read_body:
+        if request.content_type == "application/json":
+            try:
+                body = json.loads(await request.text())
+            except ValueError:
+                raise SlackError("invalid_json") from None
+            if not isinstance(body, dict):
+                raise SlackError("invalid_json")
+            data.update(body)
+        elif request.content_type in _FORM_TYPES:
+            form = await request.post()
+            data.update({key: value for key, value in form.items() if isinstance(value, str)})
+    for name, error in JSON_FIELDS.items():
+        if isinstance(data.get(name), str) and data[name]:
+            try:
+                data[name] = json.loads(data[name])
+            except ValueError:
+                raise SlackError(error) from None
+    token = data.pop("token", None)
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        token = authorization.removeprefix("Bearer ").strip()
+    return data, token if isinstance(token, str) and token else None
+
+
+def invoke(ws: Workspace, method: str, data: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """Authenticate and run one method against the workspace."""
+    handler = METHODS.get(method)
+    if handler is None:
+        raise SlackError("unknown_method")
+    if token is None:
+        raise SlackError("not_authed")
+    if token != ws.bot_token:
+        raise SlackError("invalid_auth")
+    return handler(ws, Args(data))
+
+
+async def handle_api(request: web.Request) -> web.StreamResponse:
+    """Serve `/api/{method}` with Slack's status codes, bodies and headers."""
+    ws = request.app[WORKSPACE_KEY]
+    method = request.match_info["method"]
+    data: dict[str, Any] = {}
+    headers = {"X-OAuth-Scopes": BOT_SCOPES, "X-Accepted-OAuth-Scopes": ""}
+    try:
+        data, token = await parse_call(request)
+        fault = ws.take_fault(method)
+        if fault is not None:
+            return await _faulted(request, ws, method, data, fault)
+        body, status = invoke(ws, method, data, token), 200
+    except SlackError as error:
+        body, status = error.to_body(), error.status
+        headers.update(error.headers)
+    except Exception:
+        logger.exception("sandbox method failed", extra={"method": method})
+        body, status = {"ok": False, "error": "internal_error"}, 500
+    ws.record_call(ApiCall(method=method, args=data, status=status, response=body))
+    return web.json_response(body, status=status, headers=headers)
+
+
+async def _faulted(
+    request: web.Request, ws: Workspace, method: str, data: dict[str, Any], fault: Fault
+) -> web.StreamResponse:
+    """Answer an injected failure without touching any state."""
+    if fault.kind == "429":
+        body = {"ok": False, "error": "ratelimited"}
+        ws.record_call(ApiCall(method=method, args=data, status=429, response=body))
+        return web.json_response(body, status=429, headers={"Retry-After": str(fault.retry_after)})
+    if fault.kind == "500":
+        ws.record_call(
+            ApiCall(method=method, args=data, status=500, response={"ok": False, "error": "injected_500"})
+        )
+        return web.Response(status=500, text="Internal Server Error", content_type="text/plain")
+    ws.record_call(
+        ApiCall(method=method, args=data, status=504, response={"ok": False, "error": "injected_timeout"})
+    )
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(request.app[CLOSING_KEY].wait(), timeout=fault.delay)
+    return web.Response(status=504, text="Gateway Timeout", content_type="text/plain")
