@@ -39,7 +39,7 @@ class OutboxWorker:
     """Works off due jobs; several replicas can run one each (leases keep a job to one of them)."""
 
     def __init__(self, deps: Deps, runners: Mapping[str, JobRunner], *, batch: int = 100, idle_poll: float = 1.0,
-                 lease: timedelta = timedelta(seconds=60)) -> None:
+                 lease: timedelta = timedelta(seconds=30)) -> None:
         self._deps, self._runners = deps, runners
         self._batch, self._idle_poll, self._lease = batch, idle_poll, lease
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
