@@ -61,17 +61,16 @@ async def samples_between(
         return [(at, float(value)) for at, value in result.all()]
 
 
-async def stats_between(db: Database, *, metric: str, key: str = "", start: datetime, end: datetime) -> SampleStats:
+async def stats_between(
+    db: Database, *, metric: str, key: str = "", start: datetime, end: datetime
+) -> SampleStats:
     """Count, min, average and max of one series from `start` to `end` (both included), computed in SQL."""
-    query = (
-        select(
-            func.count(col(HostSample.id)),
-            func.min(col(HostSample.value)),
-            func.avg(col(HostSample.value)),
-            func.max(col(HostSample.value)),
-        )
-        .where(_series(metric, key), _within(start, end))
-    )
+    query = select(
+        func.count(col(HostSample.id)),
+        func.min(col(HostSample.value)),
+        func.avg(col(HostSample.value)),
+        func.max(col(HostSample.value)),
+    ).where(_series(metric, key), _within(start, end))
     async with db.sessions() as session:
         count, low, mean, high = (await session.execute(query)).one()
     return SampleStats(count=int(count), min=_float(low), avg=_float(mean), max=_float(high))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,6 +16,7 @@ UPTIME_ALERTNAME = "UptimeCheckFailed"
 # Like Alertmanager's repeat: a firing alert is sent again so a lost send does not lose the alert.
 REPEAT_EVERY = timedelta(minutes=5)
 METRIC_TITLES = {"cpu": "CPU", "memory": "Memory", "disk": "Disk"}
+Series = tuple[str, str]  # (metric, key): key is the mount point for disks, "" for host-wide values
 
 
 class Transition(StrEnum):
@@ -40,9 +42,59 @@ class RuleState:
     pending_since: datetime | None = None
     firing: bool = False
 
-    @property
-    def idle(self) -> bool:
-        return self.pending_since is None and not self.firing
+
+@dataclass(frozen=True)
+class HostReading:
+    """One look at the host: percentages, load averages, network byte counters (None when there are none)."""
+
+    cpu_percent: float
+    memory_percent: float
+    disks: Mapping[str, float]
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    net_bytes_sent: int | None = None
+    net_bytes_recv: int | None = None
+
+
+def metric_values(metric: str, reading: HostReading) -> Mapping[str, float]:
+    """The series a rule watches, by key: one for CPU and memory (key ""), one per mount point for disk."""
+    if metric == "cpu":
+        return {"": reading.cpu_percent}
+    if metric == "memory":
+        return {"": reading.memory_percent}
+    return reading.disks if metric == "disk" else {}
+
+
+def reading_series(reading: HostReading) -> dict[Series, float]:
+    """Every value of a reading worth storing, by (metric, key); network rates need two readings."""
+    series = {("cpu", ""): reading.cpu_percent, ("memory", ""): reading.memory_percent}
+    series |= {
+        (name, ""): value for name, value in zip(("load1", "load5", "load15"), reading.load, strict=True)
+    }
+    return series | {("disk", mount): value for mount, value in reading.disks.items()}
+
+
+@dataclass(frozen=True)
+class ProcessUsage:
+    pid: int
+    name: str
+    cpu_percent: float
+    memory_percent: float
+
+
+@dataclass(frozen=True)
+class TopProcesses:
+    """The busiest processes, for answering "what is eating the CPU?"."""
+
+    by_cpu: tuple[ProcessUsage, ...]
+    by_memory: tuple[ProcessUsage, ...]
+
+
+def top_of(processes: Iterable[ProcessUsage], *, limit: int) -> TopProcesses:
+    """Pick the `limit` heaviest processes by CPU and by memory."""
+    listed = list(processes)
+    by_cpu = sorted(listed, key=lambda p: (-p.cpu_percent, p.pid))[:limit]
+    by_memory = sorted(listed, key=lambda p: (-p.memory_percent, p.pid))[:limit]
+    return TopProcesses(by_cpu=tuple(by_cpu), by_memory=tuple(by_memory))
 
 
 def evaluate(
@@ -77,6 +129,31 @@ def evaluate_uptime(
     return UptimeState(since, firing=state.firing), None
 
 
+def restored_rule_states(
+    rules: Iterable[HostRule], firing: Iterable[tuple[Mapping[str, str], datetime]], *, hostname: str
+) -> dict[tuple[HostRule, str], RuleState]:
+    """Rebuild this host's firing rule states from alerts stored as firing, so a restart can resolve them."""
+    by_labels = {(rule.name, rule.severity): rule for rule in rules}
+    states = {}
+    for labels, starts_at in firing:
+        rule = by_labels.get((labels.get("alertname", ""), labels.get("severity", "")))
+        if rule and labels.get("job") == HOST_JOB and labels.get("instance") == hostname:
+            states[(rule, labels.get("mountpoint", ""))] = RuleState(starts_at, firing=True)
+    return states
+
+
+def restored_uptime_states(
+    checks: Iterable[str], firing: Iterable[tuple[Mapping[str, str], datetime]]
+) -> dict[str, UptimeState]:
+    """Rebuild the firing URL checks from alerts stored as firing."""
+    names = set(checks)
+    return {
+        labels["check"]: UptimeState(starts_at, firing=True)
+        for labels, starts_at in firing
+        if labels.get("alertname") == UPTIME_ALERTNAME and labels.get("check") in names
+    }
+
+
 def resend_due(*, last_sent: datetime | None, now: datetime, every: timedelta = REPEAT_EVERY) -> bool:
     """A firing alert is sent again when its last send is `every` old (or never happened)."""
     return last_sent is None or now - last_sent >= every
@@ -94,10 +171,33 @@ def counter_rate(previous: float, current: float, seconds: float) -> float | Non
     return (current - previous) / seconds
 
 
+def network_rates(
+    previous: HostReading, current: HostReading, *, seconds: float
+) -> dict[tuple[str, str], float]:
+    """Bytes per second sent and received between two readings; none for a missing or reset counter."""
+    pairs = {
+        "net_sent_bps": (previous.net_bytes_sent, current.net_bytes_sent),
+        "net_recv_bps": (previous.net_bytes_recv, current.net_bytes_recv),
+    }
+    rates = {}
+    for metric, (before, after) in pairs.items():
+        rate = None if before is None or after is None else counter_rate(before, after, seconds)
+        if rate is not None:
+            rates[(metric, "")] = rate
+    return rates
+
+
 def display_url(url: str) -> str:
     """The URL without credentials or query string, fit for labels, messages and logs."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{_host_port(parts)}{parts.path}"
+
+
+def redact_url(text: str, url: str) -> str:
+    """Rewrite `url` in `text` as display_url does, and mask its password wherever else it appears."""
+    text = text.replace(url, display_url(url))
+    password = urlsplit(url).password
+    return text.replace(password, "********") if password else text
 
 
 def url_instance(url: str) -> str:
@@ -186,7 +286,9 @@ def uptime_alert(
     down_for = humanize_duration(now - since)
     if firing:
         summary = f"{check} is down for {down_for}: {probe.reason}"
-        description = f"GET {shown} has failed since {since:%Y-%m-%d %H:%M:%S} UTC; last error: {probe.reason}."
+        description = (
+            f"GET {shown} has failed since {since:%Y-%m-%d %H:%M:%S} UTC; last error: {probe.reason}."
+        )
     else:
         summary = f"{check} is up again ({probe.reason}) after {down_for}"
         description = f"GET {shown} answers again ({probe.reason}); it was down for {down_for}."
