@@ -137,6 +137,8 @@ async def running_prometheus(
             f"--config.file={home / 'prometheus.yml'}",
             f"--storage.tsdb.path={home / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
+            # alerts sent before Alertmanager is discovered are dropped: resend soon, not after 1m
+            f"--rules.alert.resend-delay={evaluation_interval}",
             "--log.level=info",
         ]
 
