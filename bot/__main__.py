@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import Settings, load_settings, masked_dump
 from bot.errors import ConfigError
@@ -18,22 +19,30 @@ log = logging.getLogger("opsbot")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="opsbot", description="Slack ChatOps for teams running a live product.")
-    parser.add_argument("--config", help="YAML configuration file (default: $OPSBOT_CONFIG or packaged defaults)")
+    parser = argparse.ArgumentParser(
+        prog="opsbot", description="Slack ChatOps for teams running a live product."
+    )
+    parser.add_argument(
+        "--config", help="YAML configuration file (default: $OPSBOT_CONFIG or packaged defaults)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the bot (HTTP server, Socket Mode, scheduler)")
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from config: 3000)")
     commands.add_parser("check-config", help="print the effective configuration, secrets masked")
     db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade", "current"], help="apply migrations / show the schema revision")
+    db.add_argument(
+        "action", choices=["upgrade", "current"], help="apply migrations / show the schema revision"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one opsbot command; configuration errors end with one clear line and exit code 2."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("OPSBOT_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("OPSBOT_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = load_settings(os.environ, _path(args.config))
         if args.command == "check-config":
@@ -49,9 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _path(value: str | None) -> os.PathLike[str] | None:
-    from pathlib import Path
-
+def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 

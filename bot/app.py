@@ -67,6 +67,8 @@ async def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger
     else:
         error_id = secrets.token_hex(4)
         logger.error("listener failed", exc_info=error, extra={"error_id": error_id})
-        text = f":boom: Something went wrong on opsbot's side (error id `{error_id}`); the details are in its log."
+        text = (
+            f":boom: Something went wrong on opsbot's side (error id `{error_id}`); details are in its log."
+        )
     if respond is not None:
         await respond(text=text, response_type="ephemeral", replace_original=False)

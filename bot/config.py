@@ -35,7 +35,9 @@ class TeamConfig(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)"
+            ) from None
         return value
 
 
@@ -117,7 +119,9 @@ class RotationConfig(Section):
     members: tuple[str, ...] = ("U0ALICE", "U0BOB", "U0CAROL")
     handoff: Literal["daily", "weekly"] = "weekly"
     handoff_time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    handoff_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    handoff_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = (
+        "monday"
+    )
     start: date = date(2026, 1, 5)
     timezone: str | None = None
 
@@ -147,7 +151,9 @@ class HostChecksConfig(Section):
     retention_days: float = Field(default=35, gt=0)
     rules: tuple[HostRuleConfig, ...] = (
         HostRuleConfig(name="HostHighCpu", metric="cpu", threshold=80, for_minutes=10, severity="warning"),
-        HostRuleConfig(name="HostHighMemory", metric="memory", threshold=85, for_minutes=10, severity="warning"),
+        HostRuleConfig(
+            name="HostHighMemory", metric="memory", threshold=85, for_minutes=10, severity="warning"
+        ),
         HostRuleConfig(name="HostMemoryExhausted", metric="memory", threshold=95, severity="critical"),
         HostRuleConfig(name="HostDiskFull", metric="disk", threshold=90, severity="critical"),
     )
@@ -210,7 +216,7 @@ ENV_KEYS = {
 
 
 def load_settings(environ: Mapping[str, str], path: Path | None = None) -> Settings:
-    """Build settings from the packaged defaults, the YAML file (path or OPSBOT_CONFIG) and the environment."""
+    """Build settings from the packaged defaults, the YAML file (path or OPSBOT_CONFIG) and the env."""
     file_path = path or (Path(environ["OPSBOT_CONFIG"]) if environ.get("OPSBOT_CONFIG") else None)
     raw = _packaged_defaults()
     source = "packaged defaults"
@@ -219,7 +225,9 @@ def load_settings(environ: Mapping[str, str], path: Path | None = None) -> Setti
         source = str(file_path)
     secrets = {key: environ[var] for var, key in ENV_KEYS.items() if environ.get(var)}
     try:
-        return Settings(file=FileConfig.model_validate(raw), secrets=Secrets.model_validate(secrets), source=source)
+        return Settings(
+            file=FileConfig.model_validate(raw), secrets=Secrets.model_validate(secrets), source=source
+        )
     except ValidationError as error:
         raise ConfigError(f"invalid configuration ({source}): {_describe(error)}") from None
 
@@ -252,7 +260,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise ConfigError(f"configuration file {path} must hold a mapping at the top, not {type(loaded).__name__}")
+        raise ConfigError(
+            f"configuration file {path} must hold a mapping at the top, not {type(loaded).__name__}"
+        )
     return loaded
 
 

@@ -36,7 +36,9 @@ class Deps:
         await self.db.dispose()
 
 
-def build_deps(settings: Settings, *, telemetry: Telemetry | None = None, clock: Clock = system_clock) -> Deps:
+def build_deps(
+    settings: Settings, *, telemetry: Telemetry | None = None, clock: Clock = system_clock
+) -> Deps:
     """Create the database handle, Slack client and channel directory for `settings`."""
     telemetry = telemetry or Telemetry()
     token = settings.secrets.slack_bot_token

@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_bolt_app
 from bot.deps import Deps
+from bot.services.hostchecks import HostChecker
 from bot.services.job_runners import RUNNERS
 from bot.services.outbox import OutboxWorker
 from handlers import alertmanager_webhook
@@ -86,7 +87,9 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return web.json_response({"error": error.reason if error.text is None else error.text}, status=error.status)
+        return web.json_response(
+            {"error": error.reason if error.text is None else error.text}, status=error.status
+        )
 
 
 @dataclass
@@ -121,6 +124,10 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
     deps.wake_outbox = worker.wake
     await worker.start()
     server.background.append(worker.stop)
+    if deps.settings.host_checks_enabled:
+        checker = HostChecker(deps)
+        await checker.start()
+        server.background.append(checker.stop)
     if deps.settings.socket_mode:
         server.background.append(await _start_socket_mode(deps, bolt))
     log.info("opsbot serving", extra={"url": server.url})
@@ -134,7 +141,7 @@ async def _start_socket_mode(deps: Deps, bolt: AsyncApp) -> Callable[[], Awaitab
     token = deps.settings.secrets.slack_app_token
     assert token is not None
     handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     return handler.close_async
 
 

@@ -29,7 +29,7 @@ class InstrumentedWebClient(AsyncWebClient):
         super().__init__(**kwargs)
         self._telemetry = telemetry
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         self._telemetry.slack_calls.labels(api_method).inc()
         try:
             return await super().api_call(api_method, **kwargs)
@@ -42,7 +42,7 @@ class InstrumentedWebClient(AsyncWebClient):
 
 
 def create_web_client(*, token: str | None, base_url: str | None, telemetry: Telemetry) -> AsyncWebClient:
-    """Build the client every Web API call goes through: retries on 429 (Retry-After), 5xx and lost connections."""
+    """Build the client all Web API calls go through: retries 429 (Retry-After), 5xx, lost connections."""
     url = base_url or SLACK_API_URL
     client = InstrumentedWebClient(
         token=token, base_url=url if url.endswith("/") else url + "/", timeout=10, telemetry=telemetry
@@ -88,7 +88,8 @@ class ChannelDirectory:
             response = await self._client.conversations_list(
                 types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
             )
-            for channel in response.get("channels", []):
+            channels: list[dict[str, Any]] = response.get("channels", [])
+            for channel in channels:
                 found[channel["name"]] = channel["id"]
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:

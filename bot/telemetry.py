@@ -32,4 +32,6 @@ class Telemetry:
         self.alerts_received = Counter(
             "opsbot_alerts_received", "Alerts accepted from a source", ["source"], registry=r
         )
-        self.alerts_posted = Counter("opsbot_alerts_posted", "Alert messages posted or updated in Slack", registry=r)
+        self.alerts_posted = Counter(
+            "opsbot_alerts_posted", "Alert messages posted or updated in Slack", registry=r
+        )

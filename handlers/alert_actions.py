@@ -31,34 +31,44 @@ def _selected(action: dict[str, Any]) -> tuple[str, int]:
     return choice, int(group)
 
 
-async def on_acknowledge(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
+async def on_acknowledge(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
     await ack()
     user_id, name = _who(body)
     await alert_actions.acknowledge(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
 
 
-async def on_resolve(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
+async def on_resolve(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
     await ack()
     user_id, name = _who(body)
     await alert_actions.resolve(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
 
 
-async def on_snooze(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
+async def on_snooze(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
     await ack()
     user_id, name = _who(body)
     choice, group_id = _selected(action)
     await alert_actions.snooze(context["deps"], group_id, user_id=user_id, user_name=name, choice=choice)
 
 
-async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
-                  respond: Any) -> None:
+async def on_more(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext, respond: Any
+) -> None:
     await ack()
     user_id, name = _who(body)
     choice, group_id = _selected(action)
     if choice == "noise":
         await alert_actions.mark_noise(context["deps"], group_id, user_id=user_id, user_name=name)
     elif choice == "details":
-        await respond(response_type="ephemeral", replace_original=False,
-                      **await alert_actions.details(context["deps"], group_id))
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **await alert_actions.details(context["deps"], group_id),
+        )
     else:
         raise UsageError(f"Unknown choice {choice!r}.")

@@ -33,7 +33,9 @@ def _authenticate(request: web.Request, token: Any) -> None:
     expected = f"Bearer {token.get_secret_value()}".encode()
     given = request.headers.get("Authorization", "").encode()
     if not hmac.compare_digest(given, expected):
-        raise web.HTTPUnauthorized(text="missing or wrong bearer token (Alertmanager http_config.authorization)")
+        raise web.HTTPUnauthorized(
+            text="missing or wrong bearer token (Alertmanager http_config.authorization)"
+        )
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -41,7 +43,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     limit = request.app._client_max_size
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(
-            max_size=limit, actual_size=request.content_length,
+            max_size=limit,
+            actual_size=request.content_length,
             text=f"body of {request.content_length} bytes is over the limit of {limit} bytes",
         )
     try:

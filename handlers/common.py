@@ -30,4 +30,6 @@ def parse(command: dict[str, Any]) -> ParsedCommand:
 
 def not_built(usage: CommandUsage, parsed: ParsedCommand) -> UsageError:
     """The error for a documented subcommand this version cannot do yet."""
-    return UsageError(f"`{usage.command} {parsed.subcommand}` is not available in this version of opsbot yet.")
+    return UsageError(
+        f"`{usage.command} {parsed.subcommand}` is not available in this version of opsbot yet."
+    )

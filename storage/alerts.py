@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.domain.alerts import AlertStatus, is_flapping, recent_changes
 from bot.domain.incoming import IncomingAlert
@@ -54,7 +55,12 @@ class _KeyActivity:
 
 
 async def store_batch(
-    session: AsyncSession, planned: Sequence[PlannedAlert], *, source: str, now: datetime, flapping: FlappingPolicy
+    session: AsyncSession,
+    planned: Sequence[PlannedAlert],
+    *,
+    source: str,
+    now: datetime,
+    flapping: FlappingPolicy,
 ) -> list[GroupChange]:
     """Upsert the alerts and their groups in the caller's transaction; return the groups to sync."""
     latest = {p.alert.fingerprint: p for p in planned}
@@ -68,7 +74,11 @@ async def store_batch(
             inserts.append(row)
         else:
             updates.append({"id": previous[0], **{k: v for k, v in row.items() if k != "received_at"}})
-        _note(activity.setdefault(plan.group_key, _KeyActivity()), plan, previous_status=previous and previous[1])
+        _note(
+            activity.setdefault(plan.group_key, _KeyActivity()),
+            plan,
+            previous_status=previous and previous[1],
+        )
     if inserts:
         await session.execute(insert(Alert), inserts)
     if updates:
@@ -76,7 +86,9 @@ async def store_batch(
     counts = await _counts(session, list(activity))
     changes = []
     for plan in _group_plans(latest.values()):
-        change = await _upsert_group(session, plan, activity[plan.group_key], counts, now=now, flapping=flapping)
+        change = await _upsert_group(
+            session, plan, activity[plan.group_key], counts, now=now, flapping=flapping
+        )
         changes.append(change)
     return changes
 
@@ -84,11 +96,19 @@ async def store_batch(
 def _alert_row(plan: PlannedAlert, *, source: str, now: datetime) -> dict[str, Any]:
     alert = plan.alert
     return {
-        "fingerprint": alert.fingerprint, "source": source, "alertname": alert.alertname[:255],
-        "severity": plan.severity, "status": alert.status.value, "group_key": plan.group_key[:512],
-        "labels": dict(alert.labels), "annotations": dict(alert.annotations), "starts_at": alert.starts_at,
-        "ends_at": alert.ends_at, "generator_url": (alert.generator_url or "")[:2000] or None,
-        "received_at": now, "updated_at": now,
+        "fingerprint": alert.fingerprint,
+        "source": source,
+        "alertname": alert.alertname[:255],
+        "severity": plan.severity,
+        "status": alert.status.value,
+        "group_key": plan.group_key[:512],
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+        "starts_at": alert.starts_at,
+        "ends_at": alert.ends_at,
+        "generator_url": (alert.generator_url or "")[:2000] or None,
+        "received_at": now,
+        "updated_at": now,
     }
 
 
@@ -112,29 +132,35 @@ def _group_plans(plans: Any) -> list[PlannedAlert]:
             key = (plan.group_key, channel)
             if key not in seen or plan.alert.status == AlertStatus.FIRING:
                 seen[key] = plan
-    return [PlannedAlert(p.alert, p.severity, p.severity_label, p.group_key, (c,)) for (_, c), p in seen.items()]
+    return [
+        PlannedAlert(p.alert, p.severity, p.severity_label, p.group_key, (c,)) for (_, c), p in seen.items()
+    ]
 
 
-async def _alerts_by_fingerprint(session: AsyncSession, fingerprints: list[str]) -> dict[str, tuple[int, str]]:
+async def _alerts_by_fingerprint(
+    session: AsyncSession, fingerprints: list[str]
+) -> dict[str, tuple[int, str]]:
     found: dict[str, tuple[int, str]] = {}
     for start in range(0, len(fingerprints), 500):
         chunk = fingerprints[start : start + 500]
         rows = await session.execute(
-            select(Alert.fingerprint, Alert.id, Alert.status).where(Alert.fingerprint.in_(chunk))  # type: ignore[attr-defined]
+            select(col(Alert.fingerprint), col(Alert.id), col(Alert.status)).where(
+                col(Alert.fingerprint).in_(chunk)
+            )
         )
-        found.update({fp: (int(i), str(s)) for fp, i, s in rows.all()})
+        found.update({str(fp): (int(i or 0), str(s)) for fp, i, s in rows.all()})
     return found
 
 
 async def _counts(session: AsyncSession, keys: list[str]) -> dict[str, tuple[int, int, str | None]]:
     """Per group key: (alerts, firing alerts, worst firing severity)."""
-    firing = case((Alert.status == FIRING, 1), else_=0)  # type: ignore[arg-type]
-    rank = case((Alert.severity == "critical", 3), (Alert.severity == "warning", 2), else_=1)  # type: ignore[arg-type]
-    worst = func.max(case((Alert.status == FIRING, rank), else_=0))  # type: ignore[arg-type]
+    firing = case((col(Alert.status) == FIRING, 1), else_=0)
+    rank = case((col(Alert.severity) == "critical", 3), (col(Alert.severity) == "warning", 2), else_=1)
+    worst = func.max(case((col(Alert.status) == FIRING, rank), else_=0))
     rows = await session.execute(
-        select(Alert.group_key, func.count(), func.sum(firing), worst)
-        .where(Alert.group_key.in_(keys))  # type: ignore[attr-defined]
-        .group_by(Alert.group_key)
+        select(col(Alert.group_key), func.count(), func.sum(firing), worst)
+        .where(col(Alert.group_key).in_(keys))
+        .group_by(col(Alert.group_key))
     )
     names = {3: "critical", 2: "warning", 1: "info"}
     return {str(k): (int(n), int(f or 0), names.get(int(w or 0))) for k, n, f, w in rows.all()}
@@ -153,16 +179,24 @@ async def _upsert_group(
     channel = plan.channels[0]
     group = (
         await session.execute(
-            select(AlertGroup).where(AlertGroup.group_key == plan.group_key, AlertGroup.channel == channel).with_for_update()  # type: ignore[arg-type]
+            select(AlertGroup)
+            .where(col(AlertGroup.group_key) == plan.group_key, col(AlertGroup.channel) == channel)
+            .with_for_update()
         )
     ).scalar_one_or_none()
     started = activity.earliest or plan.alert.starts_at
     if group is None:
         group = AlertGroup(
-            group_key=plan.group_key, channel=channel, alertname=plan.alert.alertname[:255],
-            severity=worst or plan.severity, severity_label=plan.severity_label,
-            status=FIRING if firing else RESOLVED, first_fired_at=min(started, now), last_change_at=now,
-            resolved_at=None if firing else now, changes=[now.isoformat()],
+            group_key=plan.group_key,
+            channel=channel,
+            alertname=plan.alert.alertname[:255],
+            severity=worst or plan.severity,
+            severity_label=plan.severity_label,
+            status=FIRING if firing else RESOLVED,
+            first_fired_at=min(started, now),
+            last_change_at=now,
+            resolved_at=None if firing else now,
+            changes=[now.isoformat()],
         )
         session.add(group)
         fired = firing > 0
@@ -179,7 +213,12 @@ async def _upsert_group(
 
 
 def _transition(
-    session: AsyncSession, group: AlertGroup, activity: _KeyActivity, *, firing: int, now: datetime,
+    session: AsyncSession,
+    group: AlertGroup,
+    activity: _KeyActivity,
+    *,
+    firing: int,
+    now: datetime,
     flapping: FlappingPolicy,
 ) -> bool:
     """Move an existing group between firing and resolved; note flapping. True when it (re)started firing."""
@@ -223,15 +262,20 @@ async def load_group(session: AsyncSession, group_id: int, *, sample: int = 10) 
     group = await session.get(AlertGroup, group_id)
     if group is None:
         return None
-    order = case((Alert.status == FIRING, 0), else_=1)  # type: ignore[arg-type]
+    order = case((col(Alert.status) == FIRING, 0), else_=1)
     alerts = (
         await session.execute(
-            select(Alert).where(Alert.group_key == group.group_key).order_by(order, Alert.starts_at).limit(sample)  # type: ignore[arg-type]
+            select(Alert)
+            .where(col(Alert.group_key) == group.group_key)
+            .order_by(order, col(Alert.starts_at))
+            .limit(sample)
         )
     ).scalars()
     events = (
         await session.execute(
-            select(AlertEvent).where(AlertEvent.group_id == group_id, AlertEvent.announced.is_(False)).order_by(AlertEvent.id)  # type: ignore[attr-defined,arg-type]
+            select(AlertEvent)
+            .where(col(AlertEvent.group_id) == group_id, col(AlertEvent.announced).is_(False))
+            .order_by(col(AlertEvent.id))
         )
     ).scalars()
     return GroupSnapshot(group, list(alerts), list(events))
@@ -239,20 +283,32 @@ async def load_group(session: AsyncSession, group_id: int, *, sample: int = 10) 
 
 async def mark_announced(session: AsyncSession, event_ids: Sequence[int]) -> None:
     if event_ids:
-        await session.execute(update(AlertEvent).where(AlertEvent.id.in_(event_ids)).values(announced=True))  # type: ignore[union-attr]
+        await session.execute(
+            update(AlertEvent).where(col(AlertEvent.id).in_(event_ids)).values(announced=True)
+        )
 
 
 async def add_event(
-    session: AsyncSession, group_id: int, kind: str, *, now: datetime, actor: str | None = None,
-    detail: dict[str, Any] | None = None, announced: bool = False,
+    session: AsyncSession,
+    group_id: int,
+    kind: str,
+    *,
+    now: datetime,
+    actor: str | None = None,
+    detail: dict[str, Any] | None = None,
+    announced: bool = False,
 ) -> None:
-    session.add(AlertEvent(group_id=group_id, kind=kind, actor=actor, detail=detail or {}, at=now, announced=announced))
+    session.add(
+        AlertEvent(
+            group_id=group_id, kind=kind, actor=actor, detail=detail or {}, at=now, announced=announced
+        )
+    )
 
 
 async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
     """Load a group for changing it (row-locked on PostgreSQL)."""
     return (
-        await session.execute(select(AlertGroup).where(AlertGroup.id == group_id).with_for_update())  # type: ignore[arg-type]
+        await session.execute(select(AlertGroup).where(col(AlertGroup.id) == group_id).with_for_update())
     ).scalar_one_or_none()
 
 
@@ -260,8 +316,8 @@ async def unacknowledged_critical(session: AsyncSession, *, limit: int = 20) -> 
     """Firing critical groups nobody acknowledged yet (App Home, digests)."""
     rows = await session.execute(
         select(AlertGroup)
-        .where(AlertGroup.status == FIRING, AlertGroup.acked_at.is_(None))  # type: ignore[union-attr,arg-type]
-        .order_by(AlertGroup.first_fired_at.desc())  # type: ignore[attr-defined]
+        .where(col(AlertGroup.status) == FIRING, col(AlertGroup.acked_at).is_(None))
+        .order_by(col(AlertGroup.first_fired_at).desc())
         .limit(limit)
     )
     return list(rows.scalars())

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Claim, utcnow
+from storage.outbox import _rowcount
 
 
 async def claim(db: Database, *, scope: str, key: str, owner: str = "") -> bool:
@@ -24,12 +26,16 @@ async def claim(db: Database, *, scope: str, key: str, owner: str = "") -> bool:
 async def is_claimed(db: Database, *, scope: str, key: str) -> bool:
     """Tell whether (scope, key) was claimed already."""
     async with db.sessions() as session:
-        found = await session.execute(select(Claim.id).where(Claim.scope == scope, Claim.key == key))
+        found = await session.execute(
+            select(col(Claim.id)).where(col(Claim.scope) == scope, col(Claim.key) == key)
+        )
         return found.first() is not None
 
 
 async def forget_claims(db: Database, *, scope: str, older_than: datetime) -> int:
     """Delete old claims of one scope (e.g. request ids past Slack's retry window); return how many."""
     async with db.transaction() as session:
-        result = await session.execute(delete(Claim).where(Claim.scope == scope, Claim.claimed_at < older_than))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(Claim).where(col(Claim.scope) == scope, col(Claim.claimed_at) < older_than)
+        )
+        return _rowcount(result)

@@ -22,7 +22,9 @@ def async_url(url: str) -> str:
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if parsed.get_backend_name() == "postgresql":
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://")
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
+    )
 
 
 def sync_url(url: str) -> str:
@@ -60,9 +62,9 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def ping(self, *, timeout: float = 2.0) -> None:
+    async def ping(self, *, within: float = 2.0) -> None:
         """Raise if the database does not answer a trivial query in time."""
-        async with asyncio.timeout(timeout), self.engine.connect() as connection:
+        async with asyncio.timeout(within), self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, deep_merge, load_settings
 from bot.deps import build_deps
 from bot.server import RunningServer, start_server
 from sandbox import SlackPlayer, start_sandbox
@@ -76,7 +76,9 @@ def make_settings(
 
     def make(**env: str) -> Settings:
         config_path = tmp_path / "opsbot.yml"
-        config_path.write_text(yaml.safe_dump(bot_config))
+        # Host checks read the real machine: off unless a test turns them on, so a nearly full disk on a
+        # CI box cannot leak alerts into unrelated tests.
+        config_path.write_text(yaml.safe_dump(deep_merge({"host_checks": {"enabled": False}}, bot_config)))
         environ = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -102,7 +104,10 @@ async def opsbot(make_settings: Callable[..., Settings]) -> AsyncIterator[Runnin
 async def slack(opsbot: RunningServer, sandbox: Any) -> AsyncIterator[SlackPlayer]:
     """The sandbox playing Slack toward opsbot: signed commands, clicks, events."""
     player = SlackPlayer(
-        sandbox.workspace, bot_url=f"{opsbot.url}/slack/events", signing_secret=SIGNING_SECRET, sandbox_url=sandbox.url
+        sandbox.workspace,
+        bot_url=f"{opsbot.url}/slack/events",
+        signing_secret=SIGNING_SECRET,
+        sandbox_url=sandbox.url,
     )
     yield player
     close = getattr(player, "close", None)

@@ -8,11 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.ids import ActionId, BlockId
-from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section
+from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section, slack_date
 from bot.domain.alerts import humanize_duration
 
 EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
-SHOWN_LABELS = ("service", "job", "instance", "team", "env", "environment", "cluster", "namespace", "mountpoint")
+SHOWN_LABELS = (
+    "service",
+    "job",
+    "instance",
+    "team",
+    "env",
+    "environment",
+    "cluster",
+    "namespace",
+    "mountpoint",
+)
 LINKS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
 
 
@@ -59,14 +69,17 @@ def render_group(view: GroupView) -> dict[str, Any]:
     blocks = [header(f"{_plain_emoji(emoji)} {state} · {view.alertname}")]
     summary = first.annotations.get("summary") if first else None
     description = first.annotations.get("description") if first else None
-    text = "\n".join(f for f in (summary and f"*{escape(summary)}*", description and escape(description)) if f)
+    text = "\n".join(
+        f for f in (summary and f"*{escape(summary)}*", description and escape(description)) if f
+    )
     blocks.append(section(text or f"*{escape(view.alertname)}*", fields=_fields(view, first)))
     blocks.append(context(*_state_lines(view)))
     links = _links(view, first)
     if links:
         blocks.append(context(links))
     if view.severity_label is not None and view.severity_label != view.severity:
-        note = f"Severity label `{escape(view.severity_label)}` is not critical, warning or info: treated as warning."
+        label = escape(view.severity_label)
+        note = f"Severity label `{label}` is not critical, warning or info: treated as warning."
         blocks.append(context(note))
     elif view.severity_label is None:
         blocks.append(context("No `severity` label: treated as warning."))
@@ -78,8 +91,12 @@ def render_group(view: GroupView) -> dict[str, Any]:
 
 
 def _plain_emoji(code: str) -> str:
-    return {":red_circle:": "🔴", ":large_orange_circle:": "🟠", ":large_blue_circle:": "🔵",
-            ":white_check_mark:": "✅"}.get(code, "")
+    return {
+        ":red_circle:": "🔴",
+        ":large_orange_circle:": "🟠",
+        ":large_blue_circle:": "🔵",
+        ":white_check_mark:": "✅",
+    }.get(code, "")
 
 
 def _fields(view: GroupView, first: AlertLine | None) -> list[str]:
@@ -94,13 +111,20 @@ def _fields(view: GroupView, first: AlertLine | None) -> list[str]:
 
 
 def _state_lines(view: GroupView) -> list[str]:
-    since = f"<!date^{int(view.first_fired_at.timestamp())}^{{date_short_pretty}} {{time}}|{view.first_fired_at:%Y-%m-%d %H:%M} UTC>"
+    since = slack_date(view.first_fired_at)
     lines = [f"Firing since {since} ({humanize_duration(view.now - view.first_fired_at)})"]
     if view.status == "resolved" and view.resolved_at:
-        by = "by hand by " + _user(view.resolved_by) if view.resolved_by not in (None, "source") else "by its source"
+        by = (
+            "by hand by " + _user(view.resolved_by)
+            if view.resolved_by not in (None, "source")
+            else "by its source"
+        )
         lines = [f"Resolved {by} after {humanize_duration(view.resolved_at - view.first_fired_at)}"]
     if view.acked_by and view.acked_at:
-        lines.append(f"Acknowledged by {_user(view.acked_by)} after {humanize_duration(view.acked_at - view.first_fired_at)}")
+        lines.append(
+            f"Acknowledged by {_user(view.acked_by)} after "
+            f"{humanize_duration(view.acked_at - view.first_fired_at)}"
+        )
     if view.snoozed_until and view.snoozed_until > view.now:
         silence = f" · <{view.silence_url}|silence>" if view.silence_url else ""
         lines.append(f":zzz: Snoozed for {humanize_duration(view.snoozed_until - view.now)}{silence}")
@@ -123,8 +147,12 @@ def _links(view: GroupView, first: AlertLine | None) -> str:
 def _actions(view: GroupView) -> list[dict[str, Any]]:
     value = str(view.group_id)
     more = {
-        "type": "overflow", "action_id": ActionId.ALERT_MORE,
-        "options": [_option("Mark as noise", f"noise:{value}"), _option("Show alert details", f"details:{value}")],
+        "type": "overflow",
+        "action_id": ActionId.ALERT_MORE,
+        "options": [
+            _option("Mark as noise", f"noise:{value}"),
+            _option("Show alert details", f"details:{value}"),
+        ],
     }
     if view.status == "resolved":
         return [more]
@@ -132,10 +160,16 @@ def _actions(view: GroupView) -> list[dict[str, Any]]:
     if not view.acked_by:
         elements.append(_button("Acknowledge", ActionId.ALERT_ACK, value, style="primary"))
     elements.append(_button("Resolve", ActionId.ALERT_RESOLVE, value, style="danger"))
-    elements.append({
-        "type": "static_select", "action_id": ActionId.ALERT_SNOOZE, "placeholder": plain("Snooze…", 75),
-        "options": [_option(f"Snooze {choice}", f"{choice}:{value}") for choice in view.snooze_choices[:100]],
-    })
+    elements.append(
+        {
+            "type": "static_select",
+            "action_id": ActionId.ALERT_SNOOZE,
+            "placeholder": plain("Snooze…", 75),
+            "options": [
+                _option(f"Snooze {choice}", f"{choice}:{value}") for choice in view.snooze_choices[:100]
+            ],
+        }
+    )
     if view.severity == "critical":
         elements.append(_button("Declare incident", ActionId.ALERT_DECLARE_INCIDENT, value))
     elements.append(more)
@@ -159,7 +193,9 @@ def _user(user_id: str | None) -> str:
 
 def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int, firing: int) -> str | None:
     """One quiet thread line for everything that changed since the last sync (no @-mentions)."""
-    parts = [f"+{joined} new alert{'s' if joined != 1 else ''} joined ({firing} firing)"] if joined > 0 else []
+    parts = (
+        [f"+{joined} new alert{'s' if joined != 1 else ''} joined ({firing} firing)"] if joined > 0 else []
+    )
     for kind, detail in kinds:
         said = _THREAD_TEXT.get(kind)
         if said:
@@ -186,5 +222,7 @@ def render_details(alertname: str, alerts: Sequence[AlertLine], *, total: int) -
         labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
         lines.append(f"• `{alert.status}` {clip(escape(labels), 300)}")
     more = [context(f"and {total - len(alerts)} more")] if total > len(alerts) else []
-    return message(f"{alertname}: {total} alerts", [section(f"*{escape(alertname)}* — {total} alerts"),
-                                                     section("\n".join(lines) or "no alerts"), *more])
+    return message(
+        f"{alertname}: {total} alerts",
+        [section(f"*{escape(alertname)}* — {total} alerts"), section("\n".join(lines) or "no alerts"), *more],
+    )

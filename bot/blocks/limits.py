@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 SECTION_TEXT = 3000
@@ -55,8 +56,16 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def slack_date(at: datetime) -> str:
+    """A time Slack shows in each reader's own time zone (with a UTC fallback)."""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
 def message(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     """Assemble a message payload: fallback text for notifications, blocks capped at Slack's maximum."""
     if len(blocks) > BLOCKS_PER_MESSAGE:
-        blocks = [*blocks[: BLOCKS_PER_MESSAGE - 1], context(f"{len(blocks) - BLOCKS_PER_MESSAGE + 1} more not shown")]
+        blocks = [
+            *blocks[: BLOCKS_PER_MESSAGE - 1],
+            context(f"{len(blocks) - BLOCKS_PER_MESSAGE + 1} more not shown"),
+        ]
     return {"text": clip(text, FALLBACK_TEXT), "blocks": blocks}

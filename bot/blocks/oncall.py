@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.limits import context, header, message, section
+from bot.blocks.limits import context, header, message, section, slack_date
 from bot.domain.alerts import humanize_duration
 from bot.domain.oncall import Override, Shift
 
@@ -17,7 +17,7 @@ def render_oncall(current: Shift, following: Shift, *, now: datetime) -> dict[st
         header("On call"),
         section(
             f"*Now:* <@{current.user}>{note} — for another {humanize_duration(current.ends_at - now)}\n"
-            f"*Next:* <@{following.user}> from {_when(following.starts_at)}"
+            f"*Next:* <@{following.user}> from {slack_date(following.starts_at)}"
         ),
         context("Hand over for a while with `/oncall override @user 4h`."),
     ]
@@ -25,10 +25,8 @@ def render_oncall(current: Shift, following: Shift, *, now: datetime) -> dict[st
 
 
 def render_handover(override: Override, *, by_user: str) -> dict[str, Any]:
-    text = (f":handshake: <@{override.user}> is on call until {_when(override.ends_at)} "
-            f"(handed over by <@{by_user}>).")
+    text = (
+        f":handshake: <@{override.user}> is on call until {slack_date(override.ends_at)} "
+        f"(handed over by <@{by_user}>)."
+    )
     return message(text, [section(text)])
-
-
-def _when(at: datetime) -> str:
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"

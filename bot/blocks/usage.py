@@ -10,7 +10,10 @@ from bot.domain.commands import CommandUsage
 
 def render_usage(usage: CommandUsage, *, problem: str | None = None) -> dict[str, Any]:
     """Return the help message; `problem` (e.g. an unknown subcommand) is said first."""
-    lines = [f"`{usage.command} {sub.syntax}`".replace(" `", "`") + f" — {sub.summary}" for sub in usage.subcommands]
+    lines = [
+        f"`{usage.command} {sub.syntax}`".replace(" `", "`") + f" — {sub.summary}"
+        for sub in usage.subcommands
+    ]
     blocks: list[dict[str, Any]] = []
     if problem:
         blocks.append(section(f":warning: {problem}"))

@@ -70,7 +70,9 @@ def parse_matcher(text: str) -> Matcher:
     """Parse `team=payments` or `service=~"pay.*"`; raise ValueError naming what is wrong."""
     found = MATCHER.match(text)
     if not found:
-        raise ValueError(f"{text!r} is not a label matcher (use name=value, name!=value, name=~regex, name!~regex)")
+        raise ValueError(
+            f"{text!r} is not a label matcher (use name=value, name!=value, name=~regex, name!~regex)"
+        )
     label, op, value = found.groups()
     if op in {"=~", "!~"}:
         try:
@@ -95,7 +97,7 @@ class Route:
 def route_channels(
     labels: Mapping[str, str], severity: Severity, routes: Sequence[Route], defaults: Mapping[Severity, str]
 ) -> tuple[str, ...]:
-    """Return the channels for an alert: matching routes in order (first wins unless continue), else by severity."""
+    """Return an alert's channels: matching routes in order (first wins unless continue), else by severity."""
     channels: list[str] = []
     for candidate in routes:
         if candidate.matches(labels):

@@ -46,7 +46,7 @@ def parse_alertmanager(payload: Mapping[str, Any]) -> list[IncomingAlert]:
     """Validate an Alertmanager webhook payload (version 4) and return its alerts."""
     version = payload.get("version")
     if version != "4":
-        raise PayloadError(f"version: expected \"4\" (Alertmanager webhook v4), got {version!r}")
+        raise PayloadError(f'version: expected "4" (Alertmanager webhook v4), got {version!r}')
     alerts = payload.get("alerts")
     if not isinstance(alerts, list):
         raise PayloadError("alerts: expected a list of alerts")
@@ -61,7 +61,7 @@ def _parse_alert(raw: Any, where: str) -> IncomingAlert:
     labels = _string_map(raw.get("labels"), f"{where}.labels", required=True)
     status = raw.get("status")
     if status not in ("firing", "resolved"):
-        raise PayloadError(f"{where}.status: expected \"firing\" or \"resolved\", got {status!r}")
+        raise PayloadError(f'{where}.status: expected "firing" or "resolved", got {status!r}')
     fingerprint = raw.get("fingerprint") or fingerprint_of(labels)
     if not isinstance(fingerprint, str) or len(fingerprint) > 128:
         raise PayloadError(f"{where}.fingerprint: expected a string of at most 128 characters")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.deps import Deps
 from bot.domain.alerts import parse_duration
 from bot.domain.oncall import EscalationStep, EscalationTarget, step_due_at
@@ -47,7 +49,9 @@ async def resolve(deps: Deps, group_id: int, *, user_id: str, user_name: str) ->
             return
         now = deps.clock()
         group.status, group.resolved_at, group.resolved_by = "resolved", now, user_id
-        await store.add_event(session, group_id, "resolved_by_hand", now=now, actor=user_id, detail={"name": user_name})
+        await store.add_event(
+            session, group_id, "resolved_by_hand", now=now, actor=user_id, detail={"name": user_name}
+        )
         await cancel(session, dedupe_key=f"escalate:{group_id}")
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
@@ -59,8 +63,12 @@ async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, cho
         duration = parse_duration(choice)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    await ensure_allowed(deps, user_id=user_id, allowed=deps.settings.file.alerts.permissions.acknowledge,
-                         doing="snooze alerts")
+    await ensure_allowed(
+        deps,
+        user_id=user_id,
+        allowed=deps.settings.file.alerts.permissions.acknowledge,
+        doing="snooze alerts",
+    )
     now = deps.clock()
     silence_id = await _silence(deps, group_id, until=now + duration, user_name=user_name)
     async with deps.db.transaction() as session:
@@ -70,8 +78,15 @@ async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, cho
         await store.add_event(session, group_id, "snoozed", now=now, actor=user_id, detail=detail)
         await cancel(session, dedupe_key=f"escalate:{group_id}")
         await cancel(session, dedupe_key=f"snooze_end:{group_id}")
-        await enqueue(session, kind=SNOOZE_END, payload={"group_id": group_id}, now=now, channel=group.channel,
-                      due_at=now + duration, dedupe_key=f"snooze_end:{group_id}")
+        await enqueue(
+            session,
+            kind=SNOOZE_END,
+            payload={"group_id": group_id},
+            now=now,
+            channel=group.channel,
+            due_at=now + duration,
+            dedupe_key=f"snooze_end:{group_id}",
+        )
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
 
@@ -102,7 +117,7 @@ async def end_snooze(deps: Deps, group_id: int) -> None:
 
 
 async def escalate(deps: Deps, group_id: int, *, level: int, episode: str) -> None:
-    """Page the next step of the chain for a critical group nobody acknowledged, then schedule the one after."""
+    """Page the next step of the chain for an unacknowledged critical group; schedule the one after."""
     chain = escalation_chain(deps.settings)
     async with deps.db.sessions() as session:
         group = await session.get(AlertGroup, group_id)
@@ -113,11 +128,18 @@ async def escalate(deps: Deps, group_id: int, *, level: int, episode: str) -> No
     users = await _targets(deps, chain[level])
     mentions = " ".join(f"<@{u}>" for u in users) or "nobody is on call"
     waited = deps.clock() - group.first_fired_at
-    text = f":rotating_light: {mentions} — *{group.alertname}* is critical and unacknowledged for {int(waited.total_seconds() // 60)} min."
+    minutes = int(waited.total_seconds() // 60)
+    text = (
+        f":rotating_light: {mentions} — *{group.alertname}* is critical and unacknowledged for {minutes} min."
+    )
     await slack_io.post(deps, channel_id=group.slack_channel_id, text=text, thread_ts=group.slack_ts)
-    link = (await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts))["permalink"]
+    link = (await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts))[
+        "permalink"
+    ]
     for user in users:
-        await slack_io.direct_message(deps, user_id=user, text=f":rotating_light: Critical alert *{group.alertname}* needs you: {link}")
+        await slack_io.direct_message(
+            deps, user_id=user, text=f":rotating_light: Critical alert *{group.alertname}* needs you: {link}"
+        )
     await _record_escalation(deps, group, level=level, users=users, episode=episode, chain=chain)
 
 
@@ -129,13 +151,25 @@ async def _record_escalation(
     async with deps.db.transaction() as session:
         locked = await _locked(session, group.id)
         locked.escalation_level = level + 1
-        await store.add_event(session, group.id, "escalated", now=now, detail={"level": level + 1, "users": users},
-                              announced=True)
+        await store.add_event(
+            session,
+            group.id,
+            "escalated",
+            now=now,
+            detail={"level": level + 1, "users": users},
+            announced=True,
+        )
         due = step_due_at(chain, level + 1, group.first_fired_at)
         if due is not None:
-            await enqueue(session, kind=ESCALATE, now=now, channel=group.channel, due_at=max(due, now),
-                          payload={"group_id": group.id, "level": level + 1, "episode": episode},
-                          dedupe_key=f"escalate:{group.id}")
+            await enqueue(
+                session,
+                kind=ESCALATE,
+                now=now,
+                channel=group.channel,
+                due_at=max(due, now),
+                payload={"group_id": group.id, "level": level + 1, "episode": episode},
+                dedupe_key=f"escalate:{group.id}",
+            )
 
 
 def _still_unattended(group: AlertGroup, episode: str, now: datetime) -> bool:
@@ -170,8 +204,12 @@ async def _silence(deps: Deps, group_id: int, *, until: datetime, user_name: str
     matchers = {k: labels[k] for k in ("alertname", *deps.settings.file.alerts.group_by) if labels.get(k)}
     client = AlertmanagerClient(base_url=url)
     try:
-        return await client.create_silence(matchers=matchers, ends_at=until, created_by=user_name,
-                                           comment=f"Snoozed from Slack by {user_name} via opsbot")
+        return await client.create_silence(
+            matchers=matchers,
+            ends_at=until,
+            created_by=user_name,
+            comment=f"Snoozed from Slack by {user_name} via opsbot",
+        )
     except UpstreamError as error:
         log.warning("could not create an Alertmanager silence", extra={"error": str(error)})
         return None
@@ -179,17 +217,22 @@ async def _silence(deps: Deps, group_id: int, *, until: datetime, user_name: str
         await client.close()
 
 
-async def _locked(session: object, group_id: int) -> AlertGroup:
-    group = await store.lock_group(session, group_id)  # type: ignore[arg-type]
+async def _locked(session: AsyncSession, group_id: int) -> AlertGroup:
+    group = await store.lock_group(session, group_id)
     if group is None:
         raise NotFound(f"alert group {group_id} does not exist (any more)")
     return group
 
 
-async def _queue_sync(session: object, group: AlertGroup, *, now: datetime) -> None:
-    await enqueue(session, kind=SYNC, payload={"group_id": group.id}, now=now, channel=group.channel,  # type: ignore[arg-type]
-                  dedupe_key=f"sync:{group.id}")
-
+async def _queue_sync(session: AsyncSession, group: AlertGroup, *, now: datetime) -> None:
+    await enqueue(
+        session,
+        kind=SYNC,
+        payload={"group_id": group.id},
+        now=now,
+        channel=group.channel,
+        dedupe_key=f"sync:{group.id}",
+    )
 
 
 async def details(deps: Deps, group_id: int) -> dict[str, object]:
@@ -200,5 +243,7 @@ async def details(deps: Deps, group_id: int) -> dict[str, object]:
         snapshot = await store.load_group(session, group_id, sample=20)
     if snapshot is None:
         raise NotFound(f"alert group {group_id} does not exist (any more)")
-    lines = [AlertLine(a.labels, a.annotations, a.status, a.starts_at, a.generator_url) for a in snapshot.alerts]
+    lines = [
+        AlertLine(a.labels, a.annotations, a.status, a.starts_at, a.generator_url) for a in snapshot.alerts
+    ]
     return render_details(snapshot.group.alertname, lines, total=snapshot.group.alert_count)

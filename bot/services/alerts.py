@@ -10,7 +10,15 @@ from datetime import timedelta
 from bot.blocks.alerts import AlertLine, GroupView, render_group, thread_reply
 from bot.config import AlertsConfig, Settings
 from bot.deps import Deps
-from bot.domain.alerts import Route, Severity, group_key, humanize_duration, parse_matcher, read_severity, route_channels
+from bot.domain.alerts import (
+    Route,
+    Severity,
+    group_key,
+    humanize_duration,
+    parse_matcher,
+    read_severity,
+    route_channels,
+)
 from bot.domain.incoming import IncomingAlert
 from bot.services import slack_io
 from storage import alerts as store
@@ -30,7 +38,11 @@ def plan(alerts: Sequence[IncomingAlert], settings: Settings) -> list[store.Plan
     """Decide severity, group and channels for each alert (pure, from the config)."""
     config = settings.file.alerts
     channels = settings.file.channels
-    defaults = {Severity.CRITICAL: channels.critical, Severity.WARNING: channels.warning, Severity.INFO: channels.info}
+    defaults = {
+        Severity.CRITICAL: channels.critical,
+        Severity.WARNING: channels.warning,
+        Severity.INFO: channels.info,
+    }
     routes = _routes(config)
     planned = []
     for alert in alerts:
@@ -59,16 +71,33 @@ async def ingest(deps: Deps, alerts: Sequence[IncomingAlert], *, source: str) ->
     now = deps.clock()
     policy = store.FlappingPolicy(config.flapping_changes, timedelta(minutes=config.flapping_window_minutes))
     async with deps.db.transaction() as session:
-        changes = await store.store_batch(session, plan(alerts, deps.settings), source=source, now=now, flapping=policy)
+        changes = await store.store_batch(
+            session, plan(alerts, deps.settings), source=source, now=now, flapping=policy
+        )
         for change in changes:
-            await enqueue(session, kind=SYNC, payload={"group_id": change.group_id}, now=now,
-                          channel=change.channel, dedupe_key=f"sync:{change.group_id}")
+            await enqueue(
+                session,
+                kind=SYNC,
+                payload={"group_id": change.group_id},
+                now=now,
+                channel=change.channel,
+                dedupe_key=f"sync:{change.group_id}",
+            )
             if change.fired and change.severity == Severity.CRITICAL and config.escalation:
                 due = change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes)
-                await enqueue(session, kind=ESCALATE, now=now, channel=change.channel, due_at=max(due, now),
-                              payload={"group_id": change.group_id, "level": 0,
-                                       "episode": change.first_fired_at.isoformat()},
-                              dedupe_key=f"escalate:{change.group_id}")
+                await enqueue(
+                    session,
+                    kind=ESCALATE,
+                    now=now,
+                    channel=change.channel,
+                    due_at=max(due, now),
+                    payload={
+                        "group_id": change.group_id,
+                        "level": 0,
+                        "episode": change.first_fired_at.isoformat(),
+                    },
+                    dedupe_key=f"escalate:{change.group_id}",
+                )
     deps.telemetry.alerts_received.labels(source).inc(len(alerts))
     deps.wake_outbox()
     return IngestResult(len(alerts), len(changes))
@@ -82,13 +111,28 @@ def group_view(snapshot: store.GroupSnapshot, *, deps: Deps) -> GroupView:
     if group.silence_id and deps.settings.secrets.alertmanager_url:
         silence_url = f"{deps.settings.secrets.alertmanager_url.rstrip('/')}/#/silences/{group.silence_id}"
     return GroupView(
-        group_id=group.id, alertname=group.alertname, severity=group.severity, severity_label=group.severity_label,
-        status=group.status, firing_count=group.firing_count, alert_count=group.alert_count,
-        first_fired_at=group.first_fired_at, resolved_at=group.resolved_at, resolved_by=group.resolved_by,
-        acked_by=group.acked_by, acked_at=group.acked_at, snoozed_until=group.snoozed_until,
-        silence_url=silence_url, noise_by=group.noise_by, flapping=group.flapping,
-        alerts=[AlertLine(a.labels, a.annotations, a.status, a.starts_at, a.generator_url) for a in snapshot.alerts],
-        snooze_choices=deps.settings.file.alerts.snooze_choices, now=deps.clock(),
+        group_id=group.id,
+        alertname=group.alertname,
+        severity=group.severity,
+        severity_label=group.severity_label,
+        status=group.status,
+        firing_count=group.firing_count,
+        alert_count=group.alert_count,
+        first_fired_at=group.first_fired_at,
+        resolved_at=group.resolved_at,
+        resolved_by=group.resolved_by,
+        acked_by=group.acked_by,
+        acked_at=group.acked_at,
+        snoozed_until=group.snoozed_until,
+        silence_url=silence_url,
+        noise_by=group.noise_by,
+        flapping=group.flapping,
+        alerts=[
+            AlertLine(a.labels, a.annotations, a.status, a.starts_at, a.generator_url)
+            for a in snapshot.alerts
+        ],
+        snooze_choices=deps.settings.file.alerts.snooze_choices,
+        now=deps.clock(),
     )
 
 
@@ -105,11 +149,19 @@ async def sync_group(deps: Deps, group_id: int) -> None:
         deps, channel=group.channel, channel_id=group.slack_channel_id, ts=group.slack_ts, payload=payload
     )
     deps.telemetry.alerts_posted.inc()
-    events = [(e.kind, _detail(e.kind, e.detail, e.actor, group.first_fired_at, e.at)) for e in snapshot.events]
+    events = [
+        (e.kind, _detail(e.kind, e.detail, e.actor, group.first_fired_at, e.at)) for e in snapshot.events
+    ]
     joined = group.firing_count - group.announced_firing if was_posted else 0
-    reply = thread_reply(events, joined=joined, firing=group.firing_count) if was_posted and not group.flapping else None
+    reply = (
+        thread_reply(events, joined=joined, firing=group.firing_count)
+        if was_posted and not group.flapping
+        else None
+    )
     if was_posted and group.flapping:
-        reply = thread_reply([(k, d) for k, d in events if k == "flapping"], joined=0, firing=group.firing_count)
+        reply = thread_reply(
+            [(k, d) for k, d in events if k == "flapping"], joined=0, firing=group.firing_count
+        )
     if reply:
         await slack_io.post(deps, channel_id=channel_id, text=reply, thread_ts=ts)
     async with deps.db.transaction() as session:
@@ -120,7 +172,9 @@ async def sync_group(deps: Deps, group_id: int) -> None:
         await store.mark_announced(session, [e.id for e in snapshot.events if e.id is not None])
 
 
-def _detail(kind: str, detail: dict[str, object], actor: str | None, fired_at: object, at: object) -> dict[str, object]:
+def _detail(
+    kind: str, detail: dict[str, object], actor: str | None, fired_at: object, at: object
+) -> dict[str, object]:
     shown = dict(detail)
     if actor:
         shown.setdefault("who", detail.get("name") or actor)

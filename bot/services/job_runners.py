@@ -14,7 +14,9 @@ async def _sync(deps: Deps, payload: dict[str, Any]) -> None:
 
 
 async def _escalate(deps: Deps, payload: dict[str, Any]) -> None:
-    await alert_actions.escalate(deps, int(payload["group_id"]), level=int(payload["level"]), episode=str(payload["episode"]))
+    await alert_actions.escalate(
+        deps, int(payload["group_id"]), level=int(payload["level"]), episode=str(payload["episode"])
+    )
 
 
 async def _snooze_end(deps: Deps, payload: dict[str, Any]) -> None:

@@ -5,10 +5,20 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.config import Settings
 from bot.deps import Deps
-from bot.domain.oncall import EscalationStep, EscalationTarget, Handoff, Override, Rotation, Shift, next_on_call, on_call
+from bot.domain.oncall import (
+    EscalationStep,
+    EscalationTarget,
+    Handoff,
+    Override,
+    Rotation,
+    Shift,
+    next_on_call,
+    on_call,
+)
 from bot.services.permissions import ensure_allowed
 from storage.models import OncallOverride
 
@@ -20,8 +30,12 @@ def rotation(settings: Settings) -> Rotation:
     config = settings.file.oncall
     hours, minutes = (int(part) for part in config.handoff_time.split(":"))
     return Rotation(
-        members=config.members, handoff=Handoff(config.handoff), timezone=config.timezone or settings.file.team.timezone,
-        start=config.start, handoff_time=time(hours, minutes), handoff_weekday=WEEKDAYS.index(config.handoff_day),
+        members=config.members,
+        handoff=Handoff(config.handoff),
+        timezone=config.timezone or settings.file.team.timezone,
+        start=config.start,
+        handoff_time=time(hours, minutes),
+        handoff_weekday=WEEKDAYS.index(config.handoff_day),
     )
 
 
@@ -35,7 +49,7 @@ def escalation_chain(settings: Settings) -> list[EscalationStep]:
 async def overrides(deps: Deps, *, at: datetime) -> list[Override]:
     """Overrides that have not ended yet."""
     async with deps.db.sessions() as session:
-        rows = await session.execute(select(OncallOverride).where(OncallOverride.ends_at > at))  # type: ignore[arg-type]
+        rows = await session.execute(select(OncallOverride).where(col(OncallOverride.ends_at) > at))
         return [Override(o.user_id, o.starts_at, o.ends_at) for o in rows.scalars()]
 
 
@@ -52,5 +66,9 @@ async def hand_over(deps: Deps, *, to_user: str, duration: timedelta, by_user: s
     await ensure_allowed(deps, user_id=by_user, allowed=allowed, doing="change who is on call")
     now = deps.clock()
     async with deps.db.transaction() as session:
-        session.add(OncallOverride(user_id=to_user, starts_at=now, ends_at=now + duration, created_by=by_user, created_at=now))
+        session.add(
+            OncallOverride(
+                user_id=to_user, starts_at=now, ends_at=now + duration, created_by=by_user, created_at=now
+            )
+        )
     return Override(to_user, now, now + duration)

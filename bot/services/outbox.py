@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -38,8 +39,15 @@ def backoff(attempts: int) -> timedelta:
 class OutboxWorker:
     """Works off due jobs; several replicas can run one each (leases keep a job to one of them)."""
 
-    def __init__(self, deps: Deps, runners: Mapping[str, JobRunner], *, batch: int = 100, idle_poll: float = 1.0,
-                 lease: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        runners: Mapping[str, JobRunner],
+        *,
+        batch: int = 100,
+        idle_poll: float = 1.0,
+        lease: timedelta = timedelta(seconds=30),
+    ) -> None:
         self._deps, self._runners = deps, runners
         self._batch, self._idle_poll, self._lease = batch, idle_poll, lease
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -66,16 +74,15 @@ class OutboxWorker:
                 log.exception("outbox round failed; retrying")
                 worked = 0
             if not worked:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle_poll)
-                except TimeoutError:
-                    pass
                 self._wake.clear()
 
     async def run_once(self) -> int:
         """Claim and run one batch of due jobs; channels run side by side, each paced on its own."""
-        claimed = await jobs.claim_due(self._deps.db, owner=self.owner, now=self._deps.clock(), limit=self._batch,
-                                       lease=self._lease)
+        claimed = await jobs.claim_due(
+            self._deps.db, owner=self.owner, now=self._deps.clock(), limit=self._batch, lease=self._lease
+        )
         by_channel: dict[str | None, list[OutboxJob]] = {}
         for job in claimed:
             by_channel.setdefault(job.channel, []).append(job)
@@ -100,7 +107,9 @@ class OutboxWorker:
         runner = self._runners.get(job.kind)
         db, now = self._deps.db, self._deps.clock
         if runner is None:
-            await jobs.finish(db, job.id, owner=self.owner, now=now(), failed_with=f"no runner for {job.kind!r}")
+            await jobs.finish(
+                db, job.id, owner=self.owner, now=now(), failed_with=f"no runner for {job.kind!r}"
+            )
             return
         try:
             await runner(self._deps, dict(job.payload))
@@ -119,7 +128,11 @@ class OutboxWorker:
         reason = f"{type(error).__name__}: {error}"[:1000]
         if job.attempts >= MAX_ATTEMPTS:
             log.error("outbox job failed for good", extra={"job": job.id, "kind": job.kind, "error": reason})
-            await jobs.finish(self._deps.db, job.id, owner=self.owner, now=self._deps.clock(), failed_with=reason)
+            await jobs.finish(
+                self._deps.db, job.id, owner=self.owner, now=self._deps.clock(), failed_with=reason
+            )
             return
         log.warning("outbox job failed; will retry", extra={"job": job.id, "kind": job.kind, "error": reason})
-        await jobs.retry_at(self._deps.db, job.id, owner=self.owner, due_at=self._deps.clock() + delay, error=reason)
+        await jobs.retry_at(
+            self._deps.db, job.id, owner=self.owner, due_at=self._deps.clock() + delay, error=reason
+        )

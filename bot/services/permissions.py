@@ -27,6 +27,6 @@ async def _members(deps: Deps, usergroup: str) -> frozenset[str]:
     if cached and time.monotonic() - cached[0] < _GROUP_TTL_SECONDS:
         return cached[1]
     response = await deps.slack.usergroups_users_list(usergroup=usergroup)
-    members = frozenset(response.get("users", []))
+    members: frozenset[str] = frozenset(response.get("users", []))
     _group_cache[usergroup] = (time.monotonic(), members)
     return members

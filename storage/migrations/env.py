@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
-
-import storage.models  # noqa: F401  (registers the tables on the metadata)
-import storage.host_samples  # noqa: F401  (its table lives next to its queries)
 from sqlmodel import SQLModel
+
+import storage.host_samples
+import storage.models  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -33,10 +33,11 @@ def alertnames(sandbox: Any, channel: str) -> Counter[str]:
     return found
 
 
-async def wait_for_count(sandbox: Any, channel: str, expected: int, *, timeout: float = 30) -> None:
+async def wait_for_count(sandbox: Any, channel: str, expected: int, *, within: float = 30) -> None:
     await sandbox.workspace.wait_until(
         lambda: True if sum(alertnames(sandbox, channel).values()) >= expected else None,
-        timeout=timeout, describe=lambda: f"{dict(alertnames(sandbox, channel))}",
+        timeout=within,
+        describe=lambda: f"{dict(alertnames(sandbox, channel))}",
     )
 
 
@@ -61,8 +62,11 @@ async def test_429s_and_500s_during_a_burst_still_deliver_every_alert_once(
 async def opsbot_process(sandbox: Any, tmp_path: Path) -> AsyncIterator[Any]:
     """Run `opsbot serve` as a real process (so it can be killed), on a SQLite file that outlives it."""
     env = {
-        **os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": sandbox.api_url, "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'kill.db'}",
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": sandbox.api_url,
+        "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'kill.db'}",
         "OPSBOT_CONFIG": str(tmp_path / "kill.yml"),
     }
     (tmp_path / "kill.yml").write_text("alerts:\n  pace_per_channel_seconds: 0.02\n  escalation: []\n")
@@ -70,8 +74,15 @@ async def opsbot_process(sandbox: Any, tmp_path: Path) -> AsyncIterator[Any]:
 
     async def start() -> str:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", "--port", "0", env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--port",
+            "0",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         processes.append(process)
         assert process.stdout is not None
@@ -100,7 +111,7 @@ async def test_kill_9_right_after_the_200_loses_nothing(opsbot_process: Any, san
     ws.faults.clear()  # Slack is back
     assert alertnames(sandbox, "ops-alerts") == Counter()
     await opsbot_process()
-    await wait_for_count(sandbox, "ops-alerts", 5, timeout=45)  # an in-flight job waits out its lease
+    await wait_for_count(sandbox, "ops-alerts", 5, within=45)  # an in-flight job waits out its lease
     await asyncio.sleep(0.5)
     assert alertnames(sandbox, "ops-alerts") == Counter({f"Burst{i}": 1 for i in range(5)})
 

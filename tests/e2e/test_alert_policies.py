@@ -39,16 +39,16 @@ async def test_a_refused_user_is_told_why_and_nothing_changes(
     await ws.wait_for_update("ops-alerts", message.ts, contains="Acknowledged by <@U0ALICE>")
 
 
-async def test_unacknowledged_critical_escalates_along_the_chain(
-    opsbot: RunningServer, sandbox: Any
-) -> None:
+async def test_unacknowledged_critical_escalates_along_the_chain(opsbot: RunningServer, sandbox: Any) -> None:
     ws = sandbox.workspace
     await send(opsbot.url, alert("ApiDown", job="api"))
     message = await ws.wait_for_message("critical-alerts", contains="ApiDown")
     first = await ws.wait_for_message("critical-alerts", contains=":rotating_light:", timeout=10)
     assert first.thread_ts == message.ts
     oncall = next(u for u in ("U0BOB", "U0CAROL") if f"<@{u}>" in first.text)
-    dm = await ws.wait_for_call("chat.postMessage", predicate=lambda c: str(c.args.get("channel", "")).startswith("D"))
+    dm = await ws.wait_for_call(
+        "chat.postMessage", predicate=lambda c: str(c.args.get("channel", "")).startswith("D")
+    )
     assert "ApiDown" in str(dm.args.get("text"))
     second = await ws.wait_for_message("critical-alerts", contains="<@U0DAVE>", timeout=10)
     assert second.thread_ts == message.ts and oncall not in second.text

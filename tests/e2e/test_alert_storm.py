@@ -16,11 +16,15 @@ def bot_config() -> dict[str, Any]:
     return {"alerts": {"pace_per_channel_seconds": 1.0, "escalation": []}}
 
 
-async def test_a_storm_of_one_alertname_becomes_a_handful_of_messages(opsbot: RunningServer, sandbox: Any) -> None:
+async def test_a_storm_of_one_alertname_becomes_a_handful_of_messages(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
     ws = sandbox.workspace
     ws.set_rate_limit(1.0, burst=2)
-    batches = [[alert("Storm", job="api", instance=f"i{b}-{i}", severity="warning") for i in range(100)]
-               for b in range(10)]
+    batches = [
+        [alert("Storm", job="api", instance=f"i{b}-{i}", severity="warning") for i in range(100)]
+        for b in range(10)
+    ]
     results = await asyncio.gather(*(send(opsbot.url, *batch) for batch in batches))
     assert all(status == 200 for status, _ in results)
     await ws.wait_for_message("ops-alerts", contains="1000 of 1000", timeout=20)

@@ -27,16 +27,24 @@ def top_level(sandbox: Any, channel: str) -> list[Any]:
 
 async def test_severities_go_to_their_channels(opsbot: RunningServer, sandbox: Any) -> None:
     status, body = await send(
-        opsbot.url, alert("DiskFull", severity="critical"), alert("SlowApi", severity="warning"),
-        alert("Deploy", severity="info"), alert("Odd", severity="page"), alert("Checkout", team="payments"),
+        opsbot.url,
+        alert("DiskFull", severity="critical"),
+        alert("SlowApi", severity="warning"),
+        alert("Deploy", severity="info"),
+        alert("Odd", severity="page"),
+        alert("Checkout", team="payments"),
     )
     assert status == 200 and body["alerts"] == 5
     ws = sandbox.workspace
-    assert "CRITICAL · DiskFull" in ws.message_text(await ws.wait_for_message("critical-alerts", contains="DiskFull"))
+    assert "CRITICAL · DiskFull" in ws.message_text(
+        await ws.wait_for_message("critical-alerts", contains="DiskFull")
+    )
     await ws.wait_for_message("ops-alerts", contains="SlowApi")
     await ws.wait_for_message("ops-info", contains="Deploy")
     odd = await ws.wait_for_message("ops-alerts", contains="Odd")
-    assert "Severity label `page` is not critical, warning or info: treated as warning" in ws.message_text(odd)
+    assert "Severity label `page` is not critical, warning or info: treated as warning" in ws.message_text(
+        odd
+    )
     await ws.wait_for_message("payments-oncall", contains="Checkout")
     assert not any("Checkout" in ws.message_text(m) for m in top_level(sandbox, "critical-alerts"))
 
@@ -65,14 +73,18 @@ async def test_new_alerts_joining_are_told_in_the_thread(opsbot: RunningServer, 
     await ws.wait_for_update("ops-alerts", message.ts, contains="2 of 2")
 
 
-async def test_acknowledge_snooze_and_resolve_buttons(opsbot: RunningServer, sandbox: Any, slack: Any) -> None:
+async def test_acknowledge_snooze_and_resolve_buttons(
+    opsbot: RunningServer, sandbox: Any, slack: Any
+) -> None:
     ws = sandbox.workspace
     await send(opsbot.url, alert("PaymentsDown", job="payments"))
     message = await ws.wait_for_message("critical-alerts", contains="PaymentsDown")
     group = _group_id(message)
     assert (await slack.click(message, "alert_ack", user="alice")).status == 200
     acked = await ws.wait_for_update("critical-alerts", message.ts, contains="Acknowledged by <@U0ALICE>")
-    assert "Acknowledge" not in [e["text"]["text"] for e in acked.blocks[-1]["elements"] if e["type"] == "button"]
+    assert "Acknowledge" not in [
+        e["text"]["text"] for e in acked.blocks[-1]["elements"] if e["type"] == "button"
+    ]
     await ws.wait_for_message("critical-alerts", contains="Acknowledged by alice")
     await slack.click(acked, "alert_snooze", user="bob", selected_option_value=f"4h:{group}")
     snoozed = await ws.wait_for_update("critical-alerts", message.ts, contains="Snoozed for")
@@ -84,14 +96,18 @@ async def test_acknowledge_snooze_and_resolve_buttons(opsbot: RunningServer, san
 
 
 def _group_id(message: Any) -> str:
-    return str(next(e["value"] for e in message.blocks[-1]["elements"] if e.get("action_id") == "alert_resolve"))
+    return str(
+        next(e["value"] for e in message.blocks[-1]["elements"] if e.get("action_id") == "alert_resolve")
+    )
 
 
 async def test_show_details_answers_only_the_clicker(opsbot: RunningServer, sandbox: Any, slack: Any) -> None:
     ws = sandbox.workspace
     await send(opsbot.url, *[alert("NodeDown", job="node", instance=f"n{i}") for i in range(2)])
     message = await ws.wait_for_message("critical-alerts", contains="NodeDown")
-    await slack.click(message, "alert_more", user="dave", selected_option_value=f"details:{_group_id(message)}")
+    await slack.click(
+        message, "alert_more", user="dave", selected_option_value=f"details:{_group_id(message)}"
+    )
     details = await ws.wait_for_ephemeral(user="dave", contains="NodeDown")
     assert "instance=n0" in ws.message_text(details) and "instance=n1" in ws.message_text(details)
 
@@ -107,7 +123,9 @@ async def test_bad_payloads_get_400_naming_the_problem(opsbot: RunningServer) ->
     assert status == 400 and "alerts[0].labels: must not be empty" in body["error"]
 
 
-async def test_oncall_shows_now_and_next_and_takes_overrides(opsbot: RunningServer, sandbox: Any, slack: Any) -> None:
+async def test_oncall_shows_now_and_next_and_takes_overrides(
+    opsbot: RunningServer, sandbox: Any, slack: Any
+) -> None:
     ws = sandbox.workspace
     await slack.slash("/oncall", "", user="alice", channel="general")
     shown = await ws.wait_for_ephemeral(user="alice", contains="Now:")

@@ -64,7 +64,9 @@ async def test_url_verification_echoes_the_challenge(slack: Any) -> None:
     assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.body
 
 
-async def test_webhook_rejects_a_body_that_is_not_json(opsbot: RunningServer, http: aiohttp.ClientSession) -> None:
+async def test_webhook_rejects_a_body_that_is_not_json(
+    opsbot: RunningServer, http: aiohttp.ClientSession
+) -> None:
     async with http.post(f"{opsbot.url}/alerts/alertmanager", data=b"{not json") as response:
         assert response.status == 400
         assert "not valid JSON" in (await response.json())["error"]

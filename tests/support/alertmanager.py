@@ -10,8 +10,13 @@ import aiohttp
 
 
 def alert(
-    name: str, *, severity: str | None = "critical", status: str = "firing", summary: str | None = None,
-    starts_at: datetime | None = None, **labels: str,
+    name: str,
+    *,
+    severity: str | None = "critical",
+    status: str = "firing",
+    summary: str | None = None,
+    starts_at: datetime | None = None,
+    **labels: str,
 ) -> dict[str, Any]:
     all_labels = {"alertname": name, **labels}
     if severity is not None:
@@ -19,28 +24,40 @@ def alert(
     fingerprint = hashlib.sha256(repr(sorted(all_labels.items())).encode()).hexdigest()[:16]
     started = (starts_at or datetime(2026, 11, 22, 8, 0, tzinfo=UTC)).isoformat().replace("+00:00", "Z")
     return {
-        "status": status, "labels": all_labels,
-        "annotations": {"summary": summary or f"{name} is {status}", "runbook_url": "https://runbooks.example/x"},
+        "status": status,
+        "labels": all_labels,
+        "annotations": {
+            "summary": summary or f"{name} is {status}",
+            "runbook_url": "https://runbooks.example/x",
+        },
         "startsAt": started,
         "endsAt": "2026-11-22T09:00:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.example/graph?g0.expr=up", "fingerprint": fingerprint,
+        "generatorURL": "http://prometheus.example/graph?g0.expr=up",
+        "fingerprint": fingerprint,
     }
 
 
 def payload(*alerts: dict[str, Any]) -> dict[str, Any]:
     firing = any(a["status"] == "firing" for a in alerts)
     return {
-        "version": "4", "groupKey": '{}:{alertname="x"}', "truncatedAlerts": 0,
-        "status": "firing" if firing else "resolved", "receiver": "opsbot",
-        "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
-        "externalURL": "http://alertmanager.example", "alerts": list(alerts),
+        "version": "4",
+        "groupKey": '{}:{alertname="x"}',
+        "truncatedAlerts": 0,
+        "status": "firing" if firing else "resolved",
+        "receiver": "opsbot",
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example",
+        "alerts": list(alerts),
     }
 
 
 async def send(url: str, *alerts: dict[str, Any], token: str | None = None) -> tuple[int, dict[str, Any]]:
     """POST alerts to opsbot's webhook; return (status, JSON body)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{url}/alerts/alertmanager", json=payload(*alerts), headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/alerts/alertmanager", json=payload(*alerts), headers=headers) as response,
+    ):
         return response.status, await response.json()
