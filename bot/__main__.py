@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=os.environ.get("OPSBOT_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings(os.environ, _path(args.config))
         if args.command == "check-config":

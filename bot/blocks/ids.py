@@ -10,7 +10,6 @@ class ActionId(StrEnum):
     ALERT_RESOLVE = "alert_resolve"
     ALERT_SNOOZE = "alert_snooze"
     ALERT_MORE = "alert_more"
-    ALERT_DECLARE_INCIDENT = "alert_declare_incident"
 
 
 class BlockId(StrEnum):
