@@ -23,7 +23,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sandbox import start_sandbox  # noqa: E402
+from sandbox import start_sandbox
 
 SECRET = "bench-signing-secret"
 
