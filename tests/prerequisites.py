@@ -37,7 +37,9 @@ def start_postgres() -> None:
     versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
     if versions and shutil.which("pg_ctlcluster"):
         print(f"starting PostgreSQL {versions[-1]} …", flush=True)
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"], check=False)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"], check=False
+        )
 
 
 def install(packages: set[str]) -> None:

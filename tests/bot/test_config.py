@@ -17,7 +17,11 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_packaged_defaults_name_the_default_channels() -> None:
     settings = load_settings({})
     channels = settings.file.channels
-    assert (channels.critical, channels.warning, channels.info) == ("critical-alerts", "ops-alerts", "ops-info")
+    assert (channels.critical, channels.warning, channels.info) == (
+        "critical-alerts",
+        "ops-alerts",
+        "ops-info",
+    )
     assert (channels.review, channels.incidents) == ("ops-review", "incidents")
     assert settings.secrets.database_url.get_secret_value() == "sqlite:///opsbot.db"
     assert settings.source == "packaged defaults"
@@ -51,7 +55,7 @@ def test_a_bad_file_gives_one_message_naming_the_key(tmp_path: Path, text: str, 
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read configuration file .*nope.yml"):
+    with pytest.raises(ConfigError, match=r"cannot read configuration file .*nope\.yml"):
         load_settings({"OPSBOT_CONFIG": str(tmp_path / "nope.yml")})
 
 

@@ -22,8 +22,14 @@ DEFAULTS = {Severity.CRITICAL: "critical-alerts", Severity.WARNING: "ops-alerts"
 
 @pytest.mark.parametrize(
     ("label", "severity", "unknown"),
-    [("critical", Severity.CRITICAL, False), ("warning", Severity.WARNING, False), ("info", Severity.INFO, False),
-     ("CRITICAL", Severity.CRITICAL, True), ("page", Severity.WARNING, True), (None, Severity.WARNING, True)],
+    [
+        ("critical", Severity.CRITICAL, False),
+        ("warning", Severity.WARNING, False),
+        ("info", Severity.INFO, False),
+        ("CRITICAL", Severity.CRITICAL, True),
+        ("page", Severity.WARNING, True),
+        (None, Severity.WARNING, True),
+    ],
 )
 def test_severity_from_label(label: str | None, severity: Severity, unknown: bool) -> None:
     reading = read_severity({"severity": label} if label is not None else {})
@@ -64,7 +70,7 @@ def test_negative_matchers() -> None:
 
 @pytest.mark.parametrize("bad", ["team", "=x", "team=~(unclosed", "9lives=1"])
 def test_bad_matchers_are_explained(bad: str) -> None:
-    with pytest.raises(ValueError, match="matcher|regular expression"):
+    with pytest.raises(ValueError, match=r"matcher|regular expression"):
         parse_matcher(bad)
 
 
@@ -87,8 +93,14 @@ def test_worst_severity() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(45, "45 s"), (14 * 60 + 3, "14 min"), (3 * 3600 + 300, "3 h 5 min"), (7200, "2 h"),
-                          (2 * 86400 + 4 * 3600, "2 d 4 h")],
+    ("seconds", "text"),
+    [
+        (45, "45 s"),
+        (14 * 60 + 3, "14 min"),
+        (3 * 3600 + 300, "3 h 5 min"),
+        (7200, "2 h"),
+        (2 * 86400 + 4 * 3600, "2 d 4 h"),
+    ],
 )
 def test_humanize_duration(seconds: int, text: str) -> None:
     assert humanize_duration(timedelta(seconds=seconds)) == text

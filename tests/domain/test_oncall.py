@@ -35,7 +35,9 @@ def test_a_start_date_mid_week_snaps_back_to_the_handoff_day() -> None:
 
 def test_handoffs_stay_at_local_wall_clock_across_dst() -> None:
     rotation = Rotation(("U1", "U2"), Handoff.DAILY, "Europe/Berlin", date(2026, 10, 24))
-    shift = scheduled_shift(rotation, datetime(2026, 10, 25, 6, tzinfo=BERLIN))  # DST ends at 03:00 this night
+    shift = scheduled_shift(
+        rotation, datetime(2026, 10, 25, 6, tzinfo=BERLIN)
+    )  # DST ends at 03:00 this night
     assert shift.starts_at.hour == 9 and shift.ends_at.hour == 9
     assert shift.ends_at.astimezone(UTC) - shift.starts_at.astimezone(UTC) == timedelta(hours=25)
 

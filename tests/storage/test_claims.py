@@ -35,13 +35,17 @@ async def test_only_the_first_claim_wins(db: Database) -> None:
 
 
 async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:
-    results = await asyncio.gather(*(claim(db, scope="timer", key="escalate:42", owner=str(i)) for i in range(20)))
+    results = await asyncio.gather(
+        *(claim(db, scope="timer", key="escalate:42", owner=str(i)) for i in range(20))
+    )
     assert results.count(True) == 1
 
 
 async def test_old_claims_can_be_forgotten(db: Database) -> None:
     await claim(db, scope="slack-event", key="Ev1")
-    removed = await forget_claims(db, scope="slack-event", older_than=datetime.now(UTC) + timedelta(seconds=1))
+    removed = await forget_claims(
+        db, scope="slack-event", older_than=datetime.now(UTC) + timedelta(seconds=1)
+    )
     assert removed == 1
     assert not await is_claimed(db, scope="slack-event", key="Ev1")
 
