@@ -21,7 +21,8 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from sandbox import start_sandbox
 
@@ -50,7 +51,7 @@ async def start_opsbot(
         "OPSBOT_DATABASE_URL": database_url,
         "OPSBOT_LOG_LEVEL": "WARNING",
         "OPSBOT_CONFIG": str(workdir / "bench.yml"),
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "PYTHONPATH": str(ROOT),
     }
     config = "host_checks:\n  enabled: false\nalerts:\n  escalation: []\n"
     (workdir / "bench.yml").write_text(config)  # noqa: ASYNC240  (one small write before the server starts)
