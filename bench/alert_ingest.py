@@ -24,7 +24,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox import start_sandbox
+from sandbox import start_sandbox  # noqa: E402  (after the path set-up, so it runs from a checkout)
 
 SECRET = "bench-signing-secret"
 
@@ -54,7 +54,7 @@ async def start_opsbot(
         "PYTHONPATH": str(ROOT),
     }
     config = "host_checks:\n  enabled: false\nalerts:\n  escalation: []\n"
-    (workdir / "bench.yml").write_text(config)  # noqa: ASYNC240  (one small write before the server starts)
+    (workdir / "bench.yml").write_text(config)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
