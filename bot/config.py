@@ -160,6 +160,19 @@ class HostChecksConfig(Section):
     uptime: tuple[UptimeCheckConfig, ...] = ()
 
 
+class KpiConfig(Section):
+    """A KPI: a PromQL query, its target (`value <comparison> target`) and an optional host fallback."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    title: str = Field(min_length=1, max_length=80)
+    promql: str = Field(min_length=1)
+    target: float
+    comparison: Literal["<", ">"] = "<"
+    unit: Literal["ms", "s", "%", "ratio", "count", "bytes", "req/s", ""] = ""
+    host_metric: Literal["cpu", "memory", "disk", "load1"] | None = None
+    at_risk_margin: float | None = Field(default=None, ge=0)
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
@@ -169,6 +182,16 @@ class FileConfig(Section):
     alerts: AlertsConfig = AlertsConfig()
     oncall: RotationConfig = RotationConfig()
     host_checks: HostChecksConfig = HostChecksConfig()
+    kpis: tuple[KpiConfig, ...] = ()
+
+    @field_validator("kpis")
+    @classmethod
+    def _unique_kpi_names(cls, value: tuple[KpiConfig, ...]) -> tuple[KpiConfig, ...]:
+        names = [kpi.name for kpi in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"KPI names must be unique; repeated: {', '.join(repeated)}")
+        return value
 
 
 class Secrets(Section):
