@@ -160,6 +160,61 @@ class HostChecksConfig(Section):
     uptime: tuple[UptimeCheckConfig, ...] = ()
 
 
+class IncidentInviteConfig(Section):
+    """Who is invited to an incident's channel (or mentioned in its thread)."""
+
+    oncall: bool = True
+    usergroups: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+
+class SevLevelConfig(Section):
+    """One SEV level's playbook: targets, where it lives, who joins, reminders and the checklist."""
+
+    name: str
+    description: str
+    respond_minutes: float = Field(gt=0)
+    respond_business_days: float | None = Field(default=None, gt=0)
+    resolve_minutes: float | None = Field(default=None, gt=0)
+    resolve_next_sprint: bool = False
+    space: Literal["channel", "thread", "none"] = "channel"
+    invite: IncidentInviteConfig = IncidentInviteConfig()
+    announce: tuple[str, ...] = ()
+    reminder_minutes: float | None = Field(default=None, gt=0)
+    checklist: tuple[str, ...] = ()
+
+    @field_validator("announce")
+    @classmethod
+    def _channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(ChannelsConfig._slack_channel_name(v) for v in value)
+
+
+class SevLevelsConfig(Section):
+    sev1: SevLevelConfig
+    sev2: SevLevelConfig
+    sev3: SevLevelConfig
+    sev4: SevLevelConfig
+
+
+class IncidentPermissionsConfig(Section):
+    """Who may declare (or raise to) SEV1/SEV2 and who may resolve; empty = everyone."""
+
+    declare_sev1: tuple[str, ...] = ()
+    declare_sev2: tuple[str, ...] = ()
+    resolve: tuple[str, ...] = ()
+
+
+class IncidentsConfig(Section):
+    """The incident policy; the packaged defaults in defaults.yml hold the SEV1–SEV4 levels."""
+
+    levels: SevLevelsConfig | None = None
+    warn_at_fraction: float = Field(default=0.8, gt=0, lt=1)
+    channel_prefix: str = Field(default="inc", pattern=r"^[a-z0-9][a-z0-9-]{0,19}$")
+    sprint_days: int = Field(default=14, ge=1)
+    sprint_start: date = date(2026, 1, 5)
+    permissions: IncidentPermissionsConfig = IncidentPermissionsConfig()
+
+
 class KpiConfig(Section):
     """A KPI: a PromQL query, its target (`value <comparison> target`) and an optional host fallback."""
 
@@ -183,6 +238,7 @@ class FileConfig(Section):
     oncall: RotationConfig = RotationConfig()
     host_checks: HostChecksConfig = HostChecksConfig()
     kpis: tuple[KpiConfig, ...] = ()
+    incidents: IncidentsConfig = IncidentsConfig()
 
     @field_validator("kpis")
     @classmethod

@@ -10,7 +10,23 @@ class ActionId(StrEnum):
     ALERT_RESOLVE = "alert_resolve"
     ALERT_SNOOZE = "alert_snooze"
     ALERT_MORE = "alert_more"
+    ALERT_DECLARE_INCIDENT = "alert_declare_incident"
+    INCIDENT_ACK = "incident_ack"
+    INCIDENT_UPDATE = "incident_update"
+    INCIDENT_RESOLVE = "incident_resolve"
 
 
 class BlockId(StrEnum):
     ALERT_ACTIONS = "alert_actions"
+    INCIDENT_ACTIONS = "incident_actions"
+    INCIDENT_TITLE = "incident_title"
+    INCIDENT_SEVERITY = "incident_severity"
+    INCIDENT_SERVICE = "incident_service"
+    INCIDENT_DESCRIPTION = "incident_description"
+    INCIDENT_TEXT = "incident_text"
+
+
+class CallbackId(StrEnum):
+    INCIDENT_DECLARE = "incident_declare"
+    INCIDENT_UPDATE = "incident_update_modal"
+    INCIDENT_RESOLVE = "incident_resolve_modal"

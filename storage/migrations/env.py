@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import storage.host_samples
+import storage.incidents
 import storage.models  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config

@@ -1,0 +1,117 @@
+"""Parse `/incident` subcommands into values; wrong input raises ValueError with the right syntax."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.incidents import Role, parse_level
+
+NUMBER = re.compile(r"^#?(?:inc-?)?(\d+)$", re.IGNORECASE)
+USER = re.compile(r"^(?:<@)?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
+LIST_SCOPES = ("open", "all")
+
+
+@dataclass(frozen=True)
+class IncidentCommand:
+    """One parsed subcommand; `number` is None when the command is meant for the current channel's."""
+
+    action: str
+    number: int | None = None
+    level: int | None = None
+    text: str = ""
+    role: Role | None = None
+    user: str | None = None
+    scope: str = "open"
+
+
+def parse_incident_command(
+    subcommand: str, args: tuple[str, ...], rest: str, *, in_incident: bool = False
+) -> IncidentCommand:
+    """Split `args` of `subcommand` into an IncidentCommand.
+
+    Inside an incident's channel a bare number in free text is text (`update 3 pods restarted`); `#12`
+    still names an incident.
+    """
+    if subcommand == "declare":
+        return _declare(args)
+    if subcommand == "list":
+        scope = args[0].lower() if args else "open"
+        if scope not in LIST_SCOPES:
+            raise ValueError("Use `/incident list [open|all]`.")
+        return IncidentCommand("list", scope=scope)
+    number, args, rest = _number(subcommand, args, rest, in_incident=in_incident)
+    if subcommand in ("status", "ack", "reopen", "postmortem"):
+        if args:
+            raise ValueError(f"Use `/incident {subcommand} [number]`.")
+        return IncidentCommand(subcommand, number=number)
+    if subcommand in ("update", "resolve"):
+        if not rest:
+            what = "the update" if subcommand == "update" else "a short summary"
+            raise ValueError(f"Use `/incident {subcommand} [number] <text>` with {what}.")
+        return IncidentCommand(subcommand, number=number, text=rest)
+    if subcommand == "sev":
+        return _sev(number, args, rest)
+    if subcommand == "assign":
+        return _assign(number, args)
+    raise ValueError(f"`/incident {subcommand}` is not an /incident command.")
+
+
+def _declare(args: tuple[str, ...]) -> IncidentCommand:
+    if len(args) < 2:
+        raise ValueError(
+            "Use `/incident declare <sev1-4> <title>`, e.g. `/incident declare sev2 Checkout is slow`."
+        )
+    level = parse_level(args[0])
+    return IncidentCommand("declare", level=level, text=" ".join(args[1:]).strip())
+
+
+def _number(
+    subcommand: str, args: tuple[str, ...], rest: str, *, in_incident: bool
+) -> tuple[int | None, tuple[str, ...], str]:
+    """Take a leading incident number (`12`, `#12`, `INC-12`); a `sev` level is not mistaken for one."""
+    if not args:
+        return None, args, rest
+    match = NUMBER.match(args[0])
+    if match is None:
+        return None, args, rest
+    marked = not args[0].isdigit()
+    free_text = subcommand in ("update", "resolve", "sev")
+    if free_text and in_incident and not marked:
+        return None, args, rest
+    if subcommand == "sev" and (len(args) == 1 or not _is_level(args[1])):
+        return None, args, rest
+    if subcommand in ("update", "resolve") and len(args) == 1:
+        return None, args, rest
+    remaining = rest[len(args[0]) :].strip() if rest.startswith(args[0]) else " ".join(args[1:])
+    return int(match.group(1)), args[1:], remaining
+
+
+def _is_level(word: str) -> bool:
+    try:
+        parse_level(word)
+    except ValueError:
+        return False
+    return True
+
+
+def _sev(number: int | None, args: tuple[str, ...], rest: str) -> IncidentCommand:
+    if not args:
+        raise ValueError("Use `/incident sev [number] <1-4> [reason]`.")
+    level = parse_level(args[0])
+    reason = rest.split(None, 1)[1].strip() if len(rest.split(None, 1)) > 1 else ""
+    return IncidentCommand("sev", number=number, level=level, text=reason)
+
+
+def _assign(number: int | None, args: tuple[str, ...]) -> IncidentCommand:
+    usage = "Use `/incident assign [number] commander|comms|scribe @user`."
+    if len(args) != 2:
+        raise ValueError(usage)
+    try:
+        role = Role(args[0].lower())
+    except ValueError:
+        raise ValueError(usage) from None
+    match = USER.match(args[1])
+    if match is None:
+        raise ValueError(f"{args[1]!r} is not a Slack user mention. {usage}")
+    return IncidentCommand("assign", number=number, role=role, user=match.group(1))
