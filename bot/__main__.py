@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from config: 3000)")
     commands.add_parser("check-config", help="print the effective configuration, secrets masked")
+    sandbox = commands.add_parser("sandbox", help="run the Slack sandbox (Web API + web page) on its own")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=3001, help="port to listen on (default: 3001)")
+    sandbox.add_argument("--bot-url", help="the bot's base URL, e.g. http://127.0.0.1:3000 (for the page)")
+    sandbox.add_argument("--signing-secret", help="the bot's SLACK_SIGNING_SECRET (needed with --bot-url)")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument(
         "action", choices=["upgrade", "current"], help="apply migrations / show the schema revision"
@@ -44,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("OPSBOT_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "sandbox":
+        return _sandbox_command(args)
     try:
         settings = load_settings(os.environ, _path(args.config))
         if args.command == "check-config":
@@ -81,16 +88,52 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
     host = host or settings.file.server.host
     port = settings.file.server.port if port is None else port
     closers = []
+    embedded = None
     if settings.secrets.slack_bot_token is None:
-        settings, sandbox_close, message = await start_embedded_sandbox(settings, host=host, bot_port=port)
-        closers.append(sandbox_close)
-        print(message, flush=True)
+        embedded = await start_embedded_sandbox(settings, host=host, bot_port=port)
+        settings = embedded.settings
+        closers.append(embedded.close)
+        print(embedded.message, flush=True)
     server = await start_server(build_deps(settings), host=host, port=port)
     closers.insert(0, server.close)
+    if embedded is not None:
+        embedded.connect(server.url)  # the page can now play Slack toward the bot (port 0 included)
     print(f"opsbot listening on {server.url}", flush=True)
     await _wait_for_stop()
     for close in closers:
         await close()
+    return 0
+
+
+def _sandbox_command(args: argparse.Namespace) -> int:
+    if args.bot_url and not args.signing_secret:
+        print("opsbot: --bot-url needs --signing-secret (the bot's SLACK_SIGNING_SECRET)", file=sys.stderr)
+        return 2
+    try:
+        running = _run_sandbox(args.host, args.port, bot_url=args.bot_url, secret=args.signing_secret)
+        return asyncio.run(running)
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run_sandbox(host: str, port: int, *, bot_url: str | None, secret: str | None) -> int:
+    """Serve the sandbox alone until stopped; with a bot URL its page plays Slack toward that bot."""
+    from bot.embedded import loopback_url
+    from sandbox import DEFAULT_BOT_TOKEN, start_sandbox
+
+    sandbox = await start_sandbox(host=host, port=port, bot_token=DEFAULT_BOT_TOKEN)
+    print(f"Slack sandbox (no Slack workspace needed): {sandbox.url}/", flush=True)
+    env = f"SLACK_BOT_TOKEN={sandbox.bot_token} SLACK_API_URL={sandbox.api_url}"
+    print(f"  start the bot with {env}", flush=True)
+    if bot_url and secret:
+        base = loopback_url(bot_url).removesuffix("/slack/events")
+        player = sandbox.player(bot_url=f"{base}/slack/events", signing_secret=secret)
+        sandbox.attach_bot(player=player, alert_webhook_url=f"{base}/alerts/alertmanager")
+        print(f"  the page plays Slack toward {base}/slack/events", flush=True)
+    else:
+        print("  no --bot-url: the page shows the workspace but cannot reach a bot", flush=True)
+    await _wait_for_stop()
+    await sandbox.close()
     return 0
 
 

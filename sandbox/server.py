@@ -11,6 +11,7 @@ from aiohttp import web
 from sandbox.api_files import download, upload
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.model import ts_key
+from sandbox.page import attach_bot, mount_page
 from sandbox.player import SlackPlayer
 from sandbox.response_urls import handle_response_url
 from sandbox.state import DEFAULT_BOT_TOKEN
@@ -36,7 +37,7 @@ async def permalink_page(request: web.Request) -> web.Response:
 
 
 def create_sandbox_app(workspace: Workspace, *, bot_token: str | None = None) -> web.Application:
-    """Mount the Web API, upload, file, response_url and permalink routes for `workspace`."""
+    """Mount the Web API, upload, file, response_url and permalink routes and the web page for `workspace`."""
     if bot_token is not None:
         workspace.bot_token = bot_token
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
@@ -49,6 +50,7 @@ def create_sandbox_app(workspace: Workspace, *, bot_token: str | None = None) ->
     app.router.add_get("/files/{user}/{file_id}/{name}", download)
     app.router.add_post("/response/{token:.+}", handle_response_url)
     app.router.add_get("/archives/{channel}/{p}", permalink_page)
+    mount_page(app)
 
     async def wake_sleepers(app: web.Application) -> None:
         app[CLOSING_KEY].set()
@@ -85,6 +87,21 @@ class RunningSandbox:
             signing_secret=signing_secret,
             sandbox_url=self.url,
             session=session,
+        )
+
+    def attach_bot(
+        self,
+        *,
+        player: SlackPlayer | None = None,
+        alert_webhook_url: str | None = None,
+        alert_webhook_token: str | None = None,
+    ) -> None:
+        """Let the web page reach a bot: `player` plays Slack toward it (closed with the sandbox)."""
+        attach_bot(
+            self.runner.app,
+            player=player,
+            alert_webhook_url=alert_webhook_url,
+            alert_webhook_token=alert_webhook_token,
         )
 
     async def close(self) -> None:
