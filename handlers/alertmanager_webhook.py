@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from bot.domain.incoming import PayloadError, parse_alertmanager
@@ -54,8 +54,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
             max_size=limit, actual_size=limit + 1, text=f"body is over the limit of {limit} bytes"
         ) from None
     try:
-        payload = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
         raise web.HTTPBadRequest(text=f"body is not valid JSON: {error}") from None
     if not isinstance(payload, dict):
         raise web.HTTPBadRequest(text=f"body must be a JSON object, not {type(payload).__name__}")

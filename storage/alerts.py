@@ -7,15 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.domain.alerts import AlertStatus, is_flapping, recent_changes
+from bot.domain.alerts import AlertStatus, Severity, is_flapping, recent_changes, worst
 from bot.domain.incoming import IncomingAlert
 from storage.models import Alert, AlertEvent, AlertGroup
 
 FIRING, RESOLVED = AlertStatus.FIRING.value, AlertStatus.RESOLVED.value
+
+
+def worst_of(severities: set[str]) -> str:
+    """The most severe of stored severity names."""
+    return worst(Severity(s) for s in severities).value
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,14 @@ class GroupChange:
 
 @dataclass
 class _KeyActivity:
+    """What a batch did to one group key; the deltas keep group counters without recounting."""
+
     fired: bool = False
     resolved: bool = False
     severities: set[str] = field(default_factory=set)
     earliest: datetime | None = None
+    total_delta: int = 0
+    firing_delta: int = 0
 
 
 async def store_batch(
@@ -73,22 +82,21 @@ async def store_batch(
         if previous is None:
             inserts.append(row)
         else:
-            updates.append({"id": previous[0], **{k: v for k, v in row.items() if k != "received_at"}})
+            updates.append({"alert_id": previous[0], **{k: v for k, v in row.items() if k != "received_at"}})
         _note(
             activity.setdefault(plan.group_key, _KeyActivity()),
             plan,
             previous_status=previous and previous[1],
         )
+    table = Alert.__table__  # type: ignore[attr-defined]
     if inserts:
-        await session.execute(insert(Alert), inserts)
+        await session.execute(table.insert(), inserts)
     if updates:
-        await session.execute(update(Alert), updates)
-    counts = await _counts(session, list(activity))
+        statement = table.update().where(table.c.id == bindparam("alert_id"))
+        await session.execute(statement, updates)
     changes = []
     for plan in _group_plans(latest.values()):
-        change = await _upsert_group(
-            session, plan, activity[plan.group_key], counts, now=now, flapping=flapping
-        )
+        change = await _upsert_group(session, plan, activity[plan.group_key], now=now, flapping=flapping)
         changes.append(change)
     return changes
 
@@ -114,6 +122,8 @@ def _alert_row(plan: PlannedAlert, *, source: str, now: datetime) -> dict[str, A
 
 def _note(activity: _KeyActivity, plan: PlannedAlert, *, previous_status: str | None) -> None:
     status = plan.alert.status.value
+    activity.total_delta += previous_status is None
+    activity.firing_delta += (status == FIRING) - (previous_status == FIRING)
     if status == FIRING:
         activity.severities.add(plan.severity)
         if previous_status != FIRING:
@@ -170,12 +180,10 @@ async def _upsert_group(
     session: AsyncSession,
     plan: PlannedAlert,
     activity: _KeyActivity,
-    counts: dict[str, tuple[int, int, str | None]],
     *,
     now: datetime,
     flapping: FlappingPolicy,
 ) -> GroupChange:
-    total, firing, worst = counts[plan.group_key]
     channel = plan.channels[0]
     group = (
         await session.execute(
@@ -186,6 +194,8 @@ async def _upsert_group(
     ).scalar_one_or_none()
     started = activity.earliest or plan.alert.starts_at
     if group is None:
+        # A new group may gather alerts stored before (a new route): count them once, then go by deltas.
+        total, firing, worst = (await _counts(session, [plan.group_key]))[plan.group_key]
         group = AlertGroup(
             group_key=plan.group_key,
             channel=channel,
@@ -203,11 +213,15 @@ async def _upsert_group(
         await session.flush()
         assert group.id is not None
         session.add(AlertEvent(group_id=group.id, kind="fired" if fired else "resolved", at=now))
+        group.firing_count, group.alert_count = firing, total
     else:
+        firing = max(0, group.firing_count + activity.firing_delta)
+        was_firing = group.status == FIRING
         fired = _transition(session, group, activity, firing=firing, now=now, flapping=flapping)
-    group.firing_count, group.alert_count = firing, total
-    if worst:
-        group.severity = worst
+        group.firing_count, group.alert_count = firing, group.alert_count + activity.total_delta
+        kept = {group.severity} if was_firing and not fired else set()
+        if activity.severities:
+            group.severity = worst_of(kept | activity.severities)
     assert group.id is not None
     return GroupChange(group.id, channel, group.severity, fired, group.first_fired_at)
 

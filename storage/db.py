@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -32,6 +33,11 @@ def sync_url(url: str) -> str:
     parsed = make_url(async_url(url))
     driver = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql+psycopg"
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def _dump_json(value: Any) -> str:
+    """JSON columns hold labels and payloads on the hot ingest path: orjson is several times faster."""
+    return orjson.dumps(value).decode()
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -74,7 +80,11 @@ class Database:
 def create_database(url: str, *, pool_size: int = 10) -> Database:
     """Create the engine for `url`; nothing connects until first use."""
     engine_url = async_url(url)
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "json_serializer": _dump_json,
+        "json_deserializer": orjson.loads,
+    }
     if make_url(engine_url).get_backend_name() == "postgresql":
         options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
         options["connect_args"] = {"connect_timeout": 3}
