@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from sandbox.acks import BotResponse
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.errors import SlackError
 from sandbox.model import Ephemeral, Message
@@ -211,8 +212,11 @@ def _text(data: dict[str, Any], key: str, *, default: str | None = None) -> str:
     return value
 
 
-def _answer(status: int) -> dict[str, Any]:
-    return {"status": status}
+def _answer(response: BotResponse, *, shown: bool = True) -> dict[str, Any]:
+    """Report the bot's answer; for requests whose failure Slack shows, a non-200 becomes an error."""
+    if shown and response.status != 200:
+        raise PageError(f"opsbot answered HTTP {response.status}: {response.body[:200]}", status=502)
+    return {"status": response.status}
 
 
 async def slash(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +225,7 @@ async def slash(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
     response = await _player(app).slash(
         command, text.strip(), user=_text(data, "user"), channel=_text(data, "channel")
     )
-    return _answer(response.status)
+    return _answer(response)
 
 
 async def message(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +254,7 @@ async def click(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
         value=data.get("value"),
         selected_option_value=None if selected is None else str(selected),
     )
-    return _answer(response.status)
+    return _answer(response)
 
 
 async def submit(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
@@ -259,6 +263,7 @@ async def submit(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise PageError("values must be an object")
     response = await _player(app).submit_view(_text(data, "view_id"), values, user=data.get("user"))
+    _answer(response)
     body = response.json or {}
     errors = body.get("errors") if body.get("response_action") == "errors" else None
     return {"status": response.status, "errors": errors or {}}
@@ -273,8 +278,7 @@ async def close_view(app: web.Application, data: dict[str, Any]) -> dict[str, An
 
 async def home(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
     """Open the App Home tab as a user, so the bot can publish it."""
-    response = await _player(app).app_home_opened(_text(data, "user"))
-    return _answer(response.status)
+    return _answer(await _player(app).app_home_opened(_text(data, "user")), shown=False)
 
 
 async def react(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
@@ -284,7 +288,7 @@ async def react(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
     if link.player is None:
         ws.add_reaction(channel, ts, name, user=ws.user(_text(data, "user")).id)
         return {}
-    return _answer((await link.player.reaction_added(channel, ts, name, user=_text(data, "user"))).status)
+    return _answer(await link.player.reaction_added(channel, ts, name, user=_text(data, "user")), shown=False)
 
 
 async def alerts(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:

@@ -612,7 +612,7 @@ function renderInput(b) {
     control = el("div", { className: "empty" }, `[${e.type} input]`);
   }
   control.id = id;
-  control.setAttribute("data-block-id", b.block_id);
+  control.setAttribute("data-input-for", b.block_id);
   return el("div", { className: "bk-input", "data-block-id": b.block_id },
     el("label", { for: id }, plain(b.label), b.optional ? el("span", { className: "optional" }, " (optional)") : null),
     control,
@@ -621,7 +621,7 @@ function renderInput(b) {
 }
 
 function inputValue(block, e, node) {
-  const control = node.querySelector(`[data-block-id="${CSS.escape(block.block_id)}"]`);
+  const control = node.querySelector(`[data-input-for="${CSS.escape(block.block_id)}"]`);
   if (!control) return null;
   if (e.type === "checkboxes") return [...control.querySelectorAll("input:checked")].map((i) => i.value);
   if (e.type === "radio_buttons") { const on = control.querySelector("input:checked"); return on ? on.value : null; }

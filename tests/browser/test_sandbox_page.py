@@ -1,18 +1,22 @@
-"""The sandbox web page in a real browser: simulate an alert, click its button, run a slash command."""
+"""The sandbox web page in a real browser: simulate an alert, click its button, slash commands, modals."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bot.server import RunningServer
 from tests.conftest import SIGNING_SECRET
+from tests.sandbox.fakebot import SECRET as FAKE_SECRET
+from tests.sandbox.fakebot import FakeBot
 from tests.support.services import require
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,12 +56,30 @@ def page_url(opsbot: RunningServer, sandbox: Any) -> str:
 
 @pytest.fixture
 async def page(browser: Browser, page_url: str) -> AsyncIterator[Page]:
+    async with open_page(browser, page_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def fake_bot(sandbox: Any) -> AsyncIterator[FakeBot]:
+    """A tiny verifying bot that answers as a test tells it, attached to the sandbox page."""
+    bot = FakeBot()
+    await bot.start()
+    sandbox.attach_bot(player=sandbox.player(bot_url=bot.url, signing_secret=FAKE_SECRET))
+    yield bot
+    await bot.close()
+
+
+@asynccontextmanager
+async def open_page(browser: Browser, url: str) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     opened = await context.new_page()
-    await opened.goto(page_url)
+    await opened.goto(url)
     await expect(opened.get_by_text("opsbot connected")).to_be_visible()
-    yield opened
-    await context.close()
+    try:
+        yield opened
+    finally:
+        await context.close()
 
 
 @pytest.mark.browser
@@ -84,16 +106,33 @@ async def test_slash_command_reply_is_only_visible_to_you(page: Page) -> None:
 
 
 @pytest.mark.browser
-async def test_a_modal_shows_its_inputs_and_cancel_closes_it(page: Page, sandbox: Any) -> None:
-    ws = sandbox.workspace
-    view = ws.open_modal("U0ALICE", DECLARE_VIEW)
-    modal = page.get_by_test_id("modal")
-    await expect(modal).to_contain_text("Declare an incident")
-    await expect(modal.get_by_label("Title")).to_have_value("Checkout slow")
-    await expect(modal.get_by_label("Severity")).to_have_value("sev2")
-    await modal.get_by_role("button", name="Cancel").click()
-    await expect(modal).to_have_count(0)
-    assert ws.view(view.id).closed
+async def test_a_modal_submits_its_values_and_shows_the_bots_errors(
+    browser: Browser, sandbox: Any, fake_bot: FakeBot
+) -> None:
+    answers = [web.json_response({"response_action": "errors", "errors": {"title": "Say what is slow"}})]
+    fake_bot.reply = lambda _: answers.pop(0) if answers else web.Response()
+    async with open_page(browser, f"{sandbox.url}/") as page:
+        view = sandbox.workspace.open_modal("U0ALICE", DECLARE_VIEW)
+        modal = page.get_by_test_id("modal")
+        await expect(modal.get_by_label("Severity")).to_have_value("sev2")
+        title = modal.get_by_label("Title")
+        await expect(title).to_have_value("Checkout slow")
+        await title.fill("")
+        await modal.get_by_role("button", name="Declare").click()
+        await expect(modal).to_contain_text("Please complete this required field.")
+        await title.fill("slow")
+        await modal.get_by_role("button", name="Declare").click()
+        await expect(modal).to_contain_text("Say what is slow")
+        await title.fill("Checkout p95 is 4 s")
+        await modal.get_by_role("button", name="Declare").click()
+        await expect(modal).to_have_count(0)
+        values = fake_bot.received[-1].payload["view"]["state"]["values"]
+        assert values["title"]["title"]["value"] == "Checkout p95 is 4 s"
+        assert values["severity"]["severity"]["selected_option"]["value"] == "sev2"
+        assert sandbox.workspace.view(view.id).closed
+        sandbox.workspace.open_modal("U0ALICE", DECLARE_VIEW)
+        await modal.get_by_role("button", name="Cancel").click()
+        await expect(modal).to_have_count(0)
 
 
 async def test_digests_answer_that_they_are_not_there_yet(sandbox: Any) -> None:
