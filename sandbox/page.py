@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
+from sandbox import payloads
 from sandbox.acks import BotResponse
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.errors import SlackError
-from sandbox.model import Ephemeral, Message
+from sandbox.model import APP_ID, Ephemeral, Message
 from sandbox.player import SlackPlayer
 from sandbox.workspace import Workspace
 
@@ -241,20 +243,45 @@ async def message(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def click(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
-    """Click a button, or choose in a select / overflow menu, of a message or ephemeral."""
-    ws, ts = app[WORKSPACE_KEY], _text(data, "ts")
+    """Click a button, or choose in a select / overflow menu, of a message, ephemeral or view."""
+    ws, player = app[WORKSPACE_KEY], _player(app)
+    selected = data.get("selected_option_value")
+    chosen = None if selected is None else str(selected)
+    if data.get("view_id"):
+        return _answer(await _click_in_view(player, data, selected=chosen))
+    ts = _text(data, "ts")
     target: Message | Ephemeral = (
         ws.ephemeral(ts) if data.get("ephemeral") else ws.message(_text(data, "channel"), ts)
     )
-    selected = data.get("selected_option_value")
-    response = await _player(app).click(
-        target,
-        _text(data, "action_id"),
-        user=_text(data, "user"),
-        value=data.get("value"),
-        selected_option_value=None if selected is None else str(selected),
-    )
+    response = await player.click(
+        target, _text(data, "action_id"), user=_text(data, "user"), value=data.get("value"),
+        selected_option_value=chosen,
+    )  # fmt: skip
     return _answer(response)
+
+
+async def _click_in_view(player: SlackPlayer, data: dict[str, Any], *, selected: str | None) -> BotResponse:
+    """Send the `block_actions` payload Slack sends for an element of a modal or App Home view."""
+    ws = player.ws
+    view, who = ws.view(_text(data, "view_id")), ws.user(_text(data, "user"))
+    block, element = payloads.find_element(view.blocks, _text(data, "action_id"))
+    act = payloads.action(ws, block, element, value=data.get("value"), selected=selected)
+    payload = {
+        "type": "block_actions",
+        "user": payloads.user_ref(who),
+        "api_app_id": APP_ID,
+        "token": payloads.VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view.id},
+        "trigger_id": ws.issue_trigger(who.id),
+        "team": {"id": ws.team["id"], "domain": ws.team["domain"]},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": view.to_api(),
+        "actions": [act],
+    }
+    ws.emit({"type": "block_action", "user": who.id, "view_id": view.id, "action": act})
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return await player.raw(body, content_type="application/x-www-form-urlencoded")
 
 
 async def submit(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:

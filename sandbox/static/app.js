@@ -342,12 +342,12 @@ function overflow(e, choose) {
 }
 
 async function act(ctx, e, extra) {
-  if (!ctx || ctx.kind === "view") {
-    status("composer-status", "Buttons inside Home tabs and modals are not played by the sandbox yet.", "error");
-    return;
-  }
+  if (!ctx) return; // elements inside legacy attachments are only drawn
+  const target = ctx.kind === "view"
+    ? { view_id: ctx.viewId }
+    : { channel: ctx.channel, ts: ctx.ts, ephemeral: ctx.kind === "ephemeral" };
   try {
-    await post("click", { user: S.user, channel: ctx.channel, ts: ctx.ts, ephemeral: ctx.kind === "ephemeral", action_id: e.action_id, ...extra });
+    await post("click", { user: S.user, action_id: e.action_id, ...target, ...extra });
     status("composer-status", "");
   } catch (error) {
     status("composer-status", error.message, "error");
@@ -494,7 +494,7 @@ function drawMain() {
       const viewId = S.data.home_views[S.user];
       const view = viewId && S.data.views.find((v) => v.id === viewId);
       redraw(pane, "main", ["home", view && view.hash], () => view
-        ? el("div", { className: "home" }, renderBlocks(view.blocks, { kind: "view" }))
+        ? el("div", { className: "home" }, renderBlocks(view.blocks, { kind: "view", viewId: view.id }))
         : el("div", { className: "empty" }, "opsbot has not published a Home tab for you yet."));
       return;
     }
@@ -580,7 +580,7 @@ function drawModal() {
   form.append(
     el("header", {}, el("h2", {}, el("span", { className: "app-icon" }, "⚙"), plain(view.title)),
       el("button", { type: "button", className: "icon-button", "aria-label": "Close", onclick: close }, "×")),
-    el("div", { className: "modal-body" }, renderBlocks(view.blocks, { kind: "view" })),
+    el("div", { className: "modal-body" }, renderBlocks(view.blocks, { kind: "view", viewId: view.id })),
     error,
     el("footer", {},
       el("button", { type: "button", className: "cancel", onclick: close }, plain(view.close) || "Cancel"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -135,6 +136,32 @@ async def test_a_modal_submits_its_values_and_shows_the_bots_errors(
         await expect(modal).to_have_count(0)
 
 
+@pytest.mark.browser
+async def test_app_home_shows_the_published_view_and_plays_its_buttons(
+    browser: Browser, sandbox: Any, fake_bot: FakeBot
+) -> None:
+    both = asyncio.Event()
+
+    def reply(got: Any) -> web.Response:
+        if {r.payload["type"] for r in fake_bot.received} == {"event_callback", "block_actions"}:
+            both.set()
+        return web.Response()
+
+    fake_bot.reply = reply
+    sandbox.workspace.publish_home("U0BOB", HOME_VIEW)
+    async with open_page(browser, f"{sandbox.url}/") as page:
+        await page.get_by_label("Acting user").select_option("U0BOB")
+        await page.get_by_test_id("app-home").click()
+        await expect(page.locator("#messages")).to_contain_text("Your open tickets")
+        await page.get_by_role("button", name="Refresh").click()
+        await asyncio.wait_for(both.wait(), timeout=5)
+    received = {r.payload["type"]: r.payload for r in fake_bot.received}
+    opened, click = received["event_callback"], received["block_actions"]
+    assert opened["event"]["type"] == "app_home_opened" and opened["event"]["user"] == "U0BOB"
+    assert click["container"] == {"type": "view", "view_id": sandbox.workspace.home_views["U0BOB"]}
+    assert click["user"]["id"] == "U0BOB" and click["actions"][0]["action_id"] == "home_refresh"
+
+
 async def test_digests_answer_that_they_are_not_there_yet(sandbox: Any) -> None:
     status, body = await post_json(f"{sandbox.url}/_sandbox/digest", {"period": "weekly"})
     assert status == 501 and body == {"ok": False, "error": "Digests are not available in this version yet."}
@@ -182,6 +209,17 @@ DECLARE_VIEW = {
                 "options": SEVERITIES,
                 "initial_option": SEVERITIES[1],
             },
+        },
+    ],
+}
+REFRESH = {"type": "plain_text", "text": "Refresh"}
+HOME_VIEW = {
+    "type": "home",
+    "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Your open tickets*"}},
+        {
+            "type": "actions",
+            "elements": [{"type": "button", "action_id": "home_refresh", "text": REFRESH}],
         },
     ],
 }
