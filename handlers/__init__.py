@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import alert_actions, incident_command, metrics_command, oncall_command, ticket_command
+from handlers import (
+    alert_actions,
+    incident_actions,
+    incident_command,
+    incident_events,
+    metrics_command,
+    oncall_command,
+    ticket_command,
+)
 
 SLASH_COMMAND_MODULES = (metrics_command, incident_command, ticket_command, oncall_command)
 
@@ -14,6 +22,8 @@ def register_all(app: AsyncApp) -> None:
     for module in SLASH_COMMAND_MODULES:
         module.register(app)
     alert_actions.register(app)
+    incident_actions.register(app)
+    incident_events.register(app)
 
 
 def registered_commands() -> set[str]:

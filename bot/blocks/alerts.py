@@ -170,6 +170,8 @@ def _actions(view: GroupView) -> list[dict[str, Any]]:
             ],
         }
     )
+    if view.severity == "critical":
+        elements.append(_button("Declare incident", ActionId.ALERT_DECLARE_INCIDENT, value))
     elements.append(more)
     return elements
 

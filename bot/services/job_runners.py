@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.deps import Deps
 from bot.services import alert_actions, alerts
+from bot.services.incident_jobs import INCIDENT_RUNNERS
 from bot.services.outbox import JobRunner
 
 
@@ -27,4 +28,5 @@ RUNNERS: dict[str, JobRunner] = {
     alerts.SYNC: _sync,
     alerts.ESCALATE: _escalate,
     alerts.SNOOZE_END: _snooze_end,
+    **INCIDENT_RUNNERS,
 }

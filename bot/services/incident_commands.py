@@ -1,0 +1,152 @@
+"""Run one parsed `/incident` subcommand and return the ephemeral reply for the person who ran it."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from bot.blocks.ids import BlockId
+from bot.blocks.incident import LevelChoice, declare_modal, render_list, render_status, text_modal
+from bot.blocks.limits import message, section
+from bot.deps import Deps
+from bot.domain.incident_commands import IncidentCommand
+from bot.errors import NotFound
+from bot.services import incidents
+from bot.services.incident_policy import policies
+from storage import alerts as alert_store
+
+RETRY_WINDOW_SECONDS = 120
+
+
+def _reply(text: str) -> dict[str, Any]:
+    return message(text, [section(text)])
+
+
+def slash_request_key(*, user_id: str, channel_id: str, text: str, at: float) -> str:
+    """The same declaration from the same person and place within two minutes is one request (retries)."""
+    digest = hashlib.sha256(f"{user_id}|{channel_id}|{' '.join(text.split())}".encode()).hexdigest()[:24]
+    return f"slash:{digest}:{int(at // RETRY_WINDOW_SECONDS)}"
+
+
+async def run(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id: str) -> dict[str, Any]:
+    """Do what `command` asks; return the reply."""
+    if command.action == "declare":
+        return await _declare(deps, command, user_id=user_id, channel_id=channel_id)
+    if command.action == "list":
+        found = await incidents.listing(deps, scope=command.scope)
+        return render_list(found, scope=command.scope, now=deps.clock())
+    incident = await incidents.find(deps, number=command.number, channel_id=channel_id)
+    assert incident.id is not None
+    number = incident.id
+    if command.action == "status":
+        return render_status(await incidents.facts(deps, number), now=deps.clock())
+    if command.action == "ack":
+        done = await incidents.acknowledge(deps, number, user_id=user_id)
+        return _reply(f"Acknowledged INC-{number}." if done else f"INC-{number} was acknowledged already.")
+    if command.action == "update":
+        await incidents.post_update(deps, number, user_id=user_id, text=command.text)
+        return _reply(f"Update posted on INC-{number}.")
+    if command.action == "sev":
+        assert command.level is not None
+        await incidents.regrade(deps, number, user_id=user_id, level=command.level, reason=command.text)
+        return _reply(f"INC-{number} is now SEV{command.level}.")
+    if command.action == "assign":
+        assert command.role is not None and command.user is not None
+        await incidents.assign(deps, number, user_id=user_id, role=command.role, assignee=command.user)
+        return _reply(f"<@{command.user}> is the {command.role.value} of INC-{number}.")
+    return await _lifecycle(deps, command.action, number, user_id=user_id, text=command.text)
+
+
+async def _lifecycle(deps: Deps, action: str, number: int, *, user_id: str, text: str) -> dict[str, Any]:
+    if action == "resolve":
+        done = await incidents.resolve(deps, number, user_id=user_id, summary=text)
+        return _reply(f"Resolved INC-{number}." if done else f"INC-{number} was resolved already.")
+    if action == "reopen":
+        await incidents.reopen(deps, number, user_id=user_id)
+        return _reply(f"Reopened INC-{number}.")
+    await incidents.request_postmortem(deps, number, user_id=user_id)
+    return _reply(f"The postmortem draft of INC-{number} is on its way.")
+
+
+async def _declare(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id: str) -> dict[str, Any]:
+    assert command.level is not None
+    key = slash_request_key(
+        user_id=user_id,
+        channel_id=channel_id,
+        text=f"{command.level} {command.text}",
+        at=deps.clock().timestamp(),
+    )
+    declared = await incidents.declare(
+        deps, user_id=user_id, level=command.level, title=command.text, request_key=key
+    )
+    if not declared.created:
+        return _reply(f"INC-{declared.number} was declared already; opsbot is setting it up.")
+    name = policies(deps.settings)[declared.level].name
+    return _reply(f"Declared INC-{declared.number} (SEV{declared.level} {name}); opsbot is setting it up.")
+
+
+def declaration_form(
+    deps: Deps,
+    *,
+    title: str = "",
+    level: int | None = None,
+    service: str = "",
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The declaration modal with the configured levels (optionally pre-filled)."""
+    choices = [LevelChoice(p.level, p.name, p.description) for p in policies(deps.settings).values()]
+    return declare_modal(
+        choices, title=title, level=level, service=service, description=description, metadata=metadata
+    )
+
+
+async def open_form(deps: Deps, *, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a modal for the person behind `trigger_id`."""
+    await deps.slack.views_open(trigger_id=trigger_id, view=view)
+
+
+async def alert_form(deps: Deps, group_id: int, *, channel_id: str) -> dict[str, Any]:
+    """The declaration modal pre-filled from an alert group: alertname + summary, SEV1 when critical."""
+    async with deps.db.sessions() as session:
+        snapshot = await alert_store.load_group(session, group_id, sample=1)
+    if snapshot is None:
+        raise NotFound(f"alert group {group_id} does not exist (any more)")
+    group = snapshot.group
+    first = snapshot.alerts[0] if snapshot.alerts else None
+    summary = first.annotations.get("summary", "") if first else ""
+    service = (first.labels.get("service") or first.labels.get("job") or "") if first else ""
+    description = first.annotations.get("description", "") if first else ""
+    return declaration_form(
+        deps,
+        title=f"{group.alertname}: {summary}" if summary else group.alertname,
+        level=1 if group.severity == "critical" else 2,
+        service=service,
+        description=description,
+        metadata={"alert_group_id": group_id, "channel": channel_id},
+    )
+
+
+def update_form(number: int, *, resolve: bool) -> dict[str, Any]:
+    return text_modal(number, resolve=resolve)
+
+
+async def declare_from_form(
+    deps: Deps, *, user_id: str, level: int, values: dict[str, str], metadata: dict[str, Any], view_id: str
+) -> None:
+    """Declare from the submitted modal (once per view) and tell the person where it lives."""
+    group = metadata.get("alert_group_id")
+    declared = await incidents.declare(
+        deps,
+        user_id=user_id,
+        level=level,
+        title=values.get(BlockId.INCIDENT_TITLE, ""),
+        service=values.get(BlockId.INCIDENT_SERVICE, ""),
+        description=values.get(BlockId.INCIDENT_DESCRIPTION, ""),
+        alert_group_id=int(group) if group is not None else None,
+        request_key=f"view:{view_id}",
+    )
+    channel = metadata.get("channel")
+    if declared.created and channel:
+        text = f"Declared INC-{declared.number} (SEV{declared.level}); opsbot is setting it up."
+        await deps.slack.chat_postEphemeral(channel=str(channel), user=user_id, text=text)

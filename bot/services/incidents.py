@@ -1,0 +1,350 @@
+"""Incident use cases: declare, re-grade, assign, acknowledge, update, resolve, reopen, report.
+
+Each change is one transaction that also queues its Slack work (bot/services/incident_slack.py) and
+re-arms its clocks (bot/services/incident_timers.py) in the outbox, so nothing is lost in a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.deps import Deps
+from bot.domain.incident_report import IncidentFacts
+from bot.domain.incidents import Clock, Role, Status, humanize, resolve_due, respond_due
+from bot.errors import NotFound, UsageError
+from bot.services.incident_policy import (
+    POST,
+    POSTMORTEM,
+    SETUP,
+    SYNC,
+    pacing_key,
+    policy,
+    sprints,
+    to_facts,
+)
+from bot.services.incident_timers import cancel_clocks, schedule_clocks, schedule_reminder
+from bot.services.permissions import ensure_allowed
+from storage import incidents as store
+from storage.claims import claim
+from storage.incidents import Incident
+from storage.outbox import enqueue
+
+
+@dataclass(frozen=True)
+class Declared:
+    number: int
+    level: int
+    created: bool
+
+
+async def declare(
+    deps: Deps,
+    *,
+    user_id: str,
+    level: int,
+    title: str,
+    service: str = "",
+    description: str = "",
+    alert_group_id: int | None = None,
+    request_key: str | None = None,
+) -> Declared:
+    """Declare an incident; the same `request_key` twice (a retry, a double click) declares it once."""
+    await _may_declare(deps, user_id=user_id, level=level)
+    title = " ".join(title.split())[:255]
+    if not title:
+        raise UsageError("An incident needs a title, e.g. `/incident declare sev2 Checkout is slow`.")
+    if request_key and (existing := await store.by_request_key(deps.db, request_key)):
+        return Declared(existing.id or 0, existing.level, created=False)
+    now, rules = deps.clock(), policy(deps.settings, level)
+    incident = Incident(
+        request_key=request_key,
+        title=title,
+        level=level,
+        service=service[:255],
+        description=description,
+        declared_by=user_id,
+        declared_at=now,
+        respond_due_at=respond_due(rules, now, timezone=deps.settings.file.team.timezone),
+        resolve_due_at=resolve_due(rules, now, sprints=sprints(deps.settings)),
+        alert_group_id=alert_group_id,
+        created_at=now,
+    )
+    try:
+        async with deps.db.transaction() as session:
+            incident = await store.insert(session, incident)
+            text = f"Declared SEV{level} ({rules.name}): {title}"
+            await _record(
+                session, incident, "declared", now, user_id, text, {"level": level, "reason": "declared"}
+            )
+            await _queue(session, incident, SETUP, now)
+            await _rearm(session, incident, deps=deps, since=now, now=now)
+    except IntegrityError:
+        existing = await store.by_request_key(deps.db, request_key or "")
+        if existing is None:
+            raise
+        return Declared(existing.id or 0, existing.level, created=False)
+    deps.wake_outbox()
+    assert incident.id is not None
+    return Declared(incident.id, level, created=True)
+
+
+async def may_declare(deps: Deps, *, user_id: str, level: int) -> None:
+    """Raise Forbidden unless `user_id` may declare (or raise an incident to) `level`."""
+    await _may_declare(deps, user_id=user_id, level=level)
+
+
+async def may_resolve(deps: Deps, *, user_id: str) -> None:
+    """Raise Forbidden unless `user_id` may resolve incidents."""
+    allowed = deps.settings.file.incidents.permissions.resolve
+    await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing="resolve incidents")
+
+
+async def _may_declare(deps: Deps, *, user_id: str, level: int) -> None:
+    allowed = deps.settings.file.incidents.permissions
+    if level == 1:
+        await ensure_allowed(
+            deps, user_id=user_id, allowed=allowed.declare_sev1, doing="declare SEV1 incidents"
+        )
+    elif level == 2:
+        await ensure_allowed(
+            deps, user_id=user_id, allowed=allowed.declare_sev2, doing="declare SEV2 incidents"
+        )
+
+
+async def find(deps: Deps, *, number: int | None, channel_id: str | None) -> Incident:
+    """The incident by number, or the one whose channel this is."""
+    if number is not None:
+        incident = await store.get(deps.db, number)
+        if incident is None:
+            raise NotFound(f"There is no incident INC-{number}.")
+        return incident
+    incident = await store.by_slack_place(deps.db, channel_id=channel_id) if channel_id else None
+    if incident is None:
+        raise UsageError(
+            "Run this in an incident channel, or give the incident number (e.g. `/incident status 12`)."
+        )
+    return incident
+
+
+async def in_incident_channel(deps: Deps, channel_id: str) -> bool:
+    return await store.by_slack_place(deps.db, channel_id=channel_id) is not None
+
+
+async def acknowledge(deps: Deps, number: int, *, user_id: str) -> bool:
+    """Record the first response (stops the response clock); False when it was acknowledged already."""
+    async with deps.db.transaction() as session:
+        incident = await _locked(session, number, open_only=True)
+        if incident.acked_at is not None:
+            return False
+        now = deps.clock()
+        incident.acked_at, incident.acked_by = now, user_id
+        incident.status = Status.ACKNOWLEDGED
+        took = humanize(now - incident.declared_at)
+        target = humanize(incident.respond_due_at - incident.declared_at)
+        verdict = "within" if now <= incident.respond_due_at else "outside"
+        text = f":eyes: <@{user_id}> acknowledged INC-{number} after {took} ({verdict} the {target} target)."
+        await _record(session, incident, "acked", now, user_id, f"Acknowledged after {took}")
+        await cancel_clocks(session, number, only=Clock.RESPOND)
+        await _announce(session, incident, text, now, announce=True)
+    deps.wake_outbox()
+    return True
+
+
+async def post_update(
+    deps: Deps, number: int, *, user_id: str, text: str, request_key: str | None = None
+) -> None:
+    """Post a status update in the incident's place and announcement threads; resets the reminder."""
+    if request_key and not await claim(deps.db, scope="incident-update", key=request_key):
+        return
+    async with deps.db.transaction() as session:
+        incident = await _locked(session, number, open_only=True)
+        now = deps.clock()
+        incident.last_update_at = now
+        await _record(session, incident, "update", now, user_id, f"Status update: {text}")
+        await schedule_reminder(session, incident, deps=deps, now=now)
+        message = f":memo: *Status update on INC-{number}* from <@{user_id}>:\n{text}"
+        await _announce(session, incident, message, now, announce=True)
+    deps.wake_outbox()
+
+
+async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: str) -> None:
+    """Change the severity; targets restart from now and a higher level's extra steps run."""
+    async with deps.db.transaction() as session:
+        incident = await _locked(session, number, open_only=True)
+        if incident.level == level:
+            raise UsageError(f"INC-{number} is SEV{level} already.")
+        old = incident.level
+        if level < old:
+            await _may_declare(deps, user_id=user_id, level=level)
+        now, rules = deps.clock(), policy(deps.settings, level)
+        incident.level = level
+        if incident.acked_at is None:
+            incident.respond_due_at = respond_due(rules, now, timezone=deps.settings.file.team.timezone)
+        incident.resolve_due_at = resolve_due(rules, now, sprints=sprints(deps.settings))
+        why = f": {reason}" if reason else ""
+        await _record(
+            session,
+            incident,
+            "severity",
+            now,
+            user_id,
+            f"SEV{old} → SEV{level}{why}",
+            {"level": level, "reason": reason},
+        )
+        await _queue(session, incident, SETUP, now)
+        await _rearm(session, incident, deps=deps, since=now, now=now)
+        arrow = ":arrow_up:" if level < old else ":arrow_down:"
+        text = f"{arrow} <@{user_id}> re-graded INC-{number} from SEV{old} to SEV{level} ({rules.name}){why}"
+        await _announce(session, incident, text, now, announce=True)
+    deps.wake_outbox()
+
+
+async def assign(deps: Deps, number: int, *, user_id: str, role: Role, assignee: str) -> None:
+    """Give `assignee` a role (commander, comms, scribe); they are invited to the channel."""
+    async with deps.db.transaction() as session:
+        incident = await _locked(session, number, open_only=True)
+        setattr(incident, role.value, assignee)
+        now = deps.clock()
+        await _record(
+            session,
+            incident,
+            "role",
+            now,
+            user_id,
+            f"{role.value.capitalize()}: <@{assignee}>",
+            {"role": role.value, "user": assignee},
+        )
+        await _queue(session, incident, SETUP, now)
+        text = (
+            f":bust_in_silhouette: <@{assignee}> is now the {role.value} of INC-{number} "
+            f"(set by <@{user_id}>)."
+        )
+        await _announce(session, incident, text, now, announce=False)
+    deps.wake_outbox()
+
+
+async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> bool:
+    """Resolve: stop every clock, tell everyone, and draft the postmortem; False if it was resolved."""
+    await may_resolve(deps, user_id=user_id)
+    async with deps.db.transaction() as session:
+        incident = await _locked(session, number, open_only=False)
+        if incident.status == Status.RESOLVED:
+            return False
+        now = deps.clock()
+        incident.status, incident.resolved_at, incident.resolved_by = Status.RESOLVED, now, user_id
+        incident.summary = summary
+        took = humanize(now - incident.declared_at)
+        await _record(session, incident, "resolved", now, user_id, f"Resolved after {took}: {summary}")
+        await _rearm(session, incident, deps=deps, since=now, now=now)
+        text = f":white_check_mark: <@{user_id}> resolved INC-{number} after {took}: {summary}"
+        await _announce(session, incident, text, now, announce=True)
+        await _queue(session, incident, POSTMORTEM, now)
+    deps.wake_outbox()
+    return True
+
+
+async def reopen(deps: Deps, number: int, *, user_id: str) -> None:
+    """Reopen a resolved incident; its clocks and reminders run again."""
+    async with deps.db.transaction() as session:
+        incident = await _locked(session, number, open_only=False)
+        if incident.status != Status.RESOLVED:
+            raise UsageError(f"INC-{number} is not resolved.")
+        now = deps.clock()
+        incident.status = Status.ACKNOWLEDGED if incident.acked_at else Status.OPEN
+        incident.resolved_at = incident.resolved_by = None
+        await _record(session, incident, "reopened", now, user_id, "Reopened")
+        await _rearm(session, incident, deps=deps, since=incident.declared_at, now=now)
+        await _announce(
+            session, incident, f":repeat: <@{user_id}> reopened INC-{number}.", now, announce=True
+        )
+    deps.wake_outbox()
+
+
+async def request_postmortem(deps: Deps, number: int, *, user_id: str) -> None:
+    """Queue the postmortem draft upload."""
+    async with deps.db.transaction() as session:
+        incident = await _locked(session, number, open_only=False)
+        await _record(session, incident, "command", deps.clock(), user_id, "Asked for the postmortem draft")
+        await _queue(session, incident, POSTMORTEM, deps.clock())
+    deps.wake_outbox()
+
+
+async def facts(deps: Deps, number: int) -> IncidentFacts:
+    """One incident with its severity history and timeline."""
+    incident = await store.get(deps.db, number)
+    if incident is None:
+        raise NotFound(f"There is no incident INC-{number}.")
+    return to_facts(deps.settings, incident, await store.events(deps.db, number))
+
+
+async def listing(deps: Deps, *, scope: str) -> list[IncidentFacts]:
+    """Incidents newest first: unresolved ones (`open`) or all."""
+    found = await store.listing(deps.db, open_only=scope == "open")
+    return [to_facts(deps.settings, incident) for incident in found]
+
+
+async def incidents_between(deps: Deps, *, start: datetime, end: datetime) -> list[IncidentFacts]:
+    """Incidents declared in [start, end) with respond/resolve times and targets (for digests)."""
+    found = await store.declared_between(deps.db, start=start, end=end)
+    return [to_facts(deps.settings, incident) for incident in found]
+
+
+async def _locked(session: AsyncSession, number: int, *, open_only: bool) -> Incident:
+    incident = await store.lock(session, number)
+    if incident is None:
+        raise NotFound(f"There is no incident INC-{number}.")
+    if open_only and incident.status == Status.RESOLVED:
+        raise UsageError(f"INC-{number} is resolved; `/incident reopen {number}` first.")
+    return incident
+
+
+async def _record(
+    session: AsyncSession,
+    incident: Incident,
+    kind: str,
+    now: datetime,
+    actor: str,
+    text: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    assert incident.id is not None
+    await store.add_event(session, incident.id, kind, at=now, actor=actor, text=text, detail=detail)
+
+
+async def _queue(session: AsyncSession, incident: Incident, kind: str, now: datetime) -> None:
+    assert incident.id is not None
+    await enqueue(
+        session,
+        kind=kind,
+        now=now,
+        payload={"incident_id": incident.id},
+        channel=pacing_key(incident.id),
+        dedupe_key=f"incident:{incident.id}:{kind}",
+    )
+
+
+async def _announce(
+    session: AsyncSession, incident: Incident, text: str, now: datetime, *, announce: bool
+) -> None:
+    """Queue a message for the incident's place (and announcement threads), then a header refresh."""
+    assert incident.id is not None
+    await enqueue(
+        session,
+        kind=POST,
+        now=now,
+        payload={"incident_id": incident.id, "text": text, "announce": announce},
+        channel=pacing_key(incident.id),
+    )
+    await _queue(session, incident, SYNC, now)
+
+
+async def _rearm(
+    session: AsyncSession, incident: Incident, *, deps: Deps, since: datetime, now: datetime
+) -> None:
+    fraction = deps.settings.file.incidents.warn_at_fraction
+    await schedule_clocks(session, incident, since=since, now=now, fraction=fraction)
+    await schedule_reminder(session, incident, deps=deps, now=now)

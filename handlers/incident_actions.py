@@ -1,0 +1,109 @@
+"""Incident buttons and modals: Acknowledge / Post update / Resolve on the header, "Declare incident" on
+critical alerts, and the submitted forms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.incident import modal_values
+from bot.errors import Forbidden, UsageError
+from bot.services import incident_commands, incidents
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.INCIDENT_ACK)(on_acknowledge)
+    app.action(ActionId.INCIDENT_UPDATE)(on_update_button)
+    app.action(ActionId.INCIDENT_RESOLVE)(on_resolve_button)
+    app.action(ActionId.ALERT_DECLARE_INCIDENT)(on_declare_from_alert)
+    app.view(CallbackId.INCIDENT_DECLARE)(on_declare_submitted)
+    app.view(CallbackId.INCIDENT_UPDATE)(on_update_submitted)
+    app.view(CallbackId.INCIDENT_RESOLVE)(on_resolve_submitted)
+
+
+def _number(action: dict[str, Any]) -> int:
+    value = str(action.get("value", ""))
+    if not value.isdigit():
+        raise UsageError("That button is not understood; the message may be outdated.")
+    return int(value)
+
+
+async def on_acknowledge(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    await ack()
+    await incidents.acknowledge(context["deps"], _number(action), user_id=str(body["user"]["id"]))
+
+
+async def on_update_button(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    await ack()
+    form = incident_commands.update_form(_number(action), resolve=False)
+    await incident_commands.open_form(context["deps"], trigger_id=str(body["trigger_id"]), view=form)
+
+
+async def on_resolve_button(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    await ack()
+    form = incident_commands.update_form(_number(action), resolve=True)
+    await incident_commands.open_form(context["deps"], trigger_id=str(body["trigger_id"]), view=form)
+
+
+async def on_declare_from_alert(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    await ack()
+    deps = context["deps"]
+    channel_id = str((body.get("channel") or {}).get("id", ""))
+    form = await incident_commands.alert_form(deps, _number(action), channel_id=channel_id)
+    await incident_commands.open_form(deps, trigger_id=str(body["trigger_id"]), view=form)
+
+
+async def on_declare_submitted(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Declare once per form (the view id is the request key), or show why not next to the severity."""
+    deps, values = context["deps"], modal_values(view)
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    user_id, level = str(body["user"]["id"]), int(values.get(BlockId.INCIDENT_SEVERITY) or 3)
+    try:
+        await incidents.may_declare(deps, user_id=user_id, level=level)
+    except Forbidden as error:
+        await ack(response_action="errors", errors={BlockId.INCIDENT_SEVERITY: str(error)})
+        return
+    await ack()
+    await incident_commands.declare_from_form(
+        deps, user_id=user_id, level=level, values=values, metadata=metadata, view_id=str(view["id"])
+    )
+
+
+async def on_update_submitted(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    await ack()
+    number = int(json.loads(view.get("private_metadata") or "{}").get("incident", 0))
+    text = modal_values(view).get(BlockId.INCIDENT_TEXT, "")
+    await incidents.post_update(
+        context["deps"], number, user_id=str(body["user"]["id"]), text=text, request_key=f"view:{view['id']}"
+    )
+
+
+async def on_resolve_submitted(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Resolve from the form; a person who may not resolve sees why in the form."""
+    deps, user_id = context["deps"], str(body["user"]["id"])
+    number = int(json.loads(view.get("private_metadata") or "{}").get("incident", 0))
+    try:
+        await incidents.may_resolve(deps, user_id=user_id)
+    except Forbidden as error:
+        await ack(response_action="errors", errors={BlockId.INCIDENT_TEXT: str(error)})
+        return
+    await ack()
+    summary = modal_values(view).get(BlockId.INCIDENT_TEXT, "")
+    await incidents.resolve(deps, number, user_id=user_id, summary=summary)

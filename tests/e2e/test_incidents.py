@@ -1,0 +1,141 @@
+"""/incident end to end: each SEV level's playbook, re-grading, roles, buttons, the timeline, postmortem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox import SlackPlayer
+from sandbox.model import Message
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    return {
+        "alerts": {"pace_per_channel_seconds": 0.01, "escalation": []},
+        "incidents": {"levels": {"sev1": {"invite": {"usergroups": ["S0SRE"]}}}},
+    }
+
+
+def channel_named(ws: Any, prefix: str) -> Any:
+    found = [c for c in ws.channels.values() if c.name.startswith(prefix)]
+    assert len(found) == 1, [c.name for c in ws.channels.values()]
+    return found[0]
+
+
+async def header_in(ws: Any, channel: str) -> Message:
+    return await ws.wait_for_message(channel, contains="Declared by", predicate=lambda m: bool(m.pinned_to))
+
+
+async def test_sev1_gets_a_channel_invites_announcements_and_a_pinned_checklist(
+    slack: SlackPlayer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev1 Payments are down", user="alice", channel="general")
+    await ws.wait_for_ephemeral(user="alice", contains="Declared INC-1 (SEV1 Critical)")
+    await ws.wait_for_message("critical-alerts", contains="INC-1 · SEV1 Critical · Payments are down")
+    announcement = await ws.wait_for_message("incidents", contains="Payments are down")
+    channel = channel_named(ws, "inc-1-")
+    assert channel.name == "inc-1-payments-are-down"
+    header = await header_in(ws, channel.name)
+    assert "Critical" in ws.message_text(header) and "Acknowledge" in ws.message_text(header)
+    checklist = await ws.wait_for_message(channel.name, contains="Assign an incident commander")
+    assert checklist.pinned_to and "Notify stakeholders" in ws.message_text(checklist)
+    # the declarer, the on-call person and the SRE user group (carol, dave) are in the channel
+    assert {"U0ALICE", "U0CAROL", "U0DAVE"} <= set(channel.members)
+    assert f"<#{channel.id}>" in ws.message_text(announcement)
+
+
+async def test_sev3_lives_in_a_thread_and_sev4_is_only_a_record(slack: SlackPlayer, sandbox: Any) -> None:
+    ws = sandbox.workspace
+    channels_before = len(ws.channels)
+    await slack.slash("/incident", "declare sev3 Search results are stale", user="bob")
+    header = await ws.wait_for_message("incidents", contains="SEV3 Medium · Search results are stale")
+    checklist = await ws.wait_for_message("incidents", contains="Acknowledge and assign an owner")
+    assert checklist.thread_ts == header.ts and "cc <@" in ws.message_text(checklist)
+    await slack.slash("/incident", "declare sev4 Button is misaligned", user="bob")
+    await ws.wait_for_message("incidents", contains="SEV4 Low · Button is misaligned")
+    assert len(ws.channels) == channels_before
+    await slack.slash(
+        "/incident", "update 1 Cache warmed, results catching up", user="bob", channel="incidents"
+    )
+    update = await ws.wait_for_message("incidents", contains="Cache warmed")
+    assert update.thread_ts == header.ts
+    await slack.slash("/incident", "list", user="carol")
+    listed = await ws.wait_for_ephemeral(user="carol", contains="Open incidents")
+    assert "INC-1" in ws.message_text(listed) and "INC-2" in ws.message_text(listed)
+
+
+async def test_regrading_to_sev1_runs_sev1s_extra_steps(slack: SlackPlayer, sandbox: Any) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev3 Checkout errors", user="alice", channel="incidents")
+    first = await ws.wait_for_message("incidents", contains="SEV3 Medium · Checkout errors")
+    await slack.slash("/incident", "sev 1 1 payment success at 40%", user="alice", channel="incidents")
+    channel = await ws.wait_until(
+        lambda: next((c for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
+        timeout=5,
+        describe=lambda: "no incident channel",
+    )
+    await header_in(ws, channel.name)
+    await ws.wait_for_message("critical-alerts", contains="SEV1 Critical · Checkout errors")
+    await ws.wait_for_update("incidents", first.ts, contains="SEV1 Critical")
+    note = await ws.wait_for_message(channel.name, contains="from SEV3 to SEV1")
+    assert "payment success at 40%" in ws.message_text(note)
+    await ws.wait_for_message("incidents", contains="from SEV3 to SEV1")
+
+
+async def test_roles_ack_and_updates_show_in_the_header(slack: SlackPlayer, sandbox: Any) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev2 API latency high", user="alice")
+    channel = await ws.wait_until(
+        lambda: next((c for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
+        timeout=5,
+        describe=lambda: "no incident channel",
+    )
+    header = await header_in(ws, channel.name)
+    await slack.slash("/incident", "assign commander <@U0BOB|bob>", user="alice", channel=channel.name)
+    await ws.wait_for_update(channel.name, header.ts, contains="<@U0BOB>")
+    await ws.wait_for_message(channel.name, contains="<@U0BOB> is now the commander of INC-1")
+    await ws.wait_for_event("member_joined", predicate=lambda e: e["user"] == "U0BOB")
+    await slack.click(header, "incident_ack", user="bob")
+    acked = await ws.wait_for_update(channel.name, header.ts, contains="Acknowledged by <@U0BOB>")
+    assert "incident_ack" not in str(acked.blocks)
+    await ws.wait_for_message(channel.name, contains="acknowledged INC-1 after")
+    await slack.click(acked, "incident_update", user="bob")
+    form = await ws.wait_for_view(user="bob", callback_id="incident_update_modal")
+    await slack.submit_view(form, {"incident_text": "Rolled back the deploy"})
+    await ws.wait_for_message(channel.name, contains="Rolled back the deploy")
+    await ws.wait_for_message("incidents", contains="Rolled back the deploy")
+    await slack.slash("/incident", "status", user="carol", channel=channel.name)
+    status = await ws.wait_for_ephemeral(user="carol", contains="API latency high")
+    assert "Acknowledged" in ws.message_text(status)
+
+
+async def test_pushpins_join_the_timeline_and_resolve_uploads_the_postmortem(
+    slack: SlackPlayer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev2 Orders stuck in queue", user="alice")
+    channel = await ws.wait_until(
+        lambda: next((c for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
+        timeout=5,
+        describe=lambda: "no incident channel",
+    )
+    header = await header_in(ws, channel.name)
+    said = await slack.message(channel.name, "Found it: the consumer lost its lease", user="dave")
+    await slack.reaction_added(channel.name, said.ts, "pushpin", user="carol")
+    await slack.reaction_added(channel.name, said.ts, "pushpin", user="bob")  # once in the timeline
+    await slack.click(header, "incident_resolve", user="alice")
+    form = await ws.wait_for_view(user="alice", callback_id="incident_resolve_modal")
+    await slack.submit_view(form, {"incident_text": "Restarted the consumers"})
+    await ws.wait_for_update(channel.name, header.ts, contains="Restarted the consumers")
+    await ws.wait_for_message("incidents", contains="resolved INC-1 after")
+    upload = await ws.wait_for_call("files.completeUploadExternal")
+    assert upload.args.get("channel_id") == channel.id
+    postmortem = next(f for f in ws.files.values() if f.name == "INC-1-postmortem.md")
+    text = postmortem.content.decode()
+    assert "## Timeline" in text and "the consumer lost its lease" in text
+    assert text.count("the consumer lost its lease") == 1
+    assert "Time to resolve:" in text and "Restarted the consumers" in text
+    assert "- [ ] Fix the root cause" in text
