@@ -162,6 +162,77 @@ async def test_app_home_shows_the_published_view_and_plays_its_buttons(
     assert click["user"]["id"] == "U0BOB" and click["actions"][0]["action_id"] == "home_refresh"
 
 
+@pytest.mark.browser
+async def test_block_kit_and_mrkdwn_render_and_update_live(
+    browser: Browser, sandbox: Any, fake_bot: FakeBot
+) -> None:
+    ws = sandbox.workspace
+    async with open_page(browser, f"{sandbox.url}/") as page:
+        message = ws.add_message("general", text="fallback", blocks=rich_blocks(ws.channel("ops-alerts").id))
+        shown = page.locator(f'[data-ts="{message.ts}"]')
+        await expect(shown.locator(".bk-header")).to_have_text("Deploy report")
+        await expect(shown.locator("b")).to_have_text(["bold", "Owner"])
+        await expect(shown.locator("i")).to_have_text("italics")
+        await expect(shown.locator("code")).to_have_text("code")
+        await expect(shown.locator("pre")).to_have_text("a block")
+        await expect(shown.get_by_role("link", name="the runbook")).to_have_attribute(
+            "href", "https://example.com/rb"
+        )
+        await expect(shown.locator(".mention")).to_have_text(["@bob", "#ops-alerts", "@bob"])
+        await expect(shown).to_contain_text("Nov 14 at 10:00")
+        await expect(shown.locator('.emoji[title=":red_circle:"]')).to_have_count(1)
+        await expect(shown).to_contain_text(":not_an_emoji:")
+        await expect(shown.locator(".bk-fields")).to_contain_text("Owner")
+        await expect(shown.locator(".bk-context")).to_contain_text("context line")
+        await expect(shown.locator("hr.bk-divider")).to_have_count(1)
+        await expect(shown.locator(".bk-button.primary")).to_have_text("Approve")
+        await expect(shown.locator(".bk-button.danger")).to_have_text("Roll back")
+        await shown.locator("select.bk-select").select_option("canary")
+        await shown.get_by_role("button", name="More actions").click()
+        await shown.get_by_role("button", name="Show logs").click()
+        await ws.wait_for_event("block_action", predicate=lambda e: e["action"]["action_id"] == "more")
+        chosen = [e["action"] for e in ws.events if e["type"] == "block_action"]
+        assert [a["selected_option"]["value"] for a in chosen] == ["canary", "logs"]
+        ws.update_message("general", message.ts, text="fallback", blocks=[section("Rolled back")])
+        await expect(shown).to_contain_text("Rolled back")
+        await expect(shown).to_contain_text("(edited)")
+        ws.create_channel("inc-7-checkout-slow")
+        await expect(page.locator('#channels button[data-channel="inc-7-checkout-slow"]')).to_be_visible()
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def rich_blocks(channel_id: str) -> list[dict[str, Any]]:
+    options = [{"text": {"type": "plain_text", "text": v}, "value": v} for v in ("canary", "everywhere")]
+    text = (
+        "*bold* _italics_ `code` <https://example.com/rb|the runbook> <@U0BOB> "
+        f"<#{channel_id}> <!date^1700000000^{{date_short}} at {{time}}|Nov 14 at 10:00> "
+        ":red_circle: :not_an_emoji:\n```a block```"
+    )
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": "Deploy report"}},
+        section(text) | {"fields": [{"type": "mrkdwn", "text": "*Owner*\n<@U0BOB>"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "context line"}]},
+        {"type": "divider"},
+        {
+            "type": "actions",
+            "elements": [
+                {"type": "button", "action_id": "ok", "style": "primary", "text": plain("Approve")},
+                {"type": "button", "action_id": "undo", "style": "danger", "text": plain("Roll back")},
+                {"type": "static_select", "action_id": "where", "options": options},
+                {"type": "overflow", "action_id": "more", "options": [
+                    {"text": plain("Show logs"), "value": "logs"}, {"text": plain("Mute"), "value": "mute"}]},
+            ],
+        },
+    ]  # fmt: skip
+
+
+def plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
 async def test_digests_answer_that_they_are_not_there_yet(sandbox: Any) -> None:
     status, body = await post_json(f"{sandbox.url}/_sandbox/digest", {"period": "weekly"})
     assert status == 501 and body == {"ok": False, "error": "Digests are not available in this version yet."}
