@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ class BotLink:
     player: SlackPlayer | None = None
     alert_webhook_url: str | None = None
     alert_webhook_token: str | None = None
+    firing: set[str] = field(default_factory=set)
 
 
 BOT_LINK_KEY: web.AppKey[BotLink] = web.AppKey("sandbox_bot_link", BotLink)
@@ -130,14 +131,10 @@ async def events(request: web.Request) -> web.StreamResponse:
             event = await _next_event(queue, closing)
             if event is None or event["type"] in _QUIET_EVENTS:
                 continue
-            brief = {
-                k: v for k, v in event.items() if k in ("seq", "type", "channel", "user", "ts", "view_id")
-            }
-            if "errors" in event:
-                brief["errors"] = event["errors"]
+            brief = {k: v for k, v in event.items() if k in _BRIEF}
             await response.write(f"data: {json.dumps(brief)}\n\n".encode())
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except ConnectionResetError:
+        pass  # the page went away; nothing to tell it
     finally:
         ws.unsubscribe(queue)
     return response
@@ -182,18 +179,21 @@ def _handler(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]
                 raise PageError("the body must be a JSON object")
             return web.json_response({"ok": True, **await action(request.app, data)})
         except PageError as error:
-            return web.json_response({"ok": False, "error": str(error)}, status=error.status)
-        except json.JSONDecodeError:
-            return web.json_response({"ok": False, "error": "the body must be JSON"}, status=400)
+            return _error(str(error), error.status)
         except SlackError as error:
-            return web.json_response({"ok": False, "error": error.error}, status=400)
-        except (ValueError, LookupError) as error:
-            return web.json_response({"ok": False, "error": str(error)}, status=400)
+            return _error(error.error, 400)
+        except (ValueError, LookupError) as error:  # bad JSON, unknown element or option, missing input
+            return _error(str(error), 400)
         except (aiohttp.ClientError, TimeoutError) as error:
             reason = str(error) or type(error).__name__
-            return web.json_response({"ok": False, "error": f"the bot did not answer: {reason}"}, status=502)
+            log.warning("the sandbox page could not reach the bot", extra={"error": reason})
+            return _error(f"the bot did not answer: {reason}", 502)
 
     return handle
+
+
+def _error(message: str, status: int) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
 
 
 def _player(app: web.Application) -> SlackPlayer:
@@ -207,8 +207,8 @@ def _player(app: web.Application) -> SlackPlayer:
     return player
 
 
-def _text(data: dict[str, Any], key: str, *, default: str | None = None) -> str:
-    value = data.get(key, default)
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
     if not isinstance(value, str) or not value:
         raise PageError(f"missing {key}")
     return value
@@ -324,7 +324,9 @@ async def alerts(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
     if link.alert_webhook_url is None:
         raise PageError("No alert webhook is known: start the sandbox with --bot-url URL.", status=503)
     if kind == "resolve":
-        batch = [sample_alert(name, resolved=True) for name in SAMPLE_ALERTS]
+        if not link.firing:
+            raise PageError("No sample alert is firing: fire one first.")
+        batch = [sample_alert(name, resolved=True) for name in sorted(link.firing)]
     elif kind in SAMPLE_ALERTS:
         batch = [sample_alert(kind)]
     else:
@@ -338,6 +340,7 @@ async def alerts(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
         body = await reply.text()
     if reply.status != 200:
         raise PageError(f"the bot answered {reply.status}: {body[:300]}", status=502)
+    link.firing = set() if kind == "resolve" else link.firing | {kind}
     return {"status": reply.status, "alerts": [a["labels"]["alertname"] for a in batch]}
 
 

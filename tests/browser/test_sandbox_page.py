@@ -95,6 +95,8 @@ async def test_fire_a_critical_alert_and_acknowledge_it(page: Page) -> None:
     await alert.get_by_role("button", name="Acknowledge").click()
     await expect(alert).to_contain_text("Acknowledged by @alice")
     await expect(alert).to_contain_text("(edited)")
+    await page.get_by_test_id("resolve-alerts").click()
+    await expect(alert).to_contain_text("RESOLVED")
 
 
 @pytest.mark.browser
