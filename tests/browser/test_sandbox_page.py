@@ -75,10 +75,13 @@ async def fake_bot(sandbox: Any) -> AsyncIterator[FakeBot]:
 async def open_page(browser: Browser, url: str) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     opened = await context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
     await opened.goto(url)
     await expect(opened.get_by_text("opsbot connected")).to_be_visible()
     try:
         yield opened
+        assert not errors, f"the page raised: {errors}"
     finally:
         await context.close()
 
