@@ -34,11 +34,15 @@ def _title_line(facts: IncidentFacts) -> str:
     return f"{mark} INC-{facts.number} · {facts.label} {facts.level_name} · {facts.title}"
 
 
-def _target(name: str, due: datetime | None, done: datetime | None, verdict: bool | None) -> str:
+def _target(
+    name: str, due: datetime | None, done: datetime | None, verdict: bool | None, now: datetime
+) -> str:
     if due is None:
         return f"*{name}*\nno target"
     if done is not None:
         return f"*{name}*\n{'met' if verdict else 'missed'} ({slack_date(due)})"
+    if now > due:
+        return f"*{name}*\n:warning: overdue since {slack_date(due)}"
     return f"*{name}*\nby {slack_date(due)}"
 
 
@@ -51,8 +55,8 @@ def render_header(facts: IncidentFacts, *, now: datetime, buttons: bool = True) 
         f"*Status*\n{status}",
         f"*Commander*\n{_user(facts.commander)}",
         f"*Elapsed*\n{elapsed}",
-        _target("Respond", facts.respond_due, facts.acked_at, facts.respond_met),
-        _target("Resolve", facts.resolve_due, facts.resolved_at, facts.resolve_met),
+        _target("Respond", facts.respond_due, facts.acked_at, facts.respond_met, now),
+        _target("Resolve", facts.resolve_due, facts.resolved_at, facts.resolve_met, now),
     ]
     if facts.service:
         fields.append(f"*Service*\n{clip(escape(facts.service), 200)}")
@@ -72,7 +76,7 @@ def render_header(facts: IncidentFacts, *, now: datetime, buttons: bool = True) 
         blocks.append(section(f"*Resolution:* {escape(facts.summary)}"))
     if facts.alert_link:
         blocks.append(context(f"From <{facts.alert_link}|this alert>"))
-    if facts.channel_id:
+    if facts.channel_id and not buttons:
         blocks.append(context(f"Working channel: <#{facts.channel_id}>"))
     actions = _actions(facts) if buttons else []
     if actions:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
 from bot.domain.incidents import Clock, humanize, warning_at
-from bot.services import slack_io
+from bot.services import incident_slack, slack_io
 from bot.services.incident_policy import REMIND, TIMER, pacing_key, policy
 from bot.services.oncall import who_is_on_call
 from bot.services.outbox import RetryLater
@@ -102,6 +102,8 @@ async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str
     await slack_io.direct_message(deps, user_id=target, text=f"{text} <#{incident.header_channel_id}>")
     async with deps.db.transaction() as session:
         await store.add_event(session, incident_id, f"{clock}_{stage}", at=now, text=text.split(" ", 1)[1])
+    if stage == BREACH:
+        await incident_slack.sync(deps, incident_id)  # the header shows the target as overdue
 
 
 def _still_running(incident: Incident, clock: Clock, due: str) -> bool:
