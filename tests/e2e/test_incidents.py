@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
+from bot.server import RunningServer
 from sandbox import SlackPlayer
 from sandbox.model import Message
+from storage import incidents as store
 
 
 @pytest.fixture
@@ -22,6 +25,16 @@ def channel_named(ws: Any, prefix: str) -> Any:
     found = [c for c in ws.channels.values() if c.name.startswith(prefix)]
     assert len(found) == 1, [c.name for c in ws.channels.values()]
     return found[0]
+
+
+async def pinned_in_timeline(opsbot: RunningServer, number: int, text: str) -> None:
+    """Wait until the :pushpin:'d message is stored (the Events API handler runs after its ack)."""
+    for _ in range(100):
+        stored = await store.events(opsbot.deps.db, number)
+        if any(text in e.text for e in stored if e.kind == "pinned"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{text!r} is not on the timeline of INC-{number}")
 
 
 async def header_in(ws: Any, channel: str) -> Message:
@@ -113,7 +126,7 @@ async def test_roles_ack_and_updates_show_in_the_header(slack: SlackPlayer, sand
 
 
 async def test_pushpins_join_the_timeline_and_resolve_uploads_the_postmortem(
-    slack: SlackPlayer, sandbox: Any
+    opsbot: RunningServer, slack: SlackPlayer, sandbox: Any
 ) -> None:
     ws = sandbox.workspace
     await slack.slash("/incident", "declare sev2 Orders stuck in queue", user="alice")
@@ -126,6 +139,7 @@ async def test_pushpins_join_the_timeline_and_resolve_uploads_the_postmortem(
     said = await slack.message(channel.name, "Found it: the consumer lost its lease", user="dave")
     await slack.reaction_added(channel.name, said.ts, "pushpin", user="carol")
     await slack.reaction_added(channel.name, said.ts, "pushpin", user="bob")  # once in the timeline
+    await pinned_in_timeline(opsbot, 1, "the consumer lost its lease")
     await slack.click(header, "incident_resolve", user="alice")
     form = await ws.wait_for_view(user="alice", callback_id="incident_resolve_modal")
     await slack.submit_view(form, {"incident_text": "Restarted the consumers"})
@@ -139,3 +153,61 @@ async def test_pushpins_join_the_timeline_and_resolve_uploads_the_postmortem(
     assert text.count("the consumer lost its lease") == 1
     assert "Time to resolve:" in text and "Restarted the consumers" in text
     assert "- [ ] Fix the root cause" in text
+
+
+async def test_reopen_postmortem_list_and_helpful_errors(slack: SlackPlayer, sandbox: Any) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev3 Exports slow", user="alice", channel="incidents")
+    header = await ws.wait_for_message("incidents", contains="SEV3 Medium · Exports slow")
+    await slack.slash("/incident", "resolve 1 Added an index", user="alice")
+    await ws.wait_for_update("incidents", header.ts, contains="Added an index")
+    draft = await ws.wait_for_call("files.completeUploadExternal")
+    assert draft.args.get("thread_ts") == header.ts
+    await slack.slash("/incident", "list", user="alice")
+    await ws.wait_for_ephemeral(user="alice", contains="No open incidents")
+    await slack.slash("/incident", "reopen 1", user="alice")
+    await ws.wait_for_message("incidents", contains="reopened INC-1")
+    await slack.slash("/incident", "list all", user="bob")
+    listed = await ws.wait_for_ephemeral(user="bob", contains="INC-1")
+    assert "Open" in ws.message_text(listed)
+    await slack.slash("/incident", "postmortem 1", user="alice")
+    await ws.wait_until(
+        lambda: True if sum(c.method == "files.completeUploadExternal" for c in ws.calls) == 2 else None,
+        timeout=5,
+        describe=lambda: "no second postmortem upload",
+    )
+    await slack.slash("/incident", "status", user="carol", channel="general")
+    await ws.wait_for_ephemeral(
+        user="carol", contains="Run this in an incident channel, or give the incident number"
+    )
+    await slack.slash("/incident", "status 99", user="carol")
+    await ws.wait_for_ephemeral(user="carol", contains="There is no incident INC-99")
+    await slack.slash("/incident", "declare sev9 Oops", user="carol")
+    await ws.wait_for_ephemeral(user="carol", contains="is not a SEV level")
+    await slack.slash("/incident", "assign boss <@U0BOB>", user="carol")
+    await ws.wait_for_ephemeral(user="carol", contains="commander|comms|scribe @user")
+
+
+async def test_a_pushpin_in_an_incident_thread_is_recorded_and_a_retried_event_is_not(
+    opsbot: RunningServer, slack: SlackPlayer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev3 Webhooks delayed", user="alice", channel="incidents")
+    header = await ws.wait_for_message("incidents", contains="SEV3 Medium · Webhooks delayed")
+    said = await slack.message("incidents", "Queue depth back to normal", user="bob", thread_ts=header.ts)
+    elsewhere = await slack.message("general", "Lunch?", user="bob")
+    event = {
+        "type": "reaction_added",
+        "user": "U0CAROL",
+        "reaction": "pushpin",
+        "item": {"type": "message", "channel": said.channel, "ts": said.ts},
+    }
+    await slack.event(event, event_id="Ev0PIN1")
+    await slack.event(event, event_id="Ev0PIN1", retry_num=1)
+    await slack.reaction_added("general", elsewhere.ts, "pushpin", user="carol")
+    await pinned_in_timeline(opsbot, 1, "Queue depth back to normal")
+    await ws.wait_for_call("conversations.replies", predicate=lambda c: c.args.get("ts") == elsewhere.ts)
+    await slack.slash("/incident", "postmortem 1", user="alice")
+    await ws.wait_for_call("files.completeUploadExternal")
+    text = next(f for f in ws.files.values() if f.name == "INC-1-postmortem.md").content.decode()
+    assert text.count("Queue depth back to normal") == 1 and "Lunch?" not in text
