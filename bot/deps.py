@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,6 +13,9 @@ from bot.config import Settings
 from bot.slack import ChannelDirectory, create_web_client
 from bot.telemetry import Telemetry
 from storage.db import Database, create_database
+
+if TYPE_CHECKING:
+    from bot.services.metric_sources import MetricSource
 
 Clock = Callable[[], datetime]
 
@@ -31,6 +35,7 @@ class Deps:
     telemetry: Telemetry
     clock: Clock = field(default=system_clock)
     wake_outbox: Callable[[], None] = field(default=lambda: None)
+    metrics: MetricSource | None = None  # built by build_deps; see bot.services.metric_sources
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -47,7 +52,7 @@ def build_deps(
         base_url=settings.secrets.slack_api_url,
         telemetry=telemetry,
     )
-    return Deps(
+    deps = Deps(
         settings=settings,
         db=create_database(settings.secrets.database_url.get_secret_value()),
         slack=slack,
@@ -55,3 +60,7 @@ def build_deps(
         telemetry=telemetry,
         clock=clock,
     )
+    from bot.services.metric_sources import create_metric_source  # services import Deps themselves
+
+    deps.metrics = create_metric_source(settings, deps.db)
+    return deps

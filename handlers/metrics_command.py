@@ -4,23 +4,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot.blocks.metrics import render_overview, render_query, render_report
+from bot.domain.kpis import parse_query_text
 from bot.domain.usage import METRICS as USAGE
-from handlers.common import not_built, parse, reply_help, reply_unknown
+from bot.errors import UsageError
+from bot.services import metrics
+from handlers.common import parse, reply_help
 
 
 def register(app: AsyncApp) -> None:
     app.command(USAGE.command)(handle)
 
 
-async def handle(ack: Any, command: dict[str, Any], respond: Any) -> None:
-    """Acknowledge at once, then answer through response_url."""
+async def handle(ack: Any, command: dict[str, Any], respond: Any, context: AsyncBoltContext) -> None:
+    """Acknowledge at once, query the source, then answer through response_url (charts into the channel)."""
     await ack()
     parsed = parse(command)
     if await reply_help(respond, USAGE, parsed):
         return
-    if not USAGE.knows(parsed.subcommand) and parsed.subcommand:
-        await reply_unknown(respond, USAGE, parsed)
+    deps = context["deps"]
+    if parsed.subcommand == "":
+        await respond(response_type="ephemeral", **render_overview(await metrics.overview(deps)))
         return
-    raise not_built(USAGE, parsed)
+    if parsed.subcommand == "query":
+        promql, range_word = parse_query_text(parsed.rest)
+        found = await metrics.run_query(deps, promql, range_word)
+        png = await metrics.draw_query_chart(found)
+        missing = await _share(deps, command, png, title=f"PromQL: {promql}")
+        await respond(response_type=_visibility(png, missing), **render_query(found, chart_missing=missing))
+        return
+    if len(parsed.args) > 1:
+        raise UsageError("Use `/metrics <name> [range]`, e.g. `/metrics latency 24h`.")
+    report = await metrics.report(deps, parsed.subcommand, parsed.args[0] if parsed.args else None)
+    png = await metrics.draw_report_chart(report)
+    missing = await _share(
+        deps, command, png, title=f"{report.kpi.title} (last {parsed.args[0] if parsed.args else '1h'})"
+    )
+    await respond(response_type=_visibility(png, missing), **render_report(report, chart_missing=missing))
+
+
+async def _share(deps: Any, command: dict[str, Any], png: bytes | None, *, title: str) -> str | None:
+    """Upload the chart into the command's channel; say why not when opsbot may not post there."""
+    if png is None:
+        return None
+    return await metrics.share_chart(
+        deps, channel_id=command["channel_id"], png=png, title=title[:200], at=deps.clock()
+    )
+
+
+def _visibility(png: bytes | None, missing: str | None) -> str:
+    """Numbers go with the chart for everyone; without a chart in the channel, only to the asker."""
+    return "in_channel" if png is not None and missing is None else "ephemeral"

@@ -9,11 +9,21 @@ METRICS = CommandUsage(
     summary="Live metrics against the team's KPI targets, with charts.",
     subcommands=(
         Subcommand("", "KPI overview: every KPI with its current value, target and status"),
-        Subcommand("<kpi> [range]", "one KPI (cpu, memory, disk, load, latency, errors, payments, uptime…)"),
-        Subcommand("query <promql> [range]", "run raw PromQL; with a range, draw a chart"),
+        Subcommand(
+            "<kpi> [range]",
+            "one KPI (cpu, memory, disk, load, latency, errors, payments, uptime…) over 15m, 1h (default), "
+            "24h or 7d: min / avg / max / p95, trend and a chart",
+        ),
+        Subcommand("query <promql> [range]", "run raw PromQL: the top series now; with a range, a chart"),
         Subcommand("help", "this message"),
     ),
-    examples=("/metrics", "/metrics latency 24h", "/metrics query rate(http_requests_total[5m])"),
+    examples=(
+        "/metrics",
+        "/metrics cpu 15m",
+        "/metrics latency 24h",
+        "/metrics query sum by (job) (rate(http_requests_total[5m]))",
+        "/metrics query up 7d",
+    ),
 )
 
 INCIDENT = CommandUsage(

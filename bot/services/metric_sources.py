@@ -1,0 +1,279 @@
+"""Where metric values come from: Prometheus when PROMETHEUS_URL is set, else this host (psutil + samples).
+
+Every method takes a KPI (or built-in metric) name, a shortcut such as `latency`, a `Kpi`, or raw PromQL.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import logging
+import math
+import re
+import socket
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.util.retry import Retry
+
+from bot.config import KpiConfig, Settings
+from bot.domain.hostchecks import HostReading
+from bot.domain.kpis import Comparison, Kpi, raw_query, resolve_metric, step_for
+from bot.domain.metric_reports import Sample, Series, average_of, downsample
+from bot.errors import UpstreamError, UsageError
+from storage import host_samples
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+PROMETHEUS_TIMEOUT_SECONDS = 5.0
+# Connection refused is retried once; a slow answer is not retried, so a dead Prometheus answers in ~5 s.
+PROMETHEUS_RETRY = Retry(total=1, connect=1, read=0, status=0, other=0, backoff_factor=0.1)
+READING_TTL = timedelta(seconds=5)
+NETWORK_FRESH = timedelta(minutes=2)
+T = TypeVar("T")
+Metric = str | Kpi
+
+
+class MetricSource(Protocol):
+    """A place to read metrics from; `description` names it for people ("this host (web-1)")."""
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def is_prometheus(self) -> bool: ...
+
+    @property
+    def kpis(self) -> tuple[Kpi, ...]:
+        """The configured KPIs, in the order of the configuration."""
+        ...
+
+    def resolve(self, what: Metric) -> Kpi:
+        """Turn a name, shortcut or raw PromQL into the metric to read."""
+        ...
+
+    async def instant(self, what: Metric) -> list[Sample]:
+        """The current value of every series of `what`."""
+        ...
+
+    async def series(self, what: Metric, *, start: datetime, end: datetime, step: timedelta) -> list[Series]:
+        """The values of every series of `what` from `start` to `end`, about one per `step`."""
+        ...
+
+    async def average(self, what: Metric, *, start: datetime, end: datetime) -> float | None:
+        """The average of `what` from `start` to `end` (the worst series when there are several)."""
+        ...
+
+
+def kpis_from_config(configs: Sequence[KpiConfig]) -> tuple[Kpi, ...]:
+    """Turn configured KPIs into the domain's plain values."""
+    return tuple(
+        Kpi(
+            name=c.name,
+            title=c.title,
+            promql=c.promql,
+            unit=c.unit,
+            target=c.target,
+            comparison=Comparison(c.comparison),
+            host_metric=c.host_metric,
+            at_risk_margin=c.at_risk_margin,
+        )
+        for c in configs
+    )
+
+
+def create_metric_source(settings: Settings, db: Database) -> MetricSource:
+    """Prometheus when PROMETHEUS_URL is set, else this host."""
+    kpis = kpis_from_config(settings.file.kpis)
+    if settings.secrets.prometheus_url:
+        return PrometheusSource(settings.secrets.prometheus_url, kpis=kpis)
+    return HostSource(db, kpis=kpis)
+
+
+class _Resolving:
+    def __init__(self, kpis: Sequence[Kpi]) -> None:
+        self._kpis = tuple(kpis)
+
+    @property
+    def kpis(self) -> tuple[Kpi, ...]:
+        return self._kpis
+
+    def resolve(self, what: Metric) -> Kpi:
+        if isinstance(what, Kpi):
+            return what
+        return resolve_metric(what, self._kpis) or raw_query(what)
+
+
+class PrometheusSource(_Resolving):
+    """Prometheus's HTTP API through prometheus-api-client, each call in a thread with a 5 s time-out."""
+
+    is_prometheus = True
+
+    def __init__(self, url: str, *, kpis: Sequence[Kpi] = ()) -> None:
+        super().__init__(kpis)
+        self.url = url.rstrip("/")
+        self._client = PrometheusConnect(
+            url=self.url,
+            retry=PROMETHEUS_RETRY,
+            timeout=PROMETHEUS_TIMEOUT_SECONDS,
+        )
+
+    @property
+    def description(self) -> str:
+        return f"Prometheus at {self.url}"
+
+    async def instant(self, what: Metric) -> list[Sample]:
+        promql = self.resolve(what).promql
+        result = await self._call(self._client.custom_query, promql, query=promql)
+        return _samples(result)
+
+    async def series(self, what: Metric, *, start: datetime, end: datetime, step: timedelta) -> list[Series]:
+        promql = self.resolve(what).promql
+        seconds = f"{max(1, int(step.total_seconds()))}s"
+        result = await self._call(self._client.custom_query_range, promql, start, end, seconds, query=promql)
+        return [
+            Series(
+                labels=item.get("metric", {}),
+                points=tuple((datetime.fromtimestamp(float(t), UTC), _number(v)) for t, v in item["values"]),
+            )
+            for item in result
+        ]
+
+    async def average(self, what: Metric, *, start: datetime, end: datetime) -> float | None:
+        kpi = self.resolve(what)
+        found = await self.series(kpi, start=start, end=end, step=step_for(end - start))
+        return average_of(found, kpi.comparison)
+
+    async def _call(self, function: Callable[..., T], *args: Any, query: str) -> T:
+        """Run a blocking client call off the loop; turn every failure into a message people can act on."""
+        try:
+            async with asyncio.timeout(PROMETHEUS_TIMEOUT_SECONDS + 1):
+                return await asyncio.to_thread(function, *args)
+        except (TimeoutError, requests.RequestException) as error:
+            log.warning("Prometheus did not answer", extra={"url": self.url, "error": type(error).__name__})
+            raise UpstreamError(
+                f"Prometheus at {self.url} did not answer in {PROMETHEUS_TIMEOUT_SECONDS:g} s."
+            ) from None
+        except PrometheusApiClientException as error:
+            status, message = _api_error(str(error))
+            if status is not None and status >= 500 and status != 503:
+                raise UpstreamError(f"Prometheus at {self.url} failed ({status}): {message}") from None
+            raise UsageError(f"Prometheus rejected the query: {message}\n```{query}```") from None
+
+
+def _api_error(text: str) -> tuple[int | None, str]:
+    """Status and Prometheus's own `error` from the client's "HTTP Status Code N (b'{json}')" message."""
+    found = re.match(r"HTTP Status Code (\d+) \((b['\"].*['\"])\)$", text, re.DOTALL)
+    if not found:
+        return None, text[:500]
+    status = int(found.group(1))
+    try:
+        body = json.loads(ast.literal_eval(found.group(2)))
+        return status, str(body.get("error") or body)[:1500]
+    except (ValueError, SyntaxError, AttributeError):
+        return status, found.group(2)[:500]
+
+
+def _samples(result: Any) -> list[Sample]:
+    """Vector results as samples; a scalar (e.g. `1+1`) as one sample without labels."""
+    if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict):
+        return [Sample(labels={}, value=_number(result[1]))]
+    return [Sample(labels=item.get("metric", {}), value=_number(item["value"][1])) for item in result or []]
+
+
+def _number(text: Any) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+ReadHost = Callable[[], HostReading]
+
+
+def _read_host_briefly() -> HostReading:
+    from bot.services.hostchecks import read_host_metrics  # hostchecks imports Deps, which imports us
+
+    return read_host_metrics(cpu_seconds=0.5)
+
+
+class HostSource(_Resolving):
+    """This host: live values from psutil, ranges from the samples the host checks store."""
+
+    is_prometheus = False
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        kpis: Sequence[Kpi] = (),
+        hostname: str | None = None,
+        read_host: ReadHost = _read_host_briefly,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(kpis)
+        self.db = db
+        self.hostname = hostname or socket.gethostname()
+        self._read_host = read_host
+        self._clock = clock
+        self._cached: tuple[datetime, HostReading] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def description(self) -> str:
+        return f"this host ({self.hostname})"
+
+    async def reading(self) -> HostReading:
+        """A fresh reading (CPU over half a second), shared by calls within a few seconds."""
+        async with self._lock:
+            now = self._clock()
+            if self._cached is None or now - self._cached[0] > READING_TTL:
+                self._cached = (now, await asyncio.to_thread(self._read_host))
+            return self._cached[1]
+
+    def _host_metric(self, what: Metric) -> tuple[Kpi, str]:
+        kpi = self.resolve(what)
+        if kpi.host_metric is None:
+            shown = "this query" if kpi.is_raw_query else f"*{kpi.title}*"
+            raise UsageError(
+                f"{shown} needs Prometheus (PROMETHEUS_URL is not set); without it opsbot measures "
+                "this host: cpu, memory, disk, load."
+            )
+        return kpi, kpi.host_metric
+
+    async def instant(self, what: Metric) -> list[Sample]:
+        _, metric = self._host_metric(what)
+        reading = await self.reading()
+        if metric == "disk":
+            return [Sample({"mountpoint": mount}, value) for mount, value in sorted(reading.disks.items())]
+        value = {"cpu": reading.cpu_percent, "memory": reading.memory_percent, "load1": reading.load[0]}
+        return [Sample({}, value[metric])]
+
+    async def _keys(self, metric: str) -> list[str]:
+        return sorted((await self.reading()).disks) if metric == "disk" else [""]
+
+    async def series(self, what: Metric, *, start: datetime, end: datetime, step: timedelta) -> list[Series]:
+        _, metric = self._host_metric(what)
+        found = []
+        for key in await self._keys(metric):
+            points = await host_samples.samples_between(self.db, metric=metric, key=key, start=start, end=end)
+            if points:
+                labels = {"mountpoint": key} if key else {}
+                found.append(Series(labels=labels, points=downsample(points, start=start, step=step)))
+        return found
+
+    async def average(self, what: Metric, *, start: datetime, end: datetime) -> float | None:
+        kpi, metric = self._host_metric(what)
+        averages = []
+        for key in await self._keys(metric):
+            stats = await host_samples.stats_between(self.db, metric=metric, key=key, start=start, end=end)
+            if stats.avg is not None:
+                averages.append(stats.avg)
+        if not averages:
+            return None
+        return max(averages) if kpi.comparison is Comparison.BELOW else min(averages)
