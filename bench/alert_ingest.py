@@ -106,10 +106,12 @@ async def main() -> None:
                     accepted += len(batch)
             peak_rss = max(peak_rss, server.memory_info().rss)
 
+    cpu_before = sum(server.cpu_times()[:2])
     started = time.perf_counter()
     async with aiohttp.ClientSession() as http:
         await asyncio.gather(*(sender(http) for _ in range(args.concurrency)))
     elapsed = time.perf_counter() - started
+    cpu_used = sum(server.cpu_times()[:2]) - cpu_before
     ws = sandbox.workspace
     await ws.wait_until(
         lambda: (
@@ -129,6 +131,10 @@ async def main() -> None:
     print(
         f"alerts accepted     {accepted} in {elapsed:.2f} s = {accepted / elapsed:,.0f} alerts/s"
         " (target >= 5,000)"
+    )
+    print(
+        f"server CPU          {cpu_used:.2f} s for {accepted} alerts = {accepted / cpu_used:,.0f} alerts per CPU-second"
+        " (the ceiling on one free core)"
     )
     print(f"slack messages      {posts} posted, {updates} updates (target <= 20 messages)")
     print(f"429s received       {throttled} (target 0)")

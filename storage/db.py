@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ class Database:
     url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # SQLite has one writer: queueing writes here beats its busy handler, which sleeps in growing steps.
+    write_lock: asyncio.Lock | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,7 +68,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Yield a session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        async with contextlib.AsyncExitStack() as stack:
+            if self.write_lock is not None:
+                await stack.enter_async_context(self.write_lock)
+            session = await stack.enter_async_context(self.sessions())
+            await stack.enter_async_context(session.begin())
             yield session
 
     async def ping(self, *, within: float = 2.0) -> None:
@@ -94,4 +101,5 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-    return Database(url=url, engine=engine, sessions=sessions)
+    lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    return Database(url=url, engine=engine, sessions=sessions, write_lock=lock)
