@@ -133,8 +133,8 @@ async def main() -> None:
         " (target >= 5,000)"
     )
     print(
-        f"server CPU          {cpu_used:.2f} s for {accepted} alerts = {accepted / cpu_used:,.0f} alerts per CPU-second"
-        " (the ceiling on one free core)"
+        f"server CPU          {cpu_used:.2f} s for {accepted} alerts"
+        f" = {accepted / cpu_used:,.0f} alerts per CPU-second (the ceiling on one free core)"
     )
     print(f"slack messages      {posts} posted, {updates} updates (target <= 20 messages)")
     print(f"429s received       {throttled} (target 0)")
