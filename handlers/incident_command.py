@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.domain.incident_commands import parse_incident_command
 from bot.domain.usage import INCIDENT as USAGE
 from bot.errors import UsageError
-from bot.services import incident_commands, incidents
+from bot.services import incident_commands, incident_reports
 from handlers.common import parse, reply_help, reply_unknown
 
 
@@ -31,7 +31,7 @@ async def handle(ack: Any, command: dict[str, Any], respond: Any, context: Async
     if not USAGE.knows(parsed.subcommand):
         await reply_unknown(respond, USAGE, parsed)
         return
-    in_incident = await incidents.in_incident_channel(deps, channel_id)
+    in_incident = await incident_reports.in_incident_channel(deps, channel_id)
     try:
         wanted = parse_incident_command(parsed.subcommand, parsed.args, parsed.rest, in_incident=in_incident)
     except ValueError as error:

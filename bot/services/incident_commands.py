@@ -11,7 +11,7 @@ from bot.blocks.limits import message, section
 from bot.deps import Deps
 from bot.domain.incident_commands import IncidentCommand
 from bot.errors import NotFound
-from bot.services import incidents
+from bot.services import incident_reports, incidents
 from bot.services.incident_policy import policies
 from storage import alerts as alert_store
 
@@ -33,13 +33,13 @@ async def run(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id:
     if command.action == "declare":
         return await _declare(deps, command, user_id=user_id, channel_id=channel_id)
     if command.action == "list":
-        found = await incidents.listing(deps, scope=command.scope)
+        found = await incident_reports.listing(deps, scope=command.scope)
         return render_list(found, scope=command.scope, now=deps.clock())
-    incident = await incidents.find(deps, number=command.number, channel_id=channel_id)
+    incident = await incident_reports.find(deps, number=command.number, channel_id=channel_id)
     assert incident.id is not None
     number = incident.id
     if command.action == "status":
-        return render_status(await incidents.facts(deps, number), now=deps.clock())
+        return render_status(await incident_reports.facts(deps, number), now=deps.clock())
     if command.action == "ack":
         done = await incidents.acknowledge(deps, number, user_id=user_id)
         return _reply(f"Acknowledged INC-{number}." if done else f"INC-{number} was acknowledged already.")

@@ -141,6 +141,7 @@ async def remind(deps: Deps, incident_id: int) -> None:
     )
     channel_id, thread_ts = _place(incident)
     await slack_io.post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
+    await incident_slack.sync(deps, incident_id)  # the header's elapsed time moves on too
     async with deps.db.transaction() as session:
         fresh = await store.lock(session, incident_id)
         await store.add_event(session, incident_id, "reminder", at=now, text="Status update reminder")

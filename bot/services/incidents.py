@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
-from bot.domain.incident_report import IncidentFacts
 from bot.domain.incidents import Clock, Role, Status, humanize, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
 from bot.services.incident_policy import (
@@ -24,7 +23,6 @@ from bot.services.incident_policy import (
     pacing_key,
     policy,
     sprints,
-    to_facts,
 )
 from bot.services.incident_timers import cancel_clocks, schedule_clocks, schedule_reminder
 from bot.services.permissions import ensure_allowed
@@ -60,19 +58,11 @@ async def declare(
     if request_key and (existing := await store.by_request_key(deps.db, request_key)):
         return Declared(existing.id or 0, existing.level, created=False)
     now, rules = deps.clock(), policy(deps.settings, level)
-    incident = Incident(
-        request_key=request_key,
-        title=title,
-        level=level,
-        service=service[:255],
-        description=description,
-        declared_by=user_id,
-        declared_at=now,
-        respond_due_at=respond_due(rules, now, timezone=deps.settings.file.team.timezone),
-        resolve_due_at=resolve_due(rules, now, sprints=sprints(deps.settings)),
-        alert_group_id=alert_group_id,
-        created_at=now,
+    incident = _new_incident(
+        deps, now=now, user_id=user_id, level=level, title=title, request_key=request_key
     )
+    incident.service, incident.description = service[:255], description
+    incident.alert_group_id = alert_group_id
     try:
         async with deps.db.transaction() as session:
             incident = await store.insert(session, incident)
@@ -90,6 +80,22 @@ async def declare(
     deps.wake_outbox()
     assert incident.id is not None
     return Declared(incident.id, level, created=True)
+
+
+def _new_incident(
+    deps: Deps, *, now: datetime, user_id: str, level: int, title: str, request_key: str | None
+) -> Incident:
+    rules = policy(deps.settings, level)
+    return Incident(
+        request_key=request_key,
+        title=title,
+        level=level,
+        declared_by=user_id,
+        declared_at=now,
+        respond_due_at=respond_due(rules, now, timezone=deps.settings.file.team.timezone),
+        resolve_due_at=resolve_due(rules, now, sprints=sprints(deps.settings)),
+        created_at=now,
+    )
 
 
 async def may_declare(deps: Deps, *, user_id: str, level: int) -> None:
@@ -113,25 +119,6 @@ async def _may_declare(deps: Deps, *, user_id: str, level: int) -> None:
         await ensure_allowed(
             deps, user_id=user_id, allowed=allowed.declare_sev2, doing="declare SEV2 incidents"
         )
-
-
-async def find(deps: Deps, *, number: int | None, channel_id: str | None) -> Incident:
-    """The incident by number, or the one whose channel this is."""
-    if number is not None:
-        incident = await store.get(deps.db, number)
-        if incident is None:
-            raise NotFound(f"There is no incident INC-{number}.")
-        return incident
-    incident = await store.by_slack_place(deps.db, channel_id=channel_id) if channel_id else None
-    if incident is None:
-        raise UsageError(
-            "Run this in an incident channel, or give the incident number (e.g. `/incident status 12`)."
-        )
-    return incident
-
-
-async def in_incident_channel(deps: Deps, channel_id: str) -> bool:
-    return await store.by_slack_place(deps.db, channel_id=channel_id) is not None
 
 
 async def acknowledge(deps: Deps, number: int, *, user_id: str) -> bool:
@@ -271,26 +258,6 @@ async def request_postmortem(deps: Deps, number: int, *, user_id: str) -> None:
         await _record(session, incident, "command", deps.clock(), user_id, "Asked for the postmortem draft")
         await _queue(session, incident, POSTMORTEM, deps.clock())
     deps.wake_outbox()
-
-
-async def facts(deps: Deps, number: int) -> IncidentFacts:
-    """One incident with its severity history and timeline."""
-    incident = await store.get(deps.db, number)
-    if incident is None:
-        raise NotFound(f"There is no incident INC-{number}.")
-    return to_facts(deps.settings, incident, await store.events(deps.db, number))
-
-
-async def listing(deps: Deps, *, scope: str) -> list[IncidentFacts]:
-    """Incidents newest first: unresolved ones (`open`) or all."""
-    found = await store.listing(deps.db, open_only=scope == "open")
-    return [to_facts(deps.settings, incident) for incident in found]
-
-
-async def incidents_between(deps: Deps, *, start: datetime, end: datetime) -> list[IncidentFacts]:
-    """Incidents declared in [start, end) with respond/resolve times and targets (for digests)."""
-    found = await store.declared_between(deps.db, start=start, end=end)
-    return [to_facts(deps.settings, incident) for incident in found]
 
 
 async def _locked(session: AsyncSession, number: int, *, open_only: bool) -> Incident:

@@ -45,12 +45,13 @@ async def test_sev1_gets_a_channel_invites_announcements_and_a_pinned_checklist(
     slack: SlackPlayer, sandbox: Any
 ) -> None:
     ws = sandbox.workspace
+    ws.create_channel("inc-1-payments-are-down", creator="U0DAVE")  # taken: the bot takes the next name
     await slack.slash("/incident", "declare sev1 Payments are down", user="alice", channel="general")
     await ws.wait_for_ephemeral(user="alice", contains="Declared INC-1 (SEV1 Critical)")
     await ws.wait_for_message("critical-alerts", contains="INC-1 · SEV1 Critical · Payments are down")
     announcement = await ws.wait_for_message("incidents", contains="Payments are down")
-    channel = channel_named(ws, "inc-1-")
-    assert channel.name == "inc-1-payments-are-down"
+    channel = channel_named(ws, "inc-1-payments-are-down-")
+    assert channel.name == "inc-1-payments-are-down-2"
     header = await header_in(ws, channel.name)
     assert "Critical" in ws.message_text(header) and "Acknowledge" in ws.message_text(header)
     checklist = await ws.wait_for_message(channel.name, contains="Assign an incident commander")
