@@ -39,6 +39,17 @@ async def test_a_refused_user_is_told_why_and_nothing_changes(
     await ws.wait_for_update("ops-alerts", message.ts, contains="Acknowledged by <@U0ALICE>")
 
 
+async def test_a_user_group_member_may_acknowledge(opsbot: RunningServer, sandbox: Any, slack: Any) -> None:
+    ws = sandbox.workspace
+    await send(opsbot.url, alert("QueueStuck", severity="warning"))
+    message = await ws.wait_for_message("ops-alerts", contains="QueueStuck")
+    await slack.click(message, "alert_ack", user="bob")  # not in the list, not in S0SRE
+    refusal = await ws.wait_for_ephemeral(user="bob", contains="You may not acknowledge alerts")
+    assert "<!subteam^S0SRE>" in ws.message_text(refusal)
+    await slack.click(message, "alert_ack", user="dave")  # a member of S0SRE
+    await ws.wait_for_update("ops-alerts", message.ts, contains="Acknowledged by <@U0DAVE>")
+
+
 async def test_unacknowledged_critical_escalates_along_the_chain(opsbot: RunningServer, sandbox: Any) -> None:
     ws = sandbox.workspace
     await send(opsbot.url, alert("ApiDown", job="api"))
