@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.blocks.metrics import render_overview, render_query, render_report
-from bot.domain.kpis import parse_query_text
+from bot.domain.kpis import describe_range, parse_query_text
 from bot.domain.usage import METRICS as USAGE
 from bot.errors import UsageError
 from bot.services import metrics
@@ -29,19 +29,26 @@ async def handle(ack: Any, command: dict[str, Any], respond: Any, context: Async
         await respond(response_type="ephemeral", **render_overview(await metrics.overview(deps)))
         return
     if parsed.subcommand == "query":
-        promql, range_word = parse_query_text(parsed.rest)
-        found = await metrics.run_query(deps, promql, range_word)
-        png = await metrics.draw_query_chart(found)
-        missing = await _share(deps, command, png, title=f"PromQL: {promql}")
-        await respond(response_type=_visibility(png, missing), **render_query(found, chart_missing=missing))
-        return
-    if len(parsed.args) > 1:
+        await _query(deps, command, respond, parsed.rest)
+    else:
+        await _report(deps, command, respond, parsed.subcommand, parsed.args)
+
+
+async def _query(deps: Any, command: dict[str, Any], respond: Any, text: str) -> None:
+    promql, range_word = parse_query_text(text)
+    found = await metrics.run_query(deps, promql, range_word)
+    png = await metrics.draw_query_chart(found)
+    missing = await _share(deps, command, png, title=f"PromQL: {promql}")
+    await respond(response_type=_visibility(png, missing), **render_query(found, chart_missing=missing))
+
+
+async def _report(deps: Any, command: dict[str, Any], respond: Any, name: str, args: tuple[str, ...]) -> None:
+    if len(args) > 1:
         raise UsageError("Use `/metrics <name> [range]`, e.g. `/metrics latency 24h`.")
-    report = await metrics.report(deps, parsed.subcommand, parsed.args[0] if parsed.args else None)
+    report = await metrics.report(deps, name, args[0] if args else None)
     png = await metrics.draw_report_chart(report)
-    missing = await _share(
-        deps, command, png, title=f"{report.kpi.title} (last {parsed.args[0] if parsed.args else '1h'})"
-    )
+    title = f"{report.kpi.title} (last {describe_range(report.span)})"
+    missing = await _share(deps, command, png, title=title)
     await respond(response_type=_visibility(png, missing), **render_report(report, chart_missing=missing))
 
 

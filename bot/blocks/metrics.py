@@ -75,7 +75,7 @@ def render_report(found: MetricReport, *, chart_missing: str | None = None) -> d
 def _no_samples_hint(found: MetricReport) -> str:
     if found.source.startswith("this host"):
         return " opsbot's host checks store a sample every few seconds while they run."
-    return ""
+    return f" The query returned nothing:\n```{escape(clip(found.kpi.promql, CODE_LIMIT))}```"
 
 
 def render_query(found: QueryResult, *, chart_missing: str | None = None) -> dict[str, Any]:

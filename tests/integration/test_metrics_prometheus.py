@@ -77,6 +77,9 @@ async def test_a_named_kpi_gets_numbers_and_a_chart(player: SlackPlayer, sandbox
     assert file.content.startswith(PNG_SIGNATURE) and len(file.content) > 10_000
     numbers = ws.message_text(await ws.wait_for_message("general", contains="Uptime — last 15m"))
     assert "100 % / 100 % / 100 %" in numbers and "Source: Prometheus at" in numbers
+    await player.slash("/metrics", "latency")  # nothing exports request durations to this Prometheus
+    empty = ws.message_text(await ws.wait_for_ephemeral(contains="API latency p95 — last 1h", timeout=15))
+    assert "The query returned nothing" in empty and "histogram_quantile(0.95" in empty
 
 
 async def test_raw_queries_as_table_and_as_chart(
