@@ -129,7 +129,7 @@ async def acknowledge(deps: Deps, number: int, *, user_id: str) -> bool:
             return False
         now = deps.clock()
         incident.acked_at, incident.acked_by = now, user_id
-        incident.status = Status.ACKNOWLEDGED
+        incident.status = Status.ACKNOWLEDGED.value
         took = humanize(now - incident.declared_at)
         target = humanize(incident.respond_due_at - incident.declared_at)
         verdict = "within" if now <= incident.respond_due_at else "outside"
@@ -222,7 +222,7 @@ async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> boo
         if incident.status == Status.RESOLVED:
             return False
         now = deps.clock()
-        incident.status, incident.resolved_at, incident.resolved_by = Status.RESOLVED, now, user_id
+        incident.status, incident.resolved_at, incident.resolved_by = Status.RESOLVED.value, now, user_id
         incident.summary = summary
         took = humanize(now - incident.declared_at)
         await _record(session, incident, "resolved", now, user_id, f"Resolved after {took}: {summary}")
@@ -241,7 +241,7 @@ async def reopen(deps: Deps, number: int, *, user_id: str) -> None:
         if incident.status != Status.RESOLVED:
             raise UsageError(f"INC-{number} is not resolved.")
         now = deps.clock()
-        incident.status = Status.ACKNOWLEDGED if incident.acked_at else Status.OPEN
+        incident.status = (Status.ACKNOWLEDGED if incident.acked_at else Status.OPEN).value
         incident.resolved_at = incident.resolved_by = None
         await _record(session, incident, "reopened", now, user_id, "Reopened")
         await _rearm(session, incident, deps=deps, since=incident.declared_at, now=now)
