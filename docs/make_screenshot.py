@@ -1,4 +1,4 @@
-"""Make docs/sandbox.png: opsbot with its embedded Slack sandbox, a few alerts, an incident channel, a modal.
+"""Make docs/sandbox.png: opsbot with its embedded Slack sandbox, alerts, an incident channel, a modal open.
 
 Run from anywhere: `python docs/make_screenshot.py [output.png]` (needs Playwright's Python package and
 Debian's chromium at /usr/bin/chromium; nothing is downloaded). It starts opsbot on SQLite in a temporary
@@ -58,18 +58,51 @@ async def photograph(sandbox: RunningSandbox, output: Path) -> None:
         await page.goto(f"{sandbox.url}/")
         await expect(page.get_by_text("opsbot connected")).to_be_visible()
         await fire_alerts(page, sandbox)
-        client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
-        await incident_channel(client, sandbox)
         await page.locator('#channels button[data-channel="critical-alerts"]').click()
         alert = page.get_by_test_id("message").filter(has_text="CheckoutErrorRate").first
         await alert.get_by_role("button", name="Acknowledge").click()
         await expect(alert).to_contain_text("Acknowledged by")
         await alert.get_by_role("button", name="1 reply").click()
         await expect(page.locator("#thread-messages")).to_contain_text("Acknowledged by alice")
-        await open_modal(client, sandbox)
-        await expect(page.get_by_test_id("modal")).to_contain_text("Declare an incident")
+        client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
+        channel = await declare_incident(page, client, sandbox)
+        await page.locator(f'#channels button[data-channel="{channel}"]').click()
+        await open_form(page, client, sandbox)
+        modal = page.get_by_test_id("modal")
+        await modal.get_by_label("Title").fill("Payments API returns 502s")
+        await modal.get_by_label("Severity").select_option(index=1)
         await page.screenshot(path=str(output))
         await browser.close()
+
+
+async def declare_incident(page: Page, client: AsyncWebClient, sandbox: RunningSandbox) -> str:
+    """Declare through the composer; if this version has no /incident, build a look-alike channel."""
+    await send(page, "/incident declare sev2 Checkout slow")
+    try:
+        event = await sandbox.workspace.wait_for_event(
+            "channel_created", predicate=lambda e: e["channel"]["name"].startswith("inc-"), timeout=10
+        )
+        return str(event["channel"]["name"])
+    except TimeoutError:
+        await incident_channel(client, sandbox)
+        return "inc-1-checkout-slow"
+
+
+async def open_form(page: Page, client: AsyncWebClient, sandbox: RunningSandbox) -> None:
+    """Open /incident's declaration form; without one, open a look-alike modal through views.open."""
+    await send(page, "/incident")
+    try:
+        await sandbox.workspace.wait_for_view(user="alice", timeout=5)
+    except TimeoutError:
+        await open_modal(client, sandbox)
+    await expect(page.get_by_test_id("modal")).to_contain_text("Declare an incident")
+
+
+async def send(page: Page, text: str) -> None:
+    box = page.get_by_label("Message", exact=True)
+    await box.fill(text)
+    await box.press("Enter")
+    await expect(box).to_have_value("")
 
 
 async def fire_alerts(page: Page, sandbox: RunningSandbox) -> None:

@@ -280,8 +280,9 @@ function renderElement(e, ctx) {
         type: "button", className: `bk-button ${style}`, "data-action-id": e.action_id,
         onclick: (event) => {
           if (e.url) window.open(e.url, "_blank", "noopener");
-          event.currentTarget.disabled = true;
-          interact({});
+          const button = event.currentTarget;
+          button.disabled = true; // until the bot has answered, like Slack's spinner
+          interact({}).finally(() => { button.disabled = false; });
         },
       }, el("span", { html: textHtml(e.text) }));
     }
@@ -461,7 +462,7 @@ function drawSidebar() {
   const home = el("button", {
     type: "button", className: S.view === "home" ? "active" : "", "data-testid": "app-home",
     onclick: () => openHome(),
-  }, el("span", { className: "hash" }, "⚙"), "opsbot");
+  }, el("span", { className: "hash" }, "⚙"), el("span", { className: "label" }, "opsbot"));
   document.getElementById("apps").replaceChildren(el("li", {}, home));
   const bot = S.data.bot;
   document.getElementById("bot-dot").className = `dot ${bot.connected ? "on" : ""}`;
@@ -476,7 +477,7 @@ function navItem(c, mark, label) {
   return el("li", {}, el("button", {
     type: "button", className: `${active ? "active" : ""} ${unread && !active ? "unread" : ""}`,
     "data-channel": c.name, onclick: () => openChannel(c.id),
-  }, el("span", { className: "hash" }, mark), label, unread && !active ? el("span", { className: "badge" }, String(unread)) : null));
+  }, el("span", { className: "hash" }, mark), el("span", { className: "label" }, label), unread && !active ? el("span", { className: "badge" }, String(unread)) : null));
 }
 
 function drawMain() {
