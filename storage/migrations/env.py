@@ -8,7 +8,8 @@ from sqlmodel import SQLModel
 
 import storage.host_samples
 import storage.incidents
-import storage.models  # noqa: F401  (registers the tables on the metadata)
+import storage.models
+import storage.tickets  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata
