@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -12,8 +13,8 @@ from bot.services import alert_actions
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.ALERT_ACK)(on_acknowledge)
-    app.action(ActionId.ALERT_RESOLVE)(on_resolve)
+    app.action(ActionId.ALERT_ACK)(_button(alert_actions.acknowledge))
+    app.action(ActionId.ALERT_RESOLVE)(_button(alert_actions.resolve))
     app.action(ActionId.ALERT_SNOOZE)(on_snooze)
     app.action(ActionId.ALERT_MORE)(on_more)
 
@@ -31,20 +32,17 @@ def _selected(action: dict[str, Any]) -> tuple[str, int]:
     return choice, int(group)
 
 
-async def on_acknowledge(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
-) -> None:
-    await ack()
-    user_id, name = _who(body)
-    await alert_actions.acknowledge(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
+def _button(act: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """A listener for a button whose value is the group id: acknowledge at once, then act as the clicker."""
 
+    async def on_click(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        user_id, name = _who(body)
+        await act(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
 
-async def on_resolve(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
-) -> None:
-    await ack()
-    user_id, name = _who(body)
-    await alert_actions.resolve(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
+    return on_click
 
 
 async def on_snooze(

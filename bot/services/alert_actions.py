@@ -12,7 +12,7 @@ from bot.domain.alerts import parse_duration
 from bot.domain.oncall import EscalationStep, EscalationTarget, step_due_at
 from bot.errors import NotFound, UpstreamError, UsageError
 from bot.services import slack_io
-from bot.services.alerts import ESCALATE, SNOOZE_END, SYNC
+from bot.services.alerts import ESCALATE, SNOOZE_END, queue_sync
 from bot.services.oncall import escalation_chain, who_is_on_call
 from bot.services.outbox import RetryLater
 from bot.services.permissions import ensure_allowed
@@ -225,14 +225,8 @@ async def _locked(session: AsyncSession, group_id: int) -> AlertGroup:
 
 
 async def _queue_sync(session: AsyncSession, group: AlertGroup, *, now: datetime) -> None:
-    await enqueue(
-        session,
-        kind=SYNC,
-        payload={"group_id": group.id},
-        now=now,
-        channel=group.channel,
-        dedupe_key=f"sync:{group.id}",
-    )
+    assert group.id is not None
+    await queue_sync(session, group_id=group.id, channel=group.channel, now=now)
 
 
 async def details(deps: Deps, group_id: int) -> dict[str, object]:

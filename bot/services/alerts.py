@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.alerts import AlertLine, GroupView, render_group, thread_reply
 from bot.config import AlertsConfig, Settings
@@ -75,14 +77,7 @@ async def ingest(deps: Deps, alerts: Sequence[IncomingAlert], *, source: str) ->
             session, plan(alerts, deps.settings), source=source, now=now, flapping=policy
         )
         for change in changes:
-            await enqueue(
-                session,
-                kind=SYNC,
-                payload={"group_id": change.group_id},
-                now=now,
-                channel=change.channel,
-                dedupe_key=f"sync:{change.group_id}",
-            )
+            await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
             if change.fired and change.severity == Severity.CRITICAL and config.escalation:
                 due = change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes)
                 await enqueue(
@@ -101,6 +96,18 @@ async def ingest(deps: Deps, alerts: Sequence[IncomingAlert], *, source: str) ->
     deps.telemetry.alerts_received.labels(source).inc(len(alerts))
     deps.wake_outbox()
     return IngestResult(len(alerts), len(changes))
+
+
+async def queue_sync(session: AsyncSession, *, group_id: int, channel: str, now: datetime) -> None:
+    """Queue the group's message update; pending updates of one group coalesce into one."""
+    await enqueue(
+        session,
+        kind=SYNC,
+        payload={"group_id": group_id},
+        now=now,
+        channel=channel,
+        dedupe_key=f"sync:{group_id}",
+    )
 
 
 def group_view(snapshot: store.GroupSnapshot, *, deps: Deps) -> GroupView:
