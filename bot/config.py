@@ -228,6 +228,17 @@ class KpiConfig(Section):
     at_risk_margin: float | None = Field(default=None, ge=0)
 
 
+class TicketsConfig(Section):
+    """/ticket: the measurement windows of measured impact and the optional outbound webhook."""
+
+    baseline_window_seconds: float = Field(default=7 * 86400, gt=0)  # average before work starts
+    after_window_seconds: float = Field(default=7 * 86400, gt=0)  # measured after done, until this passed
+    refresh_seconds: float = Field(default=86400, gt=0)  # how often the after-measurement is refreshed
+    raw_query_lower_is_better: bool = True  # direction of raw PromQL metrics (KPIs use their comparison)
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_timeout_seconds: float = Field(default=10, gt=0)
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
@@ -239,6 +250,7 @@ class FileConfig(Section):
     host_checks: HostChecksConfig = HostChecksConfig()
     kpis: tuple[KpiConfig, ...] = ()
     incidents: IncidentsConfig = IncidentsConfig()
+    tickets: TicketsConfig = TicketsConfig()
 
     @field_validator("kpis")
     @classmethod
@@ -261,6 +273,7 @@ class Secrets(Section):
     prometheus_url: str | None = None
     alertmanager_url: str | None = None
     alert_webhook_token: SecretStr | None = None
+    ticket_webhook_secret: SecretStr | None = None
 
 
 class Settings(Section):
@@ -291,6 +304,7 @@ ENV_KEYS = {
     "PROMETHEUS_URL": "prometheus_url",
     "ALERTMANAGER_URL": "alertmanager_url",
     "OPSBOT_ALERT_WEBHOOK_TOKEN": "alert_webhook_token",
+    "OPSBOT_TICKET_WEBHOOK_SECRET": "ticket_webhook_secret",
 }
 
 

@@ -6,11 +6,13 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers import (
     alert_actions,
+    app_home,
     incident_actions,
     incident_command,
     incident_events,
     metrics_command,
     oncall_command,
+    ticket_actions,
     ticket_command,
 )
 
@@ -24,6 +26,8 @@ def register_all(app: AsyncApp) -> None:
     alert_actions.register(app)
     incident_actions.register(app)
     incident_events.register(app)
+    ticket_actions.register(app)
+    app_home.register(app)
 
 
 def registered_commands() -> set[str]:

@@ -4,23 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot.blocks.tickets import ticket_modal
+from bot.domain.tickets import parse_ticket_command
 from bot.domain.usage import TICKET as USAGE
-from handlers.common import not_built, parse, reply_help, reply_unknown
+from bot.errors import UsageError
+from bot.services import ticket_commands
+from handlers.common import parse, reply_help, reply_unknown
 
 
 def register(app: AsyncApp) -> None:
     app.command(USAGE.command)(handle)
 
 
-async def handle(ack: Any, command: dict[str, Any], respond: Any) -> None:
-    """Acknowledge at once, then answer through response_url."""
+async def handle(ack: Any, command: dict[str, Any], respond: Any, context: AsyncBoltContext) -> None:
+    """Acknowledge at once; open the form, or run the subcommand and answer through response_url."""
     await ack()
-    parsed = parse(command)
+    deps, parsed = context["deps"], parse(command)
+    channel_id, user_id = str(command.get("channel_id", "")), str(command.get("user_id", ""))
+    if not parsed.subcommand:
+        form = ticket_modal(metadata={"channel": channel_id})
+        await ticket_commands.open_form(deps, trigger_id=str(command["trigger_id"]), view=form)
+        return
     if await reply_help(respond, USAGE, parsed):
         return
-    if not USAGE.knows(parsed.subcommand) and parsed.subcommand:
+    if not USAGE.knows(parsed.subcommand):
         await reply_unknown(respond, USAGE, parsed)
         return
-    raise not_built(USAGE, parsed)
+    try:
+        wanted = parse_ticket_command(parsed.subcommand, parsed.args, user_id=user_id)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    reply = await ticket_commands.run(deps, wanted, user_id=user_id, channel_id=channel_id)
+    await respond(response_type="in_channel" if reply.in_channel else "ephemeral", **reply.payload)

@@ -9,7 +9,9 @@ from typing import Any
 
 from bot.blocks.ids import ActionId, BlockId
 from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section, slack_date
+from bot.blocks.tickets import open_ticket_button
 from bot.domain.alerts import humanize_duration
+from bot.domain.tickets import SourceKind
 
 EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
 SHOWN_LABELS = (
@@ -154,8 +156,9 @@ def _actions(view: GroupView) -> list[dict[str, Any]]:
             _option("Show alert details", f"details:{value}"),
         ],
     }
+    ticket = open_ticket_button(SourceKind.ALERT, value, _ticket_title(view))
     if view.status == "resolved":
-        return [more]
+        return [ticket, more]
     elements: list[dict[str, Any]] = []
     if not view.acked_by:
         elements.append(_button("Acknowledge", ActionId.ALERT_ACK, value, style="primary"))
@@ -172,8 +175,14 @@ def _actions(view: GroupView) -> list[dict[str, Any]]:
     )
     if view.severity == "critical":
         elements.append(_button("Declare incident", ActionId.ALERT_DECLARE_INCIDENT, value))
+    elements.append(ticket)
     elements.append(more)
     return elements
+
+
+def _ticket_title(view: GroupView) -> str:
+    summary = view.alerts[0].annotations.get("summary") if view.alerts else None
+    return f"{view.alertname}: {summary}" if summary else view.alertname
 
 
 def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ class ActionId(StrEnum):
     INCIDENT_ACK = "incident_ack"
     INCIDENT_UPDATE = "incident_update"
     INCIDENT_RESOLVE = "incident_resolve"
+    TICKET_OPEN = "ticket_open"
 
 
 class BlockId(StrEnum):
@@ -24,9 +25,16 @@ class BlockId(StrEnum):
     INCIDENT_SERVICE = "incident_service"
     INCIDENT_DESCRIPTION = "incident_description"
     INCIDENT_TEXT = "incident_text"
+    TICKET_TITLE = "ticket_title"
+    TICKET_DESCRIPTION = "ticket_description"
+    TICKET_AREA = "ticket_area"
+    TICKET_IMPACT = "ticket_impact"
+    TICKET_EFFORT = "ticket_effort"
+    TICKET_METRIC = "ticket_metric"
 
 
 class CallbackId(StrEnum):
     INCIDENT_DECLARE = "incident_declare"
     INCIDENT_UPDATE = "incident_update_modal"
     INCIDENT_RESOLVE = "incident_resolve_modal"
+    TICKET_NEW = "ticket_new"

@@ -13,9 +13,11 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.incident import render_announcement, render_checklist, render_header
+from bot.blocks.tickets import ticket_prompt
 from bot.deps import Deps
 from bot.domain.incident_report import postmortem_markdown
 from bot.domain.incidents import Space, channel_name, invitees
+from bot.domain.tickets import SourceKind
 from bot.services import slack_io
 from bot.services.incident_policy import policy, to_facts
 from bot.services.oncall import who_is_on_call
@@ -244,6 +246,18 @@ async def upload_postmortem(deps: Deps, incident_id: int) -> None:
             "fill in the root cause and the action items."
         ),
         **target,
+    )
+    follow_up = f"Follow-up of INC-{incident_id}: {incident.title}"
+    await slack_io.post(
+        deps,
+        channel_id=target["channel"],
+        thread_ts=target.get("thread_ts"),
+        **ticket_prompt(
+            f"Turn an action item of INC-{incident_id} into a ticket:",
+            source_kind=SourceKind.INCIDENT,
+            source_ref=str(incident_id),
+            title=follow_up,
+        ),
     )
     async with deps.db.transaction() as session:
         await store.add_event(session, incident_id, "postmortem", at=now, text="Postmortem draft uploaded")

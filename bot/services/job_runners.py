@@ -8,6 +8,7 @@ from bot.deps import Deps
 from bot.services import alert_actions, alerts
 from bot.services.incident_jobs import INCIDENT_RUNNERS
 from bot.services.outbox import JobRunner
+from bot.services.ticket_jobs import TICKET_RUNNERS
 
 
 async def _sync(deps: Deps, payload: dict[str, Any]) -> None:
@@ -29,4 +30,5 @@ RUNNERS: dict[str, JobRunner] = {
     alerts.ESCALATE: _escalate,
     alerts.SNOOZE_END: _snooze_end,
     **INCIDENT_RUNNERS,
+    **TICKET_RUNNERS,
 }

@@ -1,0 +1,77 @@
+"""Render the App Home tab: open incidents, unacknowledged alerts, who is on call, tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.blocks.limits import clip, context, divider, escape, header, section, slack_date
+from bot.blocks.tickets import TicketView, ticket_line
+from bot.domain.incident_report import IncidentFacts
+
+HOME_BLOCKS = 100  # Slack's limit for a home tab
+
+
+@dataclass(frozen=True)
+class AlertSummary:
+    alertname: str
+    severity: str
+    first_fired_at: datetime
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """Everything the viewing user's App Home shows."""
+
+    user_id: str
+    incidents: Sequence[IncidentFacts]
+    alerts: Sequence[AlertSummary]
+    on_call: str
+    next_on_call: str
+    next_starts_at: datetime
+    my_tickets: Sequence[TicketView]
+    quick_wins: Sequence[TicketView]
+    now: datetime
+
+
+def render_home(view: HomeView) -> dict[str, Any]:
+    """The home tab view (type `home`)."""
+    blocks: list[dict[str, Any]] = [
+        header("opsbot"),
+        section(
+            f"On call now: <@{view.on_call}> · next: <@{view.next_on_call}> "
+            f"from {slack_date(view.next_starts_at)}"
+        ),
+        divider(),
+        section(f"*Open incidents* ({len(view.incidents)})"),
+        section(_lines([_incident(i) for i in view.incidents[:10]], "No open incidents. 🎉")),
+        section(f"*Unacknowledged alerts* ({len(view.alerts)})"),
+        section(_lines([_alert(a) for a in view.alerts[:10]], "Nothing waiting for an acknowledgement.")),
+        divider(),
+        section(f"*Your tickets* ({len(view.my_tickets)})"),
+        section(_lines([ticket_line(t) for t in view.my_tickets], "No tickets of yours are open.")),
+        section(f"*Quick Wins not yet started* ({len(view.quick_wins)})"),
+        section(_lines([ticket_line(t) for t in view.quick_wins], "No Quick Wins waiting.")),
+        context(f"Updated {slack_date(view.now)} · `/ticket help`, `/incident help`, `/metrics`"),
+    ]
+    return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+
+
+def _lines(lines: Sequence[str], empty: str) -> str:
+    return "\n".join(lines) if lines else f"_{empty}_"
+
+
+def _incident(facts: IncidentFacts) -> str:
+    where = f" · <#{facts.channel_id}>" if facts.channel_id else ""
+    return f"• *INC-{facts.number}* {facts.label} · {facts.status} · {clip(escape(facts.title), 100)}{where}"
+
+
+def _alert(alert: AlertSummary) -> str:
+    where = f" · <#{alert.channel_id}>" if alert.channel_id else ""
+    return (
+        f"• *{clip(escape(alert.alertname), 100)}* ({alert.severity}) firing since "
+        f"{slack_date(alert.first_fired_at)}{where}"
+    )

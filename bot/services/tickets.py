@@ -1,0 +1,220 @@
+"""Ticket use cases: create, assign, start, finish, drop; lists, the matrix and the optimization registry.
+
+Every change queues its webhook event in the same transaction; `start` and `done` queue the measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.tickets import TicketView
+from bot.deps import Deps
+from bot.domain.tickets import (
+    ACTIVE,
+    NewTicket,
+    Quadrant,
+    RegistryEntry,
+    SourceKind,
+    TicketFilter,
+    TicketStatus,
+)
+from bot.errors import NotFound, UsageError
+from bot.services import ticket_measure
+from bot.services.ticket_measure import BASELINE, queue_event, queue_measurement
+from storage import tickets as store
+from storage.tickets import Ticket
+
+
+def to_view(deps: Deps, ticket: Ticket) -> TicketView:
+    """The view model of a stored ticket, with its measured impact."""
+    assert ticket.id is not None
+    return TicketView(
+        number=ticket.id,
+        title=ticket.title,
+        description=ticket.description,
+        area=ticket.area,
+        impact=ticket.impact,
+        effort=ticket.effort,
+        quadrant=ticket.quadrant,
+        status=ticket.status,
+        owner=ticket.owner,
+        created_by=ticket.created_by,
+        source_kind=ticket.source_kind,
+        source_link=ticket.source_link,
+        metric=ticket.metric,
+        measured=ticket_measure.impact_of(deps, ticket),
+        measure_error=ticket.measure_error,
+        note=ticket.note,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+    )
+
+
+async def create(
+    deps: Deps,
+    new: NewTicket,
+    *,
+    user_id: str,
+    channel_id: str | None = None,
+    source_kind: str = SourceKind.MANUAL.value,
+    source_ref: str | None = None,
+    source_link: str | None = None,
+    request_key: str | None = None,
+) -> tuple[TicketView, bool]:
+    """Create a ticket (once per request key); return it and whether this call created it."""
+    if request_key is not None and (found := await store.by_request_key(deps.db, request_key)):
+        return to_view(deps, found), False
+    now = deps.clock()
+    async with deps.db.transaction() as session:
+        ticket = await store.insert(
+            session,
+            Ticket(
+                request_key=request_key,
+                title=new.title[:255],
+                description=new.description,
+                area=new.area.value,
+                impact=new.impact,
+                effort=new.effort,
+                quadrant=new.quadrant.value,
+                created_by=user_id,
+                source_kind=source_kind,
+                source_ref=source_ref,
+                source_link=source_link,
+                channel_id=channel_id,
+                metric=new.metric,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+        await queue_event(deps, session, ticket, "created", actor=user_id)
+    deps.wake_outbox()
+    return to_view(deps, ticket), True
+
+
+async def get(deps: Deps, number: int) -> TicketView:
+    """One ticket with its measured impact."""
+    ticket = await store.get(deps.db, number)
+    if ticket is None:
+        raise NotFound(f"There is no ticket TKT-{number}.")
+    return to_view(deps, ticket)
+
+
+async def listing(deps: Deps, wanted: TicketFilter, *, limit: int = 50) -> list[TicketView]:
+    """Tickets matching the filter, newest first."""
+    found = await store.listing(
+        deps.db,
+        statuses=[s.value for s in wanted.statuses],
+        quadrant=wanted.quadrant.value if wanted.quadrant else None,
+        owner=wanted.owner,
+        area=wanted.area.value if wanted.area else None,
+        limit=limit,
+    )
+    return [to_view(deps, t) for t in found]
+
+
+async def assign(deps: Deps, number: int, *, user_id: str, assignee: str) -> TicketView:
+    """Give the ticket an owner."""
+    async with deps.db.transaction() as session:
+        ticket = await _changing(session, number, allowed=ACTIVE, doing="assign")
+        ticket.owner = assignee
+        ticket.updated_at = deps.clock()
+        await queue_event(deps, session, ticket, "assigned", actor=user_id)
+    deps.wake_outbox()
+    return to_view(deps, ticket)
+
+
+async def start(deps: Deps, number: int, *, user_id: str) -> TicketView:
+    """Start work: in progress, owned by whoever starts it unless owned; the baseline is measured."""
+    now = deps.clock()
+    async with deps.db.transaction() as session:
+        ticket = await _changing(session, number, allowed=(TicketStatus.OPEN,), doing="start")
+        ticket.status, ticket.started_at, ticket.updated_at = TicketStatus.IN_PROGRESS.value, now, now
+        ticket.owner = ticket.owner or user_id
+        await queue_event(deps, session, ticket, "started", actor=user_id)
+        if ticket.metric:
+            await queue_measurement(session, ticket, BASELINE, at=now, due_at=now)
+    deps.wake_outbox()
+    return to_view(deps, ticket)
+
+
+async def finish(deps: Deps, number: int, *, user_id: str, note: str = "") -> TicketView:
+    """Mark done; the after-measurement runs on schedule until the after window has passed."""
+    now = deps.clock()
+    async with deps.db.transaction() as session:
+        ticket = await _changing(session, number, allowed=ACTIVE, doing="finish")
+        if ticket.metric and ticket.started_at is None:
+            await queue_measurement(session, ticket, BASELINE, at=now, due_at=now)
+        ticket.status, ticket.done_at, ticket.updated_at = TicketStatus.DONE.value, now, now
+        ticket.owner = ticket.owner or user_id
+        ticket.note = note or ticket.note
+        await queue_event(deps, session, ticket, "done", actor=user_id)
+        if ticket.metric:
+            await ticket_measure.queue_after(deps, session, ticket, now=now)
+    deps.wake_outbox()
+    return to_view(deps, ticket)
+
+
+async def drop(deps: Deps, number: int, *, user_id: str, reason: str) -> TicketView:
+    """Drop the ticket, keeping the reason."""
+    now = deps.clock()
+    async with deps.db.transaction() as session:
+        ticket = await _changing(session, number, allowed=ACTIVE, doing="drop")
+        ticket.status, ticket.dropped_at, ticket.updated_at = TicketStatus.DROPPED.value, now, now
+        ticket.note = f"Dropped: {reason}"
+        await queue_event(deps, session, ticket, "dropped", actor=user_id)
+    deps.wake_outbox()
+    return to_view(deps, ticket)
+
+
+async def _changing(
+    session: AsyncSession, number: int, *, allowed: Sequence[TicketStatus], doing: str
+) -> Ticket:
+    ticket = await store.lock(session, number)
+    if ticket is None:
+        raise NotFound(f"There is no ticket TKT-{number}.")
+    if ticket.status not in {s.value for s in allowed}:
+        raise UsageError(f"TKT-{number} is {ticket.status}; it cannot {doing} now.")
+    return ticket
+
+
+async def matrix(deps: Deps, *, top: int = 3) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Counts of active tickets per quadrant and the newest titles of each."""
+    statuses = [s.value for s in ACTIVE]
+    counts = await store.quadrant_counts(deps.db, statuses=statuses)
+    tops: dict[str, list[str]] = {}
+    for quadrant in Quadrant:
+        found = await store.listing(deps.db, statuses=statuses, quadrant=quadrant.value, limit=top)
+        tops[quadrant.value] = [t.title for t in found]
+    return counts, tops
+
+
+async def registry(deps: Deps, since: datetime, until: datetime) -> list[RegistryEntry]:
+    """Tickets done in [since, until), newest first, with before / after / change (digests call this)."""
+    found = await store.done_between(deps.db, start=since, end=until)
+    entries = []
+    for ticket in found:
+        assert ticket.id is not None and ticket.done_at is not None
+        entries.append(
+            RegistryEntry(
+                number=ticket.id,
+                title=ticket.title,
+                area=ticket.area,
+                quadrant=ticket.quadrant,
+                owner=ticket.owner,
+                done_at=ticket.done_at,
+                impact=ticket_measure.impact_of(deps, ticket),
+            )
+        )
+    return entries
+
+
+async def for_home(deps: Deps, *, user_id: str) -> tuple[list[TicketView], list[TicketView]]:
+    """The user's active tickets, and the Quick Wins nobody has started."""
+    mine = await listing(deps, TicketFilter(owner=user_id), limit=10)
+    quick = await listing(
+        deps, TicketFilter(quadrant=Quadrant.QUICK_WIN, statuses=(TicketStatus.OPEN,)), limit=10
+    )
+    return mine, quick

@@ -1,0 +1,47 @@
+"""The impact × effort matrix as a PNG, drawn headless with matplotlib (blocking: use a thread)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from bot.domain.tickets import Quadrant
+
+SIZE_INCHES = (8.0, 6.0)
+DPI = 110
+# (x, y) of each quadrant's lower-left corner: effort grows to the right, impact upwards
+CELLS = {
+    Quadrant.QUICK_WIN: (0, 1, "#2ca02c"),
+    Quadrant.MAJOR_PROJECT: (1, 1, "#1f77b4"),
+    Quadrant.FILL_IN: (0, 0, "#bcbd22"),
+    Quadrant.THANKLESS: (1, 0, "#d62728"),
+}
+
+
+def matrix_chart(counts: Mapping[str, int], tops: Mapping[str, Sequence[str]], *, subtitle: str) -> bytes:
+    """Draw the 2×2 matrix with each quadrant's count and top titles; return PNG bytes."""
+    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    figure.suptitle("Impact × effort", fontsize=13, fontweight="bold")
+    axes.set_title(subtitle, fontsize=9, color="#555555")
+    for quadrant, (x, y, colour) in CELLS.items():
+        axes.add_patch(Rectangle((x, y), 1, 1, facecolor=colour, alpha=0.18, edgecolor="#444444"))
+        count = counts.get(quadrant.value, 0)
+        axes.text(
+            x + 0.5, y + 0.85, f"{quadrant.value} ({count})", ha="center", fontsize=12, fontweight="bold"
+        )
+        titles = [t if len(t) <= 38 else t[:37] + "…" for t in tops.get(quadrant.value, ())[:4]]
+        axes.text(x + 0.5, y + 0.7, "\n".join(titles) or "—", ha="center", va="top", fontsize=8.5)
+    axes.set_xlim(0, 2)
+    axes.set_ylim(0, 2)
+    axes.set_xticks([0.5, 1.5], ["low effort", "high effort"])
+    axes.set_yticks([0.5, 1.5], ["low impact", "high impact"])
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,19 @@
+"""The App Home tab: published for the viewing user whenever they open it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.services import home
+
+
+def register(app: AsyncApp) -> None:
+    app.event("app_home_opened")(on_home_opened)
+
+
+async def on_home_opened(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    await home.publish(context["deps"], user_id=str(event["user"]))
