@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from bot.config import Settings, load_settings, masked_dump
@@ -30,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from config: 3000)")
     commands.add_parser("check-config", help="print the effective configuration, secrets masked")
+    digest = commands.add_parser("digest", help="post (or preview) the weekly review or monthly deep dive")
+    digest.add_argument("kind", choices=["weekly", "monthly"])
+    digest.add_argument("--dry-run", action="store_true", help="print the digest here instead of posting it")
+    digest.add_argument("--team", help="digest team (default: the first under digests.teams)")
+    digest.add_argument("--for", dest="for_day", type=date.fromisoformat, help="a day in the period")
+    digest.add_argument("--force", action="store_true", help="post again even if the period was posted")
     sandbox = commands.add_parser("sandbox", help="run the Slack sandbox (Web API + web page) on its own")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=3001, help="port to listen on (default: 3001)")
@@ -58,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "db":
             return _db(settings, args.action)
+        if args.command == "digest":
+            from bot.digest_cli import run_digest_command
+
+            return asyncio.run(run_digest_command(settings, args))
         return asyncio.run(_serve(settings, host=args.host, port=args.port))
     except ConfigError as error:
         print(f"opsbot: {error}", file=sys.stderr)

@@ -239,6 +239,52 @@ class TicketsConfig(Section):
     webhook_timeout_seconds: float = Field(default=10, gt=0)
 
 
+class DigestTeamConfig(Section):
+    """A team that gets digests: its channel, time zone (default team.timezone) and alert label filter."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    channel: str = "ops-review"
+    timezone: str | None = None
+    match: tuple[str, ...] = ()
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        return ChannelsConfig._slack_channel_name(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else TeamConfig._known_zone(value)
+
+    @field_validator("match")
+    @classmethod
+    def _matchers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return RouteConfig._matchers(value)
+
+
+WEEKLY_AT: dict[str, str | int] = {"day_of_week": "mon", "hour": 9, "minute": 0}
+MONTHLY_AT: dict[str, str | int] = {"day": "1st mon", "hour": 9, "minute": 0}
+
+
+class DigestsConfig(Section):
+    """Weekly review and monthly deep dive: when (in each team's zone), for whom, catch-up after downtime."""
+
+    enabled: bool = True
+    weekly: dict[str, str | int] = Field(default_factory=lambda: dict(WEEKLY_AT))
+    monthly: dict[str, str | int] = Field(default_factory=lambda: dict(MONTHLY_AT))
+    cron: dict[Literal["weekly", "monthly"], dict[str, str | int]] = Field(default_factory=dict)
+    catch_up_hours: float = Field(default=12, ge=0)
+    misfire_grace_minutes: float = Field(default=60, gt=0)
+    teams: tuple[DigestTeamConfig, ...] = (DigestTeamConfig(name="ops"),)
+
+    def schedule(self, kind: Literal["weekly", "monthly"]) -> dict[str, str | int]:
+        """APScheduler CronTrigger fields for `weekly` or `monthly` (a raw `cron` mapping replaces them)."""
+        if kind in self.cron:
+            return dict(self.cron[kind])
+        return dict(self.weekly if kind == "weekly" else self.monthly)
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
@@ -250,6 +296,7 @@ class FileConfig(Section):
     host_checks: HostChecksConfig = HostChecksConfig()
     kpis: tuple[KpiConfig, ...] = ()
     incidents: IncidentsConfig = IncidentsConfig()
+    digests: DigestsConfig = DigestsConfig()
     tickets: TicketsConfig = TicketsConfig()
 
     @field_validator("kpis")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.deps import Deps
-from bot.services import alert_actions, alerts
+from bot.services import alert_actions, alerts, digest_runs
 from bot.services.incident_jobs import INCIDENT_RUNNERS
 from bot.services.outbox import JobRunner
 from bot.services.ticket_jobs import TICKET_RUNNERS
@@ -29,6 +29,7 @@ RUNNERS: dict[str, JobRunner] = {
     alerts.SYNC: _sync,
     alerts.ESCALATE: _escalate,
     alerts.SNOOZE_END: _snooze_end,
+    digest_runs.POST_JOB: digest_runs.post_run,
     **INCIDENT_RUNNERS,
     **TICKET_RUNNERS,
 }

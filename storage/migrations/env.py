@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
+import storage.digests
 import storage.host_samples
 import storage.incidents
 import storage.models

@@ -1,0 +1,191 @@
+"""A digest view model as titled parts of lines: one source for the Block Kit and the terminal renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain.digests import (
+    AlertSection,
+    CapacityTrend,
+    Change,
+    IncidentStats,
+    KpiSummary,
+    MonthlyDigest,
+    Response,
+    TicketSummary,
+    WeeklyDigest,
+)
+from bot.domain.incident_report import IncidentFacts
+from bot.domain.incidents import humanize
+from bot.domain.kpis import STATUS_MARKS, format_target, format_trend, status_of
+from bot.domain.units import format_value
+
+MAX_LINES = 10
+SEVERITY_MARKS = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A top issue with what an "Open ticket" button needs."""
+
+    ref: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Part:
+    title: str
+    lines: tuple[str, ...]
+    issues: tuple[Issue, ...] = field(default_factory=tuple)
+
+
+def _capped(lines: list[str], what: str) -> tuple[str, ...]:
+    if len(lines) <= MAX_LINES:
+        return tuple(lines)
+    return (*lines[:MAX_LINES], f"… and {len(lines) - MAX_LINES} more {what}")
+
+
+def _duration(seconds: float | None) -> str:
+    return "–" if seconds is None else humanize(timedelta(seconds=seconds))
+
+
+def title_of(digest: WeeklyDigest | MonthlyDigest) -> str:
+    kind = "Weekly review" if isinstance(digest, WeeklyDigest) else "Monthly deep dive"
+    return f"{kind} · {digest.team} · {digest.period.describe()}"
+
+
+def alerts_part(section: AlertSection, *, versus: str) -> Part:
+    total = Change(
+        sum(c.current for c in section.by_severity.values()),
+        sum(c.previous for c in section.by_severity.values()),
+    )
+    lines = [f"*Total* {total.describe(versus)}"]
+    lines += [f"{SEVERITY_MARKS[s]} {s}: {c.describe(versus)}" for s, c in section.by_severity.items()]
+    if section.top_names:
+        lines.append("*Top alerts:* " + ", ".join(f"{name} ({n})" for name, n in section.top_names))
+    if section.noisiest:
+        lines.append("*Noisiest groups:*")
+        lines += [
+            f"• {g.alertname} `{g.key[:60]}` — {g.count} alerts, firing {_duration(g.firing_seconds)}"
+            for g in section.noisiest
+        ]
+    return Part("🚨 Alerts", tuple(lines))
+
+
+def kpi_part(kpis: tuple[KpiSummary, ...], *, source: str, daily: bool) -> Part:
+    lines, skipped = [], []
+    for s in kpis:
+        if s.average is None:
+            skipped.append(s.kpi.title)
+            continue
+        mark = STATUS_MARKS[status_of(s.kpi, s.average)]
+        line = (
+            f"{mark} *{s.kpi.title}* avg {format_value(s.average, s.kpi.unit)} "
+            f"(target {format_target(s.kpi)}) · {format_trend(s.trend, s.kpi.unit)}"
+        )
+        if daily and s.worst_day is not None:
+            line += f" · worst day {s.worst_day:%a %-d %b}: {format_value(s.worst_value, s.kpi.unit)}"
+        lines.append(line)
+    if skipped:
+        lines.append(f"_No data for {', '.join(skipped)} ({source})._")
+    return Part("📈 Performance", tuple(lines or ["No KPIs configured."]))
+
+
+def _met(value: bool | None) -> str:
+    return "open" if value is None else "✅ met" if value else "🔴 breached"
+
+
+def incident_line(i: IncidentFacts) -> str:
+    duration = humanize(i.time_to_resolve) if i.time_to_resolve else "ongoing"
+    respond = humanize(i.time_to_respond) if i.time_to_respond else "–"
+    return (
+        f"*{i.label}* INC-{i.number} {i.title[:80]} · {duration} · "
+        f"respond {respond} ({_met(i.respond_met)}) · resolve ({_met(i.resolve_met)})"
+    )
+
+
+def response_part(r: Response) -> Part:
+    return Part(
+        "⏱️ Response",
+        (
+            f"{r.groups} alert groups fired · {r.acked} acknowledged · {r.resolved} resolved",
+            f"Mean time to acknowledge {_duration(r.mean_ack_seconds)} · "
+            f"to resolve {_duration(r.mean_resolve_seconds)}",
+        ),
+    )
+
+
+def tickets_part(t: TicketSummary) -> Part:
+    if not t.available:
+        return Part("🎫 Tickets", ("The tickets feature is not installed.",))
+    lines = [f"{t.active} active tickets · {len(t.done)} done in this period"]
+    lines += list(t.done)
+    if t.quick_wins_waiting:
+        lines.append("*Quick Wins waiting:* " + ", ".join(t.quick_wins_waiting))
+    return Part("🎫 Tickets", _capped(lines, "tickets"))
+
+
+def weekly_parts(d: WeeklyDigest) -> list[Part]:
+    """The weekly review, part by part."""
+    incidents = [incident_line(i) for i in d.incidents] or ["No incidents. 🎉"]
+    noisy = [
+        f"• *{r.alertname}*: {r.false_positive_rate:.0%} false positives of {r.total} "
+        f"({r.noise} marked noise, {r.quick_unacked} resolved < 5 min unacknowledged) — tune the threshold"
+        for r in d.noisy
+    ] or ["No rule looks noisy."]
+    issues = tuple(Issue(g.key, f"{g.alertname}: {g.count} {g.severity} alerts") for g in d.top_issues)
+    top = [
+        f"{n}. {SEVERITY_MARKS.get(g.severity, '')} *{g.alertname}* — {g.count} alerts, "
+        f"firing {_duration(g.firing_seconds)}"
+        for n, g in enumerate(d.top_issues, 1)
+    ] or ["Nothing stood out."]
+    return [
+        alerts_part(d.alerts, versus="last week"),
+        kpi_part(d.kpis, source=d.kpi_source, daily=True),
+        Part("🔥 Incidents", _capped(incidents, "incidents")),
+        response_part(d.response),
+        Part("🎚️ Threshold review", tuple(noisy)),
+        Part("🏆 Top 3 issues", tuple(top), issues),
+        tickets_part(d.tickets),
+    ]
+
+
+def _stats_lines(now: IncidentStats, before: IncidentStats) -> list[str]:
+    counts = [(n, now.count_by_level.get(n, 0), before.count_by_level.get(n, 0)) for n in (1, 2, 3, 4)]
+    lines = [f"SEV{level}: {Change(current, old).describe('last month')}" for level, current, old in counts]
+    for name, pct, old in (
+        ("Response", now.respond_met_pct, before.respond_met_pct),
+        ("Resolution", now.resolve_met_pct, before.resolve_met_pct),
+    ):
+        shown = "–" if pct is None else f"{pct:.0f} %"
+        lines.append(f"{name} targets met: {shown} (before: {'–' if old is None else f'{old:.0f} %'})")
+    return lines
+
+
+def monthly_parts(d: MonthlyDigest) -> list[Part]:
+    """The monthly deep dive, part by part."""
+    recurring = [
+        f"• *{r.alertname}* `{r.key[:60]}` fired in {r.weeks} weeks ({r.count} alerts)" for r in d.recurring
+    ] or ["No group fired in 3 or more weeks."]
+    capacity = [_capacity_line(c, d.generated_at) for c in d.capacity] or ["No host samples this month."]
+    return [
+        alerts_part(d.alerts, versus="last month"),
+        Part("🔥 Incidents", tuple(_stats_lines(d.incidents, d.incidents_before))),
+        kpi_part(d.kpis, source=d.kpi_source, daily=False),
+        tickets_part(d.tickets),
+        Part("🔁 Recurring problems", tuple(recurring)),
+        Part("💾 Capacity", _capped(capacity, "series")),
+    ]
+
+
+def _capacity_line(c: CapacityTrend, now: datetime) -> str:
+    pace = f"{c.per_day:+.2f} %/day"
+    if not c.in_sight(now):
+        now_text = format_value(c.latest, "%")
+        return f"• {c.resource}: {now_text} now, {pace} — {c.threshold:g} % not in sight"
+    flag = "⚠️ " if c.flagged(now) else ""
+    return (
+        f"• {flag}{c.resource}: {format_value(c.latest, '%')} now, {pace} — reaches "
+        f"{c.threshold:g} % around {c.reaches_at:%Y-%m-%d}"
+    )

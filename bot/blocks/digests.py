@@ -1,0 +1,65 @@
+"""Digests as Block Kit (within Slack's limits however much history there is) and as terminal text."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from bot.blocks.digest_parts import Issue, Part, monthly_parts, title_of, weekly_parts
+from bot.blocks.limits import SECTION_TEXT, context, divider, header, message, section
+from bot.domain.digests import MonthlyDigest, WeeklyDigest
+
+Digest = WeeklyDigest | MonthlyDigest
+
+
+def parts_of(digest: Digest) -> list[Part]:
+    return weekly_parts(digest) if isinstance(digest, WeeklyDigest) else monthly_parts(digest)
+
+
+def render_digest(digest: Digest) -> dict[str, Any]:
+    """The digest as one Slack message: a header, one section per part, buttons on the top issues."""
+    title = title_of(digest)
+    blocks: list[dict[str, Any]] = [header(title), context(f"Team *{digest.team}* · {digest.period.zone}")]
+    for part in parts_of(digest):
+        blocks += [divider(), section(_clip_lines(f"*{part.title}*", part.lines))]
+        buttons = [b for b in (_ticket_button(issue) for issue in part.issues) if b is not None]
+        if buttons:
+            blocks.append({"type": "actions", "elements": buttons[:5]})
+    return message(title, blocks)
+
+
+def _clip_lines(title: str, lines: tuple[str, ...]) -> str:
+    """Join lines under the title, dropping whole lines (and saying so) past the section limit."""
+    text = title
+    for index, line in enumerate(lines):
+        candidate = f"{text}\n{line}"
+        if len(candidate) > SECTION_TEXT - 40:
+            return f"{text}\n… {len(lines) - index} more lines"
+        text = candidate
+    return text
+
+
+def _ticket_button(issue: Issue) -> dict[str, Any] | None:
+    """The tickets feature's "Open ticket" button, when that feature is installed."""
+    try:
+        tickets = importlib.import_module("bot.blocks.tickets")
+    except ImportError:
+        return None
+    button: dict[str, Any] = tickets.open_ticket_button("digest", issue.ref, issue.title)
+    return button
+
+
+def render_text(digest: Digest) -> str:
+    """The digest as readable terminal text (for `opsbot digest --dry-run`)."""
+    title = title_of(digest)
+    out = [title, "=" * len(title), f"team {digest.team} · time zone {digest.period.zone}"]
+    for part in parts_of(digest):
+        out += ["", part.title, "-" * len(part.title)]
+        out += [_plain(line) for line in part.lines]
+    return "\n".join(out) + "\n"
+
+
+def _plain(line: str) -> str:
+    """Drop Slack mrkdwn markers for the terminal."""
+    return re.sub(r"(?<!\w)[*_`](.+?)[*_`](?!\w)", r"\1", line)

@@ -1,0 +1,293 @@
+"""Digest statistics and view models: plain values the services fill and the renderers draw."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.domain.digest_periods import Period
+from bot.domain.incident_report import IncidentFacts
+from bot.domain.kpis import Kpi, Trend
+
+SEVERITIES = ("critical", "warning", "info")
+SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
+CAPACITY_FLAG_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Change:
+    """A count this period against the period before."""
+
+    current: int
+    previous: int
+
+    @property
+    def arrow(self) -> str:
+        return "=" if self.current == self.previous else "▲" if self.current > self.previous else "▼"
+
+    def describe(self, versus: str = "before") -> str:
+        """E.g. `42 (▲ 17 % vs 36 last week)`."""
+        if self.previous == 0:
+            return f"{self.current} (none {versus})" if self.current else "0"
+        pct = (self.current - self.previous) / self.previous * 100
+        return f"{self.current} ({self.arrow} {abs(pct):.0f} % vs {self.previous} {versus})"
+
+
+def changes_by_severity(current: Mapping[str, int], previous: Mapping[str, int]) -> dict[str, Change]:
+    """Counts per severity (every severity present, zero when absent) with the period before."""
+    return {s: Change(int(current.get(s, 0)), int(previous.get(s, 0))) for s in SEVERITIES}
+
+
+@dataclass(frozen=True)
+class GroupStat:
+    """Alerts of one group key (or rule) in the period: how many, how long firing, how bad."""
+
+    key: str
+    alertname: str
+    severity: str
+    count: int
+    firing_seconds: float = 0.0
+
+
+def rank_issues(groups: Sequence[GroupStat], limit: int = 3) -> list[GroupStat]:
+    """The top issues: worst severity first, then most alerts, then longest firing."""
+    ordered = sorted(
+        groups, key=lambda g: (-SEVERITY_RANK.get(g.severity, 0), -g.count, -g.firing_seconds, g.key)
+    )
+    return ordered[:limit]
+
+
+@dataclass(frozen=True)
+class RuleNoise:
+    """One alert rule's false positives: marked as noise, or resolved quickly with nobody acknowledging."""
+
+    alertname: str
+    total: int
+    noise: int
+    quick_unacked: int
+
+    @property
+    def false_positive_rate(self) -> float:
+        return (self.noise + self.quick_unacked) / self.total if self.total else 0.0
+
+
+def noisy_rules(rules: Sequence[RuleNoise], *, min_alerts: int = 3, rate: float = 0.5) -> list[RuleNoise]:
+    """Rules whose false-positive rate calls for tuning, worst first."""
+    found = [r for r in rules if r.total >= min_alerts and r.false_positive_rate >= rate]
+    return sorted(found, key=lambda r: (-r.false_positive_rate, -r.total, r.alertname))
+
+
+@dataclass(frozen=True)
+class Response:
+    """Mean time to acknowledge and to resolve alert groups that fired in the period."""
+
+    groups: int
+    acked: int
+    resolved: int
+    mean_ack_seconds: float | None
+    mean_resolve_seconds: float | None
+
+
+@dataclass(frozen=True)
+class KpiSummary:
+    """A KPI over the period: its average, worst day and the period before; `problem` when no data."""
+
+    kpi: Kpi
+    average: float | None
+    previous: float | None = None
+    worst_day: date | None = None
+    worst_value: float | None = None
+    trend: Trend | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentStats:
+    """Incidents of a period per severity with response/resolution targets met."""
+
+    count_by_level: dict[int, int]
+    respond_met: int
+    respond_judged: int
+    resolve_met: int
+    resolve_judged: int
+
+    @property
+    def respond_met_pct(self) -> float | None:
+        return 100 * self.respond_met / self.respond_judged if self.respond_judged else None
+
+    @property
+    def resolve_met_pct(self) -> float | None:
+        return 100 * self.resolve_met / self.resolve_judged if self.resolve_judged else None
+
+
+def incident_stats(incidents: Sequence[IncidentFacts]) -> IncidentStats:
+    """Count incidents per SEV level and the targets they met (open ones are not judged yet)."""
+    by_level = {level: 0 for level in (1, 2, 3, 4)}
+    respond = [i.respond_met for i in incidents if i.respond_met is not None]
+    resolve = [i.resolve_met for i in incidents if i.resolve_met is not None]
+    for incident in incidents:
+        by_level[incident.level] = by_level.get(incident.level, 0) + 1
+    return IncidentStats(by_level, sum(respond), len(respond), sum(resolve), len(resolve))
+
+
+@dataclass(frozen=True)
+class LineFit:
+    """y = intercept + slope × x (x in days from the start of the period)."""
+
+    slope: float
+    intercept: float
+
+
+@dataclass(frozen=True)
+class Sums:
+    """Least-squares sums over samples (x in days), as the database computes them."""
+
+    n: int
+    sx: float
+    sy: float
+    sxy: float
+    sxx: float
+
+
+def fit_sums(points: Sequence[tuple[float, float]]) -> Sums:
+    """The sums a least-squares fit needs (the database computes the same in SQL)."""
+    return Sums(
+        n=len(points),
+        sx=math.fsum(x for x, _ in points),
+        sy=math.fsum(y for _, y in points),
+        sxy=math.fsum(x * y for x, y in points),
+        sxx=math.fsum(x * x for x, _ in points),
+    )
+
+
+def fit_line(sums: Sums) -> LineFit | None:
+    """The least-squares line through the samples; None with fewer than two distinct times."""
+    if sums.n < 2:
+        return None
+    denominator = sums.n * sums.sxx - sums.sx * sums.sx
+    if abs(denominator) <= 1e-9 * max(1.0, sums.n * sums.sxx):
+        return None
+    slope = (sums.n * sums.sxy - sums.sx * sums.sy) / denominator
+    return LineFit(slope=slope, intercept=(sums.sy - slope * sums.sx) / sums.n)
+
+
+@dataclass(frozen=True)
+class CapacityTrend:
+    """A resource's usage trend and when it reaches the critical threshold at that pace."""
+
+    resource: str  # "disk /" or "memory"
+    latest: float | None
+    per_day: float
+    threshold: float
+    reaches_at: datetime | None
+
+    def days_left(self, now: datetime) -> float | None:
+        return None if self.reaches_at is None else (self.reaches_at - now).total_seconds() / 86400
+
+    def in_sight(self, now: datetime) -> bool:
+        """True when the threshold is crossed within a year at this pace."""
+        left = self.days_left(now)
+        return left is not None and left <= 365
+
+    def flagged(self, now: datetime) -> bool:
+        left = self.days_left(now)
+        return left is not None and left < CAPACITY_FLAG_DAYS
+
+
+def capacity_trend(
+    resource: str, sums: Sums, *, origin: datetime, now: datetime, threshold: float
+) -> CapacityTrend | None:
+    """Project when the fitted usage line crosses `threshold` (None without enough samples)."""
+    fit = fit_line(sums)
+    if fit is None:
+        return None
+    x_now = (now - origin).total_seconds() / 86400
+    current = fit.intercept + fit.slope * x_now
+    reaches: datetime | None = None
+    if current >= threshold:
+        reaches = now
+    elif fit.slope > 0:
+        days = (threshold - fit.intercept) / fit.slope - x_now
+        reaches = now + timedelta(days=min(days, 3650.0))
+    return CapacityTrend(resource, current, fit.slope, threshold, reaches)
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """Counts per bucket (day or week) and severity, for charts."""
+
+    starts: tuple[datetime, ...]
+    counts: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+def fill_buckets(starts: Sequence[datetime], rows: Sequence[tuple[int, str, int]]) -> Buckets:
+    """Turn (bucket index, severity, count) rows into one count list per severity."""
+    counts = {s: [0] * len(starts) for s in SEVERITIES}
+    for index, severity, count in rows:
+        if 0 <= index < len(starts):
+            counts.setdefault(severity, [0] * len(starts))[index] += int(count)
+    return Buckets(tuple(starts), {s: tuple(v) for s, v in counts.items()})
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """What the tickets feature reports for a period (empty when it is not installed)."""
+
+    available: bool
+    active: int = 0
+    done: tuple[str, ...] = ()  # "title: before → after" lines
+    quick_wins_waiting: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertSection:
+    by_severity: dict[str, Change]
+    top_names: tuple[tuple[str, int], ...]
+    noisiest: tuple[GroupStat, ...]
+
+
+@dataclass(frozen=True)
+class WeeklyDigest:
+    """Everything the weekly review shows."""
+
+    team: str
+    period: Period
+    alerts: AlertSection
+    kpis: tuple[KpiSummary, ...]
+    incidents: tuple[IncidentFacts, ...]
+    response: Response
+    noisy: tuple[RuleNoise, ...]
+    top_issues: tuple[GroupStat, ...]
+    tickets: TicketSummary
+    per_day: Buckets
+    kpi_source: str = ""
+
+
+@dataclass(frozen=True)
+class RecurringProblem:
+    key: str
+    alertname: str
+    weeks: int
+    count: int
+
+
+@dataclass(frozen=True)
+class MonthlyDigest:
+    """Everything the monthly deep dive shows."""
+
+    team: str
+    period: Period
+    alerts: AlertSection
+    incidents: IncidentStats
+    incidents_before: IncidentStats
+    kpis: tuple[KpiSummary, ...]
+    tickets: TicketSummary
+    recurring: tuple[RecurringProblem, ...]
+    capacity: tuple[CapacityTrend, ...]
+    per_week_alerts: Buckets
+    per_week_incidents: tuple[int, ...]
+    kpi_weeks: dict[str, tuple[float | None, ...]]
+    generated_at: datetime
+    kpi_source: str = ""

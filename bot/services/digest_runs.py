@@ -1,0 +1,153 @@
+"""Digest runs: claim a team's period once (with its outbox job), post it, preview it, run it now."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot import digest_charts
+from bot.blocks.digests import render_digest, render_text
+from bot.config import DigestTeamConfig
+from bot.deps import Deps
+from bot.domain.digest_periods import DigestKind, Period, claim_key, period_containing, period_reported_at
+from bot.domain.digests import MonthlyDigest, WeeklyDigest
+from bot.errors import UsageError
+from bot.services import digests, slack_io
+from storage import digests as store
+
+log = logging.getLogger(__name__)
+POST_JOB = store.POST_JOB
+
+
+@dataclass(frozen=True)
+class Requested:
+    """What asking for a digest did: `claimed` False when that period was claimed before."""
+
+    kind: DigestKind
+    team: DigestTeamConfig
+    period: Period
+    key: str
+    claimed: bool
+
+    def describe(self, *, posted: bool = True) -> str:
+        what = f"{self.kind.value} digest for {self.team.name} {self.period.label}"
+        if not self.claimed:
+            return f"already posted {what} to #{self.team.channel}; use --force to post it again"
+        return f"{'posted' if posted else 'queued'} {what} to #{self.team.channel}"
+
+
+def owner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def team(deps: Deps, name: str | None) -> DigestTeamConfig:
+    """The configured digest team by name (the first one when no name is given)."""
+    teams = deps.settings.file.digests.teams
+    if not teams:
+        raise UsageError("No digest teams are configured (digests.teams).")
+    if name is None:
+        return teams[0]
+    for found in teams:
+        if found.name == name:
+            return found
+    raise UsageError(f"Unknown digest team {name!r}; configured: {', '.join(t.name for t in teams)}.")
+
+
+def period_for(
+    deps: Deps, kind: DigestKind, chosen: DigestTeamConfig, *, for_day: date | None = None
+) -> Period:
+    """The period containing `for_day`, else the last complete one in the team's zone."""
+    zone = digests.team_zone(deps, chosen)
+    if for_day is not None:
+        return period_containing(kind, for_day, zone)
+    return period_reported_at(kind, deps.clock(), zone)
+
+
+async def request(
+    deps: Deps, kind: DigestKind, chosen: DigestTeamConfig, period: Period, *, force: bool = False
+) -> Requested:
+    """Claim the team's period and enqueue its post in one transaction (exactly once unless `force`)."""
+    key = claim_key(kind, chosen.name, period)
+    run = store.DigestRun(
+        key=key,
+        kind=kind.value,
+        team=chosen.name,
+        period=period.label,
+        day=period.first_day.isoformat(),
+        channel=chosen.channel,
+        claimed_by=owner_name(),
+        claimed_at=deps.clock(),
+    )
+    claimed = await store.claim_and_enqueue(deps.db, run, now=deps.clock(), force=force)
+    if claimed:
+        deps.wake_outbox()
+    log.info("digest requested", extra={"key": key, "claimed": claimed})
+    return Requested(kind, chosen, period, key, claimed)
+
+
+async def scheduled(deps: Deps, kind: str, team_name: str) -> Requested:
+    """The scheduler's call: claim the period that ended before now (a second replica gets False)."""
+    chosen = team(deps, team_name)
+    digest_kind = DigestKind(kind)
+    return await request(deps, digest_kind, chosen, period_for(deps, digest_kind, chosen))
+
+
+async def post_run(deps: Deps, payload: dict[str, Any]) -> None:
+    """The outbox job: build the digest and post it, then its chart in the thread (each step once)."""
+    run = await store.get_run(deps.db, str(payload["key"]))
+    if run is None:
+        return
+    chosen = _team_of(deps, run)
+    period = period_containing(
+        DigestKind(run.kind), date.fromisoformat(run.day), digests.team_zone(deps, chosen)
+    )
+    digest = await digests.build(deps, chosen, period)
+    channel_id, ts = run.channel_id, run.ts
+    if ts is None:
+        channel_id = await deps.channels.id_for(run.channel)
+        ts = await slack_io.post(deps, channel_id=channel_id, **render_digest(digest))
+        await store.mark_posted(deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock())
+    if not run.chart_done and channel_id is not None:
+        png = await asyncio.to_thread(_chart, digest)
+        await deps.slack.files_upload_v2(
+            channel=channel_id,
+            thread_ts=ts,
+            content=png,
+            filename=f"digest-{run.kind}-{run.team}-{run.period}.png",
+            title=f"{run.kind.title()} digest {run.period}: alerts by severity",
+        )
+        await store.mark_chart_done(deps.db, run.key)
+
+
+def _team_of(deps: Deps, run: store.DigestRun) -> DigestTeamConfig:
+    for found in deps.settings.file.digests.teams:
+        if found.name == run.team:
+            return found
+    return DigestTeamConfig(name=run.team, channel=run.channel)
+
+
+def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:
+    title = f"{digest.team} · {digest.period.describe()}"
+    if isinstance(digest, WeeklyDigest):
+        return digest_charts.alerts_by_severity(digest.per_day, title=f"Alerts per day · {title}")
+    return digest_charts.monthly_overview(
+        digest.per_week_alerts, digest.per_week_incidents, digest.kpi_weeks, title=title
+    )
+
+
+async def preview(deps: Deps, kind: DigestKind, chosen: DigestTeamConfig, period: Period) -> str:
+    """The digest as terminal text, without claiming or posting anything."""
+    return render_text(await digests.build(deps, chosen, period))
+
+
+async def run_now(deps: Deps, kind: str) -> str:
+    """Post the last complete period's digest for the first team now (the sandbox page's button)."""
+    digest_kind = DigestKind(kind)
+    chosen = team(deps, None)
+    found = await request(deps, digest_kind, chosen, period_for(deps, digest_kind, chosen), force=True)
+    return found.describe(posted=False)

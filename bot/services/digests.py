@@ -1,0 +1,198 @@
+"""Build the weekly review and the monthly deep dive for one team and period (view models only)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import itertools
+import logging
+from datetime import datetime
+
+from bot.config import DigestTeamConfig
+from bot.deps import Deps
+from bot.domain.alerts import parse_matcher
+from bot.domain.digest_periods import DigestKind, Period
+from bot.domain.digests import (
+    AlertSection,
+    CapacityTrend,
+    KpiSummary,
+    MonthlyDigest,
+    TicketSummary,
+    WeeklyDigest,
+    capacity_trend,
+    changes_by_severity,
+    fill_buckets,
+    incident_stats,
+    noisy_rules,
+    rank_issues,
+)
+from bot.domain.kpis import Kpi, trend, worst
+from bot.errors import BotError
+from bot.services.incident_reports import incidents_between
+from bot.services.metrics import metric_source
+from storage import digest_queries as q
+
+log = logging.getLogger(__name__)
+CAPACITY_METRICS = ("disk", "memory")
+
+
+def team_zone(deps: Deps, team: DigestTeamConfig) -> str:
+    return team.timezone or deps.settings.file.team.timezone
+
+
+async def build(deps: Deps, team: DigestTeamConfig, period: Period) -> WeeklyDigest | MonthlyDigest:
+    """The digest of `period` for `team`."""
+    if period.kind is DigestKind.WEEKLY:
+        return await build_weekly(deps, team, period)
+    return await build_monthly(deps, team, period)
+
+
+async def _scope(deps: Deps, team: DigestTeamConfig, period: Period) -> q.Scope:
+    matchers = [parse_matcher(text) for text in team.match]
+    return await q.scope_for(deps.db, matchers, start=period.previous_start, end=period.end)
+
+
+async def _alert_section(deps: Deps, scope: q.Scope, period: Period) -> AlertSection:
+    current = await q.severity_counts(deps.db, scope.shifted(period.start, period.end))
+    previous = await q.severity_counts(deps.db, scope.shifted(period.previous_start, period.start))
+    names = await q.top_names(deps.db, scope.shifted(period.start, period.end))
+    noisiest = await q.group_stats(
+        deps.db, scope.shifted(period.start, period.end), by_severity=False, limit=5
+    )
+    return AlertSection(changes_by_severity(current, previous), tuple(names), tuple(noisiest))
+
+
+async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> WeeklyDigest:
+    """Alerts, KPIs, incidents, response, threshold review, top issues and tickets of one week."""
+    scope = await _scope(deps, team, period)
+    week = scope.shifted(period.start, period.end)
+    db = deps.db
+    alerts = await _alert_section(deps, scope, period)
+    per_day = fill_buckets(
+        period.day_boundaries()[:-1], await q.bucket_counts(db, week, period.day_boundaries())
+    )
+    issues = rank_issues(await q.group_stats(db, week, by_severity=True, limit=3))
+    found_incidents = await incidents_between(deps, start=period.start, end=period.end)
+    kpis, source = await kpi_summaries(deps, period, daily=True)
+    return WeeklyDigest(
+        team=team.name,
+        period=period,
+        alerts=alerts,
+        kpis=kpis,
+        incidents=tuple(sorted(found_incidents, key=lambda i: (i.level, i.declared_at))),
+        response=await q.response(db, week),
+        noisy=tuple(noisy_rules(await q.rule_noise(db, week))[:5]),
+        top_issues=tuple(issues),
+        tickets=await ticket_summary(deps, period),
+        per_day=per_day,
+        kpi_source=source,
+    )
+
+
+async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> MonthlyDigest:
+    """The month against the month before, recurring problems, capacity and trends."""
+    scope = await _scope(deps, team, period)
+    month = scope.shifted(period.start, period.end)
+    weeks = period.week_boundaries()
+    db = deps.db
+    this_month = await incidents_between(deps, start=period.start, end=period.end)
+    before = await incidents_between(deps, start=period.previous_start, end=period.start)
+    kpis, source = await kpi_summaries(deps, period, daily=False)
+    return MonthlyDigest(
+        team=team.name,
+        period=period,
+        alerts=await _alert_section(deps, scope, period),
+        incidents=incident_stats(this_month),
+        incidents_before=incident_stats(before),
+        kpis=kpis,
+        tickets=await ticket_summary(deps, period),
+        recurring=tuple(await q.recurring(db, month, weeks)),
+        capacity=tuple(await capacity(deps, period)),
+        per_week_alerts=fill_buckets(weeks[:-1], await q.bucket_counts(db, month, weeks)),
+        per_week_incidents=tuple(
+            sum(1 for i in this_month if a <= i.declared_at < b) for a, b in itertools.pairwise(weeks)
+        ),
+        kpi_weeks=await kpi_weeks(deps, kpis, weeks),
+        generated_at=deps.clock(),
+        kpi_source=source,
+    )
+
+
+async def kpi_summaries(deps: Deps, period: Period, *, daily: bool) -> tuple[tuple[KpiSummary, ...], str]:
+    """Each KPI's average over the period against the period before, with its worst day when `daily`."""
+    source = metric_source(deps)
+    found = await asyncio.gather(*(_kpi_summary(deps, kpi, period, daily=daily) for kpi in source.kpis))
+    return tuple(found), source.description
+
+
+async def _kpi_summary(deps: Deps, kpi: Kpi, period: Period, *, daily: bool) -> KpiSummary:
+    source = metric_source(deps)
+    try:
+        average = await source.average(kpi, start=period.start, end=period.end)
+        previous = await source.average(kpi, start=period.previous_start, end=period.start)
+        worst_day, worst_value = None, None
+        if daily and average is not None:
+            cuts = period.day_boundaries()
+            days = await asyncio.gather(
+                *(source.average(kpi, start=a, end=b) for a, b in itertools.pairwise(cuts))
+            )
+            worst_value = worst([d for d in days if d is not None], kpi.comparison)
+            if worst_value is not None:
+                worst_day = period.days()[days.index(worst_value)]
+    except BotError as error:
+        return KpiSummary(kpi, None, problem=str(error).splitlines()[0][:200])
+    problem = "" if average is not None else "no data"
+    return KpiSummary(
+        kpi, average, previous, worst_day, worst_value, trend(average, previous, kpi.comparison), problem
+    )
+
+
+async def kpi_weeks(
+    deps: Deps, kpis: tuple[KpiSummary, ...], weeks: list[datetime]
+) -> dict[str, tuple[float | None, ...]]:
+    """Weekly averages of the KPIs that have data (the monthly KPI trend chart)."""
+    source = metric_source(deps)
+    found: dict[str, tuple[float | None, ...]] = {}
+    for summary in kpis:
+        if summary.average is None:
+            continue
+        values = await asyncio.gather(
+            *(source.average(summary.kpi, start=a, end=b) for a, b in itertools.pairwise(weeks)),
+            return_exceptions=True,
+        )
+        found[summary.kpi.name] = tuple(v if isinstance(v, float) else None for v in values)
+    return found
+
+
+async def capacity(deps: Deps, period: Period) -> list[CapacityTrend]:
+    """Disk (per mount) and memory usage trends from host samples, projected to the critical threshold."""
+    thresholds = {"disk": 95.0, "memory": 95.0}
+    for rule in deps.settings.file.host_checks.rules:
+        if rule.severity == "critical" and rule.metric in thresholds:
+            thresholds[rule.metric] = rule.threshold
+    rows = await q.usage_sums(deps.db, metrics=CAPACITY_METRICS, start=period.start, end=period.end)
+    found = []
+    for metric, key, sums, _mean in rows:
+        name = f"{metric} {key}".strip()
+        trend_ = capacity_trend(name, sums, origin=period.start, now=period.end, threshold=thresholds[metric])
+        if trend_ is not None:
+            found.append(trend_)
+    return found
+
+
+async def ticket_summary(deps: Deps, period: Period) -> TicketSummary:
+    """Tickets done in the period with measured impact, and Quick Wins waiting (via the tickets feature)."""
+    try:
+        tickets = importlib.import_module("bot.services.tickets")
+        blocks = importlib.import_module("bot.blocks.tickets")
+    except ImportError:
+        return TicketSummary(available=False)
+    done = await tickets.registry(deps, period.start, period.end)
+    counts, tops = await tickets.matrix(deps)
+    quick = tuple(str(t) for t in tops.get("Quick Win", []))
+    return TicketSummary(
+        available=True,
+        active=sum(int(n) for n in counts.values()),
+        done=tuple(str(blocks.registry_line(entry)) for entry in done[:10]),
+        quick_wins_waiting=quick,
+    )
