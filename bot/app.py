@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.errors import BotError
 from handlers import register_all
 from storage.claims import claim
+from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,11 @@ async def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger
     """Turn any failure into one ephemeral message; unexpected ones carry an id that is also in the log."""
     if isinstance(error, BotError):
         text = f":warning: {error}"
+    elif is_unavailable(error):
+        logger.warning("database unavailable", extra={"error": type(error).__name__})
+        text = (
+            ":hourglass: opsbot cannot reach its database right now. Nothing changed; try again in a minute."
+        )
     else:
         error_id = secrets.token_hex(4)
         logger.error("listener failed", exc_info=error, extra={"error_id": error_id})

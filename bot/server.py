@@ -20,6 +20,7 @@ from bot.services.hostchecks import HostChecker
 from bot.services.job_runners import RUNNERS
 from bot.services.outbox import OutboxWorker
 from handlers import alertmanager_webhook
+from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 DEPS_KEY = web.AppKey("deps", Deps)
@@ -90,6 +91,13 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
         return web.json_response(
             {"error": error.reason if error.text is None else error.text}, status=error.status
         )
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        log.warning("database unavailable", extra={"route": request.path, "error": type(error).__name__})
+        # 503 makes Alertmanager (and load balancers) retry; nothing was stored.
+        reason = "the database is unavailable; nothing was stored, retry later"
+        return web.json_response({"error": reason}, status=503, headers={"Retry-After": "5"})
 
 
 @dataclass

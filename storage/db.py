@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -103,3 +104,22 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
     return Database(url=url, engine=engine, sessions=sessions, write_lock=lock)
+
+
+def is_write_conflict(error: DBAPIError) -> bool:
+    """A unique-key race or deadlock between concurrent writers: retrying the transaction resolves it."""
+    if isinstance(error, IntegrityError):
+        return True
+    code = getattr(error.orig, "sqlstate", None)
+    return code in {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached (down, restarting, network cut), as opposed to a bad query."""
+    if isinstance(error, DBAPIError):
+        return (
+            bool(error.connection_invalidated)
+            or (isinstance(error, OperationalError)
+            and not is_write_conflict(error))
+        )
+    return isinstance(error, (ConnectionError, TimeoutError, OSError))

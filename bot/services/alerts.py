@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.alerts import AlertLine, GroupView, render_group, thread_reply
@@ -24,9 +25,11 @@ from bot.domain.alerts import (
 from bot.domain.incoming import IncomingAlert
 from bot.services import slack_io
 from storage import alerts as store
+from storage.db import is_write_conflict
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
+INGEST_ATTEMPTS = 4
 SYNC, ESCALATE, SNOOZE_END = "alert_group.sync", "alert_group.escalate", "alert_group.snooze_end"
 
 
@@ -69,13 +72,30 @@ async def ingest(deps: Deps, alerts: Sequence[IncomingAlert], *, source: str) ->
     """Store alerts and queue their groups' Slack updates in one transaction (nothing is lost after it)."""
     if not alerts:
         return IngestResult(0, 0)
+    planned = plan(alerts, deps.settings)
+    for attempt in range(1, INGEST_ATTEMPTS + 1):
+        try:
+            changes = await _store_and_queue(deps, planned, source=source)
+            break
+        except (IntegrityError, OperationalError) as error:
+            # Another replica stored the same new alert or group first (or PostgreSQL broke a deadlock):
+            # the next attempt sees its rows and updates them instead.
+            if attempt == INGEST_ATTEMPTS or not is_write_conflict(error):
+                raise
+            log.info("ingest lost a write race; retrying", extra={"attempt": attempt})
+    deps.telemetry.alerts_received.labels(source).inc(len(alerts))
+    deps.wake_outbox()
+    return IngestResult(len(alerts), len(changes))
+
+
+async def _store_and_queue(
+    deps: Deps, planned: list[store.PlannedAlert], *, source: str
+) -> list[store.GroupChange]:
     config = deps.settings.file.alerts
     now = deps.clock()
     policy = store.FlappingPolicy(config.flapping_changes, timedelta(minutes=config.flapping_window_minutes))
     async with deps.db.transaction() as session:
-        changes = await store.store_batch(
-            session, plan(alerts, deps.settings), source=source, now=now, flapping=policy
-        )
+        changes = await store.store_batch(session, planned, source=source, now=now, flapping=policy)
         for change in changes:
             await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
             if change.fired and change.severity == Severity.CRITICAL and config.escalation:
@@ -93,9 +113,7 @@ async def ingest(deps: Deps, alerts: Sequence[IncomingAlert], *, source: str) ->
                     },
                     dedupe_key=f"escalate:{change.group_id}",
                 )
-    deps.telemetry.alerts_received.labels(source).inc(len(alerts))
-    deps.wake_outbox()
-    return IngestResult(len(alerts), len(changes))
+    return changes
 
 
 async def queue_sync(session: AsyncSession, *, group_id: int, channel: str, now: datetime) -> None:

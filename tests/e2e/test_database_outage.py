@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.deps import build_deps
 from bot.server import RunningServer, start_server
+from tests.conftest import SIGNING_SECRET
+from tests.support.alertmanager import alert, send
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
@@ -46,3 +49,22 @@ async def test_healthz_follows_the_database(opsbot_via_proxy: RunningServer, pro
         await proxy.restore()
         async with http.get(f"{opsbot_via_proxy.url}/healthz") as response:
             assert response.status == 200
+
+
+async def test_a_database_outage_fails_cleanly_and_recovers_by_itself(
+    opsbot_via_proxy: RunningServer, proxy: TcpProxy, sandbox: Any
+) -> None:
+    slack = sandbox.player(bot_url=f"{opsbot_via_proxy.url}/slack/events", signing_secret=SIGNING_SECRET)
+    ws = sandbox.workspace
+    try:
+        await proxy.cut()
+        status, body = await send(opsbot_via_proxy.url, alert("DuringOutage"))
+        assert status == 503 and "database is unavailable" in body["error"]
+        await slack.slash("/oncall", "", user="alice")
+        await ws.wait_for_ephemeral(user="alice", contains="cannot reach its database right now", timeout=15)
+        await proxy.restore()
+        status, _ = await send(opsbot_via_proxy.url, alert("AfterOutage"))
+        assert status == 200
+        await ws.wait_for_message("critical-alerts", contains="AfterOutage", timeout=15)
+    finally:
+        await slack.close()
