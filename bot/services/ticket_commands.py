@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -18,6 +19,8 @@ from bot.services import slack_io, tickets
 from bot.services.metrics import share_chart
 from storage import alerts as alert_store
 from storage import incidents as incident_store
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ async def run(deps: Deps, command: TicketCommand, *, user_id: str, channel_id: s
     if command.action == "matrix":
         return Reply(await _matrix(deps, channel_id=channel_id))
     if command.action == "registry":
-        since = deps.clock().replace(year=2000)
-        return Reply(render_registry(await tickets.registry(deps, since, deps.clock())))
+        entries = await tickets.registry(deps, EPOCH, deps.clock() + timedelta(seconds=1))
+        return Reply(render_registry(entries))
     assert command.number is not None
     if command.action == "show":
         return Reply(render_ticket(await tickets.get(deps, command.number)))
