@@ -14,6 +14,7 @@ from bot.deps import build_deps
 from bot.server import RunningServer, start_server
 from sandbox import SlackPlayer, start_sandbox
 from tests.support import databases
+from tests.support.processes import OpsbotProcesses
 from tests.support.services import postgres_reachable, require
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -98,6 +99,23 @@ async def opsbot(make_settings: Callable[..., Settings]) -> AsyncIterator[Runnin
     server = await start_server(build_deps(make_settings()), host="127.0.0.1", port=0)
     yield server
     await server.close()
+
+
+@pytest.fixture
+async def opsbot_processes(
+    sandbox: Any, bot_database_url: str, bot_config: dict[str, Any], tmp_path: Path
+) -> AsyncIterator[OpsbotProcesses]:
+    """Real `opsbot serve` processes on the test's database and sandbox (to kill, restart, or replicate)."""
+    processes = OpsbotProcesses.for_sandbox(
+        api_url=sandbox.api_url,
+        token=BOT_TOKEN,
+        secret=SIGNING_SECRET,
+        database_url=bot_database_url,
+        config=bot_config,
+        workdir=tmp_path,
+    )
+    yield processes
+    await processes.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 from sqlmodel import SQLModel
 
 import storage.digests
@@ -12,6 +12,7 @@ import storage.incidents
 import storage.models
 import storage.tickets  # noqa: F401  (registers the tables on the metadata)
 
+MIGRATION_LOCK_KEY = 0x0B5B07  # any constant shared by all opsbot processes
 config = context.config
 target_metadata = SQLModel.metadata
 
@@ -27,6 +28,9 @@ def run_migrations() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together take turns; the later ones find the schema up to date.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
     engine.dispose()
 

@@ -1,0 +1,84 @@
+"""Real `opsbot serve` processes for tests that kill, restart or run several replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.config import deep_merge
+
+
+@dataclass
+class Replica:
+    url: str
+    process: asyncio.subprocess.Process
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, as a crash or an OOM kill would leave it."""
+        self.process.send_signal(signal.SIGKILL)
+
+
+@dataclass
+class OpsbotProcesses:
+    """Start opsbot processes sharing one database and one sandbox; all are killed at close()."""
+
+    env: dict[str, str]
+    replicas: list[Replica] = field(default_factory=list)
+
+    @classmethod
+    def for_sandbox(
+        cls,
+        *,
+        api_url: str,
+        token: str,
+        secret: str,
+        database_url: str,
+        config: dict[str, object],
+        workdir: Path,
+    ) -> OpsbotProcesses:
+        path = workdir / "opsbot-processes.yml"
+        path.write_text(yaml.safe_dump(deep_merge({"host_checks": {"enabled": False}}, config)))
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": token,
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": api_url,
+            "OPSBOT_DATABASE_URL": database_url,
+            "OPSBOT_CONFIG": str(path),
+            "OPSBOT_LOG_LEVEL": "WARNING",
+        }
+        return cls(env=env)
+
+    async def start(self) -> Replica:
+        """Start one more `opsbot serve` on a free port; return once it listens."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--port",
+            "0",
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert process.stdout is not None
+        async with asyncio.timeout(30):
+            while line := (await process.stdout.readline()).decode():
+                if "opsbot listening on" in line:
+                    replica = Replica(line.split("opsbot listening on ")[1].strip(), process)
+                    self.replicas.append(replica)
+                    return replica
+        raise RuntimeError("opsbot did not start")
+
+    async def close(self) -> None:
+        for replica in self.replicas:
+            if replica.process.returncode is None:
+                replica.kill()
+            await replica.process.wait()
