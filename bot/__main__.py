@@ -108,7 +108,12 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
     server = await start_server(build_deps(settings), host=host, port=port)
     closers.insert(0, server.close)
     if embedded is not None:
-        embedded.connect(server.url)  # the page can now play Slack toward the bot (port 0 included)
+        from functools import partial
+
+        from bot.services.digest_runs import run_now
+
+        # the page can now play Slack toward the bot (port 0 included) and run digests in-process
+        embedded.connect(server.url, run_digest=partial(run_now, server.deps))
     print(f"opsbot listening on {server.url}", flush=True)
     await _wait_for_stop()
     for close in closers:

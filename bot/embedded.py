@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from sandbox import RunningSandbox, start_sandbox
+from sandbox.page import RunDigest
 
 _WILDCARDS = {None, "", "0.0.0.0", "::"}
 
@@ -23,14 +24,18 @@ class EmbeddedSandbox:
     signing_secret: str
     message: str
 
-    def connect(self, bot_url: str) -> None:
-        """Let the sandbox page reach the bot at `bot_url` (its base URL, e.g. http://127.0.0.1:3000)."""
+    def connect(self, bot_url: str, *, run_digest: RunDigest | None = None) -> None:
+        """Let the sandbox page reach the bot at `bot_url` (its base URL, e.g. http://127.0.0.1:3000).
+
+        `run_digest` lets the page's digest buttons post one now, in-process (no HTTP endpoint on the bot).
+        """
         base = loopback_url(bot_url)
         token = self.settings.secrets.alert_webhook_token
         self.sandbox.attach_bot(
             player=self.sandbox.player(bot_url=f"{base}/slack/events", signing_secret=self.signing_secret),
             alert_webhook_url=f"{base}/alerts/alertmanager",
             alert_webhook_token=token.get_secret_value() if token else None,
+            run_digest=run_digest,
         )
 
     async def close(self) -> None:

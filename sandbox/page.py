@@ -42,6 +42,9 @@ _QUIET_EVENTS = {"api_call", "file_uploaded"}
 _BRIEF = ("seq", "type", "channel", "user", "ts", "view_id", "errors")
 
 
+RunDigest = Callable[[str], Awaitable[str]]
+
+
 @dataclass
 class BotLink:
     """How the page reaches the bot: a player for Slack traffic, a URL for the alert webhook."""
@@ -50,6 +53,7 @@ class BotLink:
     alert_webhook_url: str | None = None
     alert_webhook_token: str | None = None
     firing: set[str] = field(default_factory=set)
+    run_digest: RunDigest | None = None  # an in-process callback from an embedding bot; never over HTTP
 
 
 BOT_LINK_KEY: web.AppKey[BotLink] = web.AppKey("sandbox_bot_link", BotLink)
@@ -74,9 +78,12 @@ def attach_bot(
     player: SlackPlayer | None = None,
     alert_webhook_url: str | None = None,
     alert_webhook_token: str | None = None,
+    run_digest: RunDigest | None = None,
 ) -> None:
     """Point the page at a bot; the sandbox closes `player` when it stops."""
     link = app[BOT_LINK_KEY]
+    if run_digest is not None:
+        link.run_digest = run_digest
     if player is not None:
         link.player = player
     if alert_webhook_url is not None:
@@ -345,11 +352,14 @@ async def alerts(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def digest(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
-    """Run a weekly or monthly digest (this version of opsbot has none yet)."""
+    """Post the weekly or monthly digest now, through the bot that embeds this sandbox."""
     period = _text(data, "period")
     if period not in ("weekly", "monthly"):
         raise PageError("period must be weekly or monthly")
-    raise PageError(NO_DIGESTS, status=501)
+    run = app[BOT_LINK_KEY].run_digest
+    if run is None:
+        raise PageError(NO_DIGESTS, status=501)
+    return {"message": await run(period)}
 
 
 _ACTIONS = {

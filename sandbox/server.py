@@ -11,7 +11,7 @@ from aiohttp import web
 from sandbox.api_files import download, upload
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.model import ts_key
-from sandbox.page import attach_bot, mount_page
+from sandbox.page import RunDigest, attach_bot, mount_page
 from sandbox.player import SlackPlayer
 from sandbox.response_urls import handle_response_url
 from sandbox.state import DEFAULT_BOT_TOKEN
@@ -95,13 +95,18 @@ class RunningSandbox:
         player: SlackPlayer | None = None,
         alert_webhook_url: str | None = None,
         alert_webhook_token: str | None = None,
+        run_digest: RunDigest | None = None,
     ) -> None:
-        """Let the web page reach a bot: `player` plays Slack toward it (closed with the sandbox)."""
+        """Let the web page reach a bot: `player` plays Slack toward it (closed with the sandbox).
+
+        `run_digest(period)` is an in-process callback (embedded mode) the page's digest buttons call.
+        """
         attach_bot(
             self.runner.app,
             player=player,
             alert_webhook_url=alert_webhook_url,
             alert_webhook_token=alert_webhook_token,
+            run_digest=run_digest,
         )
 
     async def close(self) -> None:

@@ -22,11 +22,23 @@ def render_digest(digest: Digest) -> dict[str, Any]:
     title = title_of(digest)
     blocks: list[dict[str, Any]] = [header(title), context(f"Team *{digest.team}* · {digest.period.zone}")]
     for part in parts_of(digest):
-        blocks += [divider(), section(_clip_lines(f"*{part.title}*", part.lines))]
-        buttons = [b for b in (_ticket_button(issue) for issue in part.issues) if b is not None]
-        if buttons:
-            blocks.append({"type": "actions", "elements": buttons[:5]})
+        if part.issues:
+            blocks += [divider(), *_issue_sections(part)]
+        else:
+            blocks += [divider(), section(_clip_lines(f"*{part.title}*", part.lines))]
     return message(title, blocks)
+
+
+def _issue_sections(part: Part) -> list[dict[str, Any]]:
+    """One section per top issue, each with its own "Open ticket" button (action ids stay unique)."""
+    found = [section(f"*{part.title}*")]
+    for line, issue in zip(part.lines, part.issues, strict=False):
+        block = section(line)
+        button = _ticket_button(issue)
+        if button is not None:
+            block["accessory"] = button
+        found.append(block)
+    return found
 
 
 def _clip_lines(title: str, lines: tuple[str, ...]) -> str:

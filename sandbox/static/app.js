@@ -720,8 +720,8 @@ function wireSimulate() {
           const result = await post("alerts", { kind });
           status("sim-status", `${kind === "resolve" ? "Resolved" : "Fired"}: ${result.alerts.join(", ")}`, "ok");
         } else {
-          await post("digest", { period: button.dataset.digest });
-          status("sim-status", `${label}: done`, "ok");
+          const result = await post("digest", { period: button.dataset.digest });
+          status("sim-status", result.message || `${label}: done`, "ok");
         }
       } catch (error) {
         status("sim-status", error.message, "error");

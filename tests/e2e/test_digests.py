@@ -1,0 +1,172 @@
+"""Digests end to end: seeded history, a shortened schedule, one post per period through restarts,
+replicas on PostgreSQL, and the `opsbot digest` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.config import Settings
+from bot.deps import build_deps
+from bot.server import start_server
+from sandbox.blockkit import validate_blocks
+from sandbox.model import Message
+from storage.migrate import upgrade
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.digest_history import seed_history
+
+# Weekly every 2 s (the period stays "last week", so it must still post once); monthly far away.
+FAST = {"cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}}}
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    return {"digests": FAST, "alerts": {"escalation": []}}
+
+
+async def seed(url: str, *, alerts: int = 20_000) -> None:
+    await asyncio.to_thread(upgrade, url)
+    await asyncio.to_thread(
+        seed_history,
+        url,
+        alerts=alerts,
+        groups=300,
+        incidents=400,
+        samples=4000,
+        end=datetime.now(UTC),
+        days=40,
+    )
+
+
+def digests_in(sandbox: Any, kind: str = "Weekly review") -> list[Message]:
+    ws = sandbox.workspace
+    return [m for m in ws.messages("ops-review") if kind in ws.message_text(m)]
+
+
+async def wait_for_chart(sandbox: Any, parent: Message) -> None:
+    ws = sandbox.workspace
+    await ws.wait_until(
+        lambda: True if any(m.files for m in ws.thread("ops-review", parent.ts)) else None,
+        timeout=30,
+        describe=lambda: f"no chart in the digest's thread: {ws.thread('ops-review', parent.ts)}",
+    )
+
+
+async def test_the_schedule_posts_the_weekly_review_once_and_a_restart_does_not_repost(
+    sandbox: Any, make_settings: Callable[..., Settings], sqlite_url: str
+) -> None:
+    await seed(sqlite_url)
+    ws = sandbox.workspace
+    ws.inject_faults(3, kind="500", methods={"chat.postMessage"})  # the first attempt fails: retried
+    server = await start_server(build_deps(make_settings()), host="127.0.0.1", port=0)
+    try:
+        message = await ws.wait_for_message("ops-review", contains="Weekly review", timeout=45)
+        assert validate_blocks(message.blocks) == []
+        text = ws.message_text(message)
+        for part in ("Alerts", "Performance", "Incidents", "Response", "Threshold review", "Top 3 issues"):
+            assert part in text
+        assert "SEV" in text and "critical" in text
+        await wait_for_chart(sandbox, message)
+        await asyncio.sleep(2.5)  # the 2 s trigger fires again: the claim keeps it to one post
+        assert len(digests_in(sandbox)) == 1
+    finally:
+        await server.close()
+    restarted = await start_server(build_deps(make_settings()), host="127.0.0.1", port=0)
+    try:
+        await asyncio.sleep(3)  # catch-up on start and a scheduled fire both find the period claimed
+        assert len(digests_in(sandbox)) == 1
+    finally:
+        await restarted.close()
+
+
+@pytest.fixture
+async def opsbot_serve(sandbox: Any, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Start real `opsbot serve` processes (or run one `opsbot` command) against the sandbox."""
+    processes: list[asyncio.subprocess.Process] = []
+    (tmp_path / "digests.yml").write_text(
+        yaml.safe_dump({"digests": FAST, "alerts": {"escalation": []}, "host_checks": {"enabled": False}})
+    )
+
+    def environ(url: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": sandbox.api_url,
+            "OPSBOT_DATABASE_URL": url,
+            "OPSBOT_CONFIG": str(tmp_path / "digests.yml"),
+        }
+
+    async def serve(url: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", "--port", "0", env=environ(url),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        processes.append(process)
+        assert process.stdout is not None
+        async with asyncio.timeout(30):
+            while line := (await process.stdout.readline()).decode():
+                if "opsbot listening on" in line:
+                    return line.split("opsbot listening on ")[1].strip()
+        raise RuntimeError("opsbot did not start")
+
+    async def command(url: str, *args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, env=environ(url),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        async with asyncio.timeout(90):
+            out, _ = await process.communicate()
+        assert process.returncode is not None
+        return process.returncode, out.decode()
+
+    serve.command = command  # type: ignore[attr-defined]
+    yield serve
+    for process in processes:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+@pytest.mark.postgres
+async def test_two_opsbot_processes_on_one_postgresql_post_once(
+    opsbot_serve: Any, sandbox: Any, postgres_url: str
+) -> None:
+    await seed(postgres_url, alerts=5_000)
+    await asyncio.gather(opsbot_serve(postgres_url), opsbot_serve(postgres_url))
+    message = await sandbox.workspace.wait_for_message("ops-review", contains="Weekly review", timeout=60)
+    assert validate_blocks(message.blocks) == []
+    await wait_for_chart(sandbox, message)
+    await asyncio.sleep(3)  # both schedulers keep firing every 2 s
+    assert len(digests_in(sandbox)) == 1
+
+
+async def test_the_command_line_previews_as_text_and_posts_once(
+    opsbot_serve: Any, sandbox: Any, sqlite_url: str
+) -> None:
+    await seed(sqlite_url, alerts=5_000)
+    code, out = await opsbot_serve.command(sqlite_url, "digest", "weekly", "--dry-run")
+    assert code == 0, out
+    assert "Weekly review · ops · week" in out and "Alerts\n------" in out and "Top 3 issues" in out
+    assert "*" not in out.split("Top 3 issues")[1].splitlines()[2]  # mrkdwn markers dropped
+    assert digests_in(sandbox) == []
+    code, out = await opsbot_serve.command(sqlite_url, "digest", "weekly")
+    assert code == 0, out
+    assert "posted weekly digest for ops 20" in out and "to #ops-review" in out
+    assert len(digests_in(sandbox)) == 1
+    code, out = await opsbot_serve.command(sqlite_url, "digest", "weekly")
+    assert code == 1 and "already posted weekly digest for ops" in out and "use --force" in out
+    assert len(digests_in(sandbox)) == 1
+    code, out = await opsbot_serve.command(sqlite_url, "digest", "monthly", "--for", "2026-10-15")
+    assert code == 0 and "posted monthly digest for ops 2026-10 to #ops-review" in out, out
+    monthly = digests_in(sandbox, "Monthly deep dive")
+    assert len(monthly) == 1 and validate_blocks(monthly[0].blocks) == []
+    assert "Capacity" in sandbox.workspace.message_text(monthly[0])
