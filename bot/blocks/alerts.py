@@ -88,7 +88,8 @@ def render_group(view: GroupView) -> dict[str, Any]:
     actions = _actions(view)
     if actions:
         blocks.append({"type": "actions", "block_id": BlockId.ALERT_ACTIONS, "elements": actions})
-    fallback = f"{state}: {view.alertname}" + (f" — {summary}" if summary else "")
+    # The fallback text notifies too: escaped, so an alert cannot @-mention a whole channel.
+    fallback = f"{state}: {escape(view.alertname)}" + (f" — {escape(summary)}" if summary else "")
     return message(fallback, blocks)
 
 

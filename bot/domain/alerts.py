@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -108,9 +109,19 @@ def route_channels(
     return tuple(channels) or (defaults[severity],)
 
 
+GROUP_KEY_LIMIT = 512
+
+
 def group_key(labels: Mapping[str, str], group_by: Iterable[str]) -> str:
-    """Alerts sharing the values of `group_by` labels form one group, and so one Slack message."""
-    return ",".join(f"{name}={labels.get(name, '')}" for name in group_by)
+    """Alerts sharing the values of `group_by` labels form one group, and so one Slack message.
+
+    Keys longer than the column keep a hash of the whole key, so they stay distinct.
+    """
+    key = ",".join(f"{name}={labels.get(name, '')}" for name in group_by)
+    if len(key) <= GROUP_KEY_LIMIT:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: GROUP_KEY_LIMIT - 17]}#{digest}"
 
 
 def is_flapping(changes: Sequence[datetime], *, now: datetime, window: timedelta, threshold: int) -> bool:

@@ -65,6 +65,7 @@ def _parse_alert(raw: Any, where: str) -> IncomingAlert:
     fingerprint = raw.get("fingerprint") or fingerprint_of(labels)
     if not isinstance(fingerprint, str) or len(fingerprint) > 128:
         raise PayloadError(f"{where}.fingerprint: expected a string of at most 128 characters")
+    fingerprint = _no_nul(fingerprint) or fingerprint_of(labels)
     generator = raw.get("generatorURL")
     if generator is not None and not isinstance(generator, str):
         raise PayloadError(f"{where}.generatorURL: expected a string")
@@ -75,7 +76,7 @@ def _parse_alert(raw: Any, where: str) -> IncomingAlert:
         annotations=_string_map(raw.get("annotations"), f"{where}.annotations", required=False),
         starts_at=_time(raw.get("startsAt"), f"{where}.startsAt") or datetime.now(UTC),
         ends_at=_time(raw.get("endsAt"), f"{where}.endsAt"),
-        generator_url=generator or None,
+        generator_url=_no_nul(generator) if generator else None,
     )
 
 
@@ -89,7 +90,12 @@ def _string_map(value: Any, where: str, *, required: bool) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(item, str):
             raise PayloadError(f"{where}.{key}: expected a string, got {type(item).__name__}")
-    return dict(value)
+    return {_no_nul(key): _no_nul(item) for key, item in value.items()}
+
+
+def _no_nul(text: str) -> str:
+    """Drop NUL characters: valid JSON, but no database text column can hold them."""
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def _time(value: Any, where: str) -> datetime | None:
