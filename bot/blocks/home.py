@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.limits import clip, context, divider, escape, header, section, slack_date
-from bot.blocks.tickets import TicketView, ticket_line
+from bot.blocks.ids import ActionId
+from bot.blocks.limits import clip, context, divider, escape, header, plain, section, slack_date
+from bot.blocks.tickets import TicketView, open_ticket_button, ticket_line
 from bot.domain.incident_report import IncidentFacts
+from bot.domain.tickets import SourceKind
 
 HOME_BLOCKS = 100  # Slack's limit for a home tab
 
@@ -55,9 +57,14 @@ def render_home(view: HomeView) -> dict[str, Any]:
         section(_lines([ticket_line(t) for t in view.my_tickets], "No tickets of yours are open.")),
         section(f"*Quick Wins not yet started* ({len(view.quick_wins)})"),
         section(_lines([ticket_line(t) for t in view.quick_wins], "No Quick Wins waiting.")),
+        {"type": "actions", "elements": [_refresh(), open_ticket_button(SourceKind.MANUAL, "", "")]},
         context(f"Updated {slack_date(view.now)} · `/ticket help`, `/incident help`, `/metrics`"),
     ]
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+
+
+def _refresh() -> dict[str, Any]:
+    return {"type": "button", "action_id": ActionId.HOME_REFRESH, "text": plain("Refresh", 75)}
 
 
 def _lines(lines: Sequence[str], empty: str) -> str:

@@ -15,6 +15,7 @@ class ActionId(StrEnum):
     INCIDENT_UPDATE = "incident_update"
     INCIDENT_RESOLVE = "incident_resolve"
     TICKET_OPEN = "ticket_open"
+    HOME_REFRESH = "home_refresh"
 
 
 class BlockId(StrEnum):

@@ -9,6 +9,7 @@ import pytest
 
 from bot.server import RunningServer
 from sandbox import SlackPlayer
+from sandbox.page import _click_in_view as click_in_view  # the sandbox page's click on a view element
 from tests.support.alertmanager import alert, send
 
 
@@ -20,6 +21,10 @@ def bot_config() -> dict[str, Any]:
 async def new_ticket(slack: SlackPlayer, ws: Any, text: str, *, number: int, user: str = "alice") -> Any:
     await slack.slash("/ticket", f"new {text}", user=user)
     return await ws.wait_for_message("general", contains=f"opened TKT-{number}")
+
+
+async def click_in_home(slack: SlackPlayer, home: Any, action_id: str) -> None:
+    await click_in_view(slack, {"view_id": home.id, "action_id": action_id, "user": "alice"}, selected=None)
 
 
 async def test_new_by_command_replies_in_channel_with_the_quadrant(slack: SlackPlayer, sandbox: Any) -> None:
@@ -208,3 +213,24 @@ async def test_app_home_shows_incidents_alerts_oncall_and_tickets(
     yours = text.split("Your tickets")[1].split("Quick Wins not yet started")[0]
     assert "Mine to do" in yours and "Free quick win" not in yours
     assert "Free quick win" in text.split("Quick Wins not yet started")[1]
+    await slack.slash("/ticket", "start 2", user="bob")
+    await ws.wait_for_message("general", contains="started TKT-2")
+    await click_in_home(slack, home, "home_refresh")
+
+    def refreshed() -> Any:
+        quick_wins = ws.message_text({"blocks": home.blocks}).split("Quick Wins not yet started")[1]
+        return home if "Free quick win" not in quick_wins else None
+
+    await ws.wait_until(refreshed, timeout=5, describe=lambda: "the home tab still lists TKT-2")
+    await click_in_home(slack, home, "ticket_open")
+    form = await ws.wait_for_view(user="alice", callback_id="ticket_new")
+    await slack.submit_view(
+        form,
+        {"ticket_title": "From home", "ticket_area": "other", "ticket_impact": "low", "ticket_effort": "low"},
+    )
+    dm, _ = ws.open_conversation(["alice"])
+    await ws.wait_until(
+        lambda: next((m for m in ws.history.get(dm.id, []) if "opened TKT-3" in m.text), None),
+        timeout=5,
+        describe=lambda: "no DM about TKT-3",
+    )
