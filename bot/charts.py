@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.domain.kpis import Kpi, format_target
 from bot.domain.metric_reports import MAX_SERIES, Series
 from bot.domain.units import chart_scale, format_labels
+
+if TYPE_CHECKING:  # matplotlib costs a second and tens of MB: loaded on the first chart, not at start-up
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 SIZE_INCHES = (9.0, 4.0)
 DPI = 110
@@ -51,6 +51,10 @@ def query_chart(promql: str, series: Sequence[Series], *, subtitle: str) -> byte
 
 
 def _figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -64,6 +68,8 @@ def _figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
 
 
 def _plot(axes: Axes, series: Series, factor: float, *, label: str, colour: str | None, width: float) -> None:
+    from matplotlib.dates import date2num
+
     times = [date2num(at) for at, _ in series.points]  # type: ignore[no-untyped-call]
     values = [value * factor for _, value in series.points]
     axes.plot(times, values, label=label, color=colour, linewidth=width)
