@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.tickets import TicketView
@@ -68,28 +69,32 @@ async def create(
     if request_key is not None and (found := await store.by_request_key(deps.db, request_key)):
         return to_view(deps, found), False
     now = deps.clock()
-    async with deps.db.transaction() as session:
-        ticket = await store.insert(
-            session,
-            Ticket(
-                request_key=request_key,
-                title=new.title[:255],
-                description=new.description,
-                area=new.area.value,
-                impact=new.impact,
-                effort=new.effort,
-                quadrant=new.quadrant.value,
-                created_by=user_id,
-                source_kind=source_kind,
-                source_ref=source_ref,
-                source_link=source_link,
-                channel_id=channel_id,
-                metric=new.metric,
-                created_at=now,
-                updated_at=now,
-            ),
-        )
-        await queue_event(deps, session, ticket, "created", actor=user_id)
+    row = Ticket(
+        request_key=request_key,
+        title=new.title[:255],
+        description=new.description,
+        area=new.area.value,
+        impact=new.impact,
+        effort=new.effort,
+        quadrant=new.quadrant.value,
+        created_by=user_id,
+        source_kind=source_kind,
+        source_ref=source_ref,
+        source_link=source_link,
+        channel_id=channel_id,
+        metric=new.metric,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with deps.db.transaction() as session:
+            ticket = await store.insert(session, row)
+            await queue_event(deps, session, ticket, "created", actor=user_id)
+    except IntegrityError:  # the same form submitted twice at once: the other request created it
+        found = await store.by_request_key(deps.db, request_key) if request_key else None
+        if found is None:
+            raise
+        return to_view(deps, found), False
     deps.wake_outbox()
     return to_view(deps, ticket), True
 
