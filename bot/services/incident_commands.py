@@ -22,10 +22,15 @@ def _reply(text: str) -> dict[str, Any]:
     return message(text, [section(text)])
 
 
-def slash_request_key(*, user_id: str, channel_id: str, text: str, at: float) -> str:
-    """The same declaration from the same person and place within two minutes is one request (retries)."""
+def slash_request_keys(*, user_id: str, channel_id: str, text: str, at: float) -> tuple[str, str]:
+    """Keys of this declaration for the current and the previous two-minute window.
+
+    The same declaration by the same person in the same place within the window is one request (a retry);
+    the previous window's key catches a retry that crossed the window's boundary.
+    """
     digest = hashlib.sha256(f"{user_id}|{channel_id}|{' '.join(text.split())}".encode()).hexdigest()[:24]
-    return f"slash:{digest}:{int(at // RETRY_WINDOW_SECONDS)}"
+    window = int(at // RETRY_WINDOW_SECONDS)
+    return f"slash:{digest}:{window}", f"slash:{digest}:{window - 1}"
 
 
 async def run(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id: str) -> dict[str, Any]:
@@ -70,14 +75,19 @@ async def _lifecycle(deps: Deps, action: str, number: int, *, user_id: str, text
 
 async def _declare(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id: str) -> dict[str, Any]:
     assert command.level is not None
-    key = slash_request_key(
+    key, earlier = slash_request_keys(
         user_id=user_id,
         channel_id=channel_id,
         text=f"{command.level} {command.text}",
         at=deps.clock().timestamp(),
     )
     declared = await incidents.declare(
-        deps, user_id=user_id, level=command.level, title=command.text, request_key=key
+        deps,
+        user_id=user_id,
+        level=command.level,
+        title=command.text,
+        request_key=key,
+        earlier_keys=(earlier,),
     )
     if not declared.created:
         return _reply(f"INC-{declared.number} was declared already; opsbot is setting it up.")

@@ -49,14 +49,19 @@ async def declare(
     description: str = "",
     alert_group_id: int | None = None,
     request_key: str | None = None,
+    earlier_keys: tuple[str, ...] = (),
 ) -> Declared:
-    """Declare an incident; the same `request_key` twice (a retry, a double click) declares it once."""
+    """Declare an incident; the same `request_key` twice (a retry, a double click) declares it once.
+
+    An incident stored under one of `earlier_keys` also counts as this request.
+    """
     await _may_declare(deps, user_id=user_id, level=level)
     title = " ".join(title.split())[:255]
     if not title:
         raise UsageError("An incident needs a title, e.g. `/incident declare sev2 Checkout is slow`.")
-    if request_key and (existing := await store.by_request_key(deps.db, request_key)):
-        return Declared(existing.id or 0, existing.level, created=False)
+    for key in (request_key, *earlier_keys) if request_key else ():
+        if existing := await store.by_request_key(deps.db, key):
+            return Declared(existing.id or 0, existing.level, created=False)
     now, rules = deps.clock(), policy(deps.settings, level)
     incident = _new_incident(
         deps, now=now, user_id=user_id, level=level, title=title, request_key=request_key

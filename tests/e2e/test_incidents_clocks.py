@@ -27,14 +27,19 @@ def bot_config() -> dict[str, Any]:
                     "resolve_minutes": 8 * SECONDS,
                     "reminder_minutes": 2 * SECONDS,
                 },
+                "sev2": {"respond_minutes": 60 * SECONDS, "resolve_minutes": 4 * SECONDS},
             },
             "permissions": {"declare_sev2": ["U0BOB"], "resolve": ["U0ALICE", "U0BOB"]},
         },
     }
 
 
-def dm_with(ws: Any, user_id: str) -> Any:
-    return next(c for c in ws.channels.values() if c.is_im and c.im_user == user_id)
+async def dm_with(ws: Any, user_id: str) -> Any:
+    return await ws.wait_until(
+        lambda: next((c for c in ws.channels.values() if c.is_im and c.im_user == user_id), None),
+        timeout=5,
+        describe=lambda: f"no DM with {user_id}",
+    )
 
 
 def count(ws: Any, channel: str, text: str) -> int:
@@ -59,7 +64,7 @@ async def test_sev1_warns_breaches_and_reminds_until_resolved(slack: SlackPlayer
         channel.name, contains="INC-1 (SEV1) missed its response target", timeout=10
     )
     assert "Nobody has acknowledged it yet" in breach.text
-    await ws.wait_for_message(dm_with(ws, "U0BOB").id, contains="missed its response target")
+    await ws.wait_for_message((await dm_with(ws, "U0BOB")).id, contains="missed its response target")
     await ws.wait_for_message(channel.name, contains="Time for a status update on INC-1", timeout=10)
     await ws.wait_for_message(channel.name, contains="missed its resolution target", timeout=15)
     await slack.slash("/incident", "resolve All good again", user="bob", channel=channel.name)
@@ -73,7 +78,7 @@ async def test_sev1_warns_breaches_and_reminds_until_resolved(slack: SlackPlayer
 
 async def test_acknowledging_stops_the_response_clock(slack: SlackPlayer, sandbox: Any) -> None:
     ws = sandbox.workspace
-    await slack.slash("/incident", "declare sev1 Login broken", user="alice")
+    await slack.slash("/incident", "declare sev2 Login broken", user="bob")
     channel = await incident_channel(ws, 1)
     await slack.slash("/incident", "ack", user="alice", channel=channel.name)
     await ws.wait_for_message(channel.name, contains="acknowledged INC-1 after")
