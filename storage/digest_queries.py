@@ -19,16 +19,16 @@ from sqlalchemy import (
     func,
     literal,
     not_,
-    or_,
     select,
     true,
 )
 from sqlmodel import col
 
 from bot.domain.alerts import Matcher
-from bot.domain.digests import GroupStat, RecurringProblem, Response, RuleNoise, Sums
+from bot.domain.digests import GroupStat, IncidentStats, RecurringProblem, Response, RuleNoise, Sums
 from storage.db import Database
 from storage.host_samples import HostSample
+from storage.incidents import Incident
 from storage.models import Alert, AlertGroup
 from storage.types import UTCDateTime
 
@@ -213,26 +213,35 @@ async def usage_sums(
     db: Database, *, metrics: Sequence[str], start: datetime, end: datetime
 ) -> list[tuple[str, str, Sums, float]]:
     """Least-squares sums (x in days since `start`) and the latest value of each host usage series."""
-    x = seconds_between(db, _at(start), col(HostSample.at)) / 86400.0
-    y = col(HostSample.value)
-    statement = (
+    samples = (
         select(
-            col(HostSample.metric),
-            col(HostSample.key),
-            func.count(),
-            func.sum(x),
-            func.sum(y),
-            func.sum(x * y),
-            func.sum(x * x),
-            func.max(col(HostSample.at)),
+            col(HostSample.metric).label("metric"),
+            col(HostSample.key).label("key"),
+            (seconds_between(db, _at(start), col(HostSample.at)) / 86400.0).label("x"),
+            col(HostSample.value).label("y"),
         )
         .where(
             col(HostSample.metric).in_(list(metrics)),
             col(HostSample.at) >= start,
             col(HostSample.at) < end,
         )
-        .group_by(col(HostSample.metric), col(HostSample.key))
-        .order_by(col(HostSample.metric), col(HostSample.key))
+        .cte("samples")
+        .prefix_with("MATERIALIZED")  # the day offset is computed once per sample, not once per sum
+    )
+    x, y = samples.c.x, samples.c.y
+    statement = (
+        select(
+            samples.c.metric,
+            samples.c.key,
+            func.count(),
+            func.sum(x),
+            func.sum(y),
+            func.sum(x * y),
+            func.sum(x * x),
+            func.max(x),
+        )
+        .group_by(samples.c.metric, samples.c.key)
+        .order_by(samples.c.metric, samples.c.key)
     )
     found = []
     for metric, key, n, sx, sy, sxy, sxx, _latest in await _rows(db, statement):
@@ -241,5 +250,38 @@ async def usage_sums(
     return found
 
 
-def no_filter() -> ColumnElement[bool]:
-    return or_(true())
+async def incident_summary(
+    db: Database, start: datetime, end: datetime, *, weeks: Sequence[datetime] = ()
+) -> tuple[IncidentStats, tuple[int, ...]]:
+    """Incidents declared in [start, end) per SEV level with targets met (open ones not judged yet),
+    and per week when `weeks` cuts are given."""
+    declared = col(Incident.declared_at)
+    acked, resolved = col(Incident.acked_at), col(Incident.resolved_at)
+    due = col(Incident.resolve_due_at)
+    statement = (
+        select(
+            col(Incident.level),
+            func.count(),
+            func.sum(case((acked <= col(Incident.respond_due_at), 1), else_=0)),
+            func.count(acked),
+            func.sum(case((and_(resolved.is_not(None), due.is_not(None), resolved <= due), 1), else_=0)),
+            func.sum(case((and_(resolved.is_not(None), due.is_not(None)), 1), else_=0)),
+        )
+        .where(declared >= start, declared < end)
+        .group_by(col(Incident.level))
+    )
+    by_level, met = {level: 0 for level in (1, 2, 3, 4)}, [0, 0, 0, 0]
+    for level, count, respond_met, respond_judged, resolve_met, resolve_judged in await _rows(db, statement):
+        by_level[int(level)] = int(count)
+        for index, value in enumerate((respond_met, respond_judged, resolve_met, resolve_judged)):
+            met[index] += int(value or 0)
+    per_week: tuple[int, ...] = ()
+    if weeks:
+        bucket = case(*[(declared < cut, i) for i, cut in enumerate(weeks[1:])], else_=-1)
+        counted = await _rows(
+            db,
+            select(bucket, func.count()).where(declared >= weeks[0], declared < weeks[-1]).group_by(bucket),
+        )
+        found = dict((int(b), int(n)) for b, n in counted)
+        per_week = tuple(found.get(i, 0) for i in range(len(weeks) - 1))
+    return IncidentStats(by_level, *met), per_week

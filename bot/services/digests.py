@@ -22,7 +22,6 @@ from bot.domain.digests import (
     capacity_trend,
     changes_by_severity,
     fill_buckets,
-    incident_stats,
     noisy_rules,
     rank_issues,
 )
@@ -53,11 +52,11 @@ async def _scope(deps: Deps, team: DigestTeamConfig, period: Period) -> q.Scope:
 
 
 async def _alert_section(deps: Deps, scope: q.Scope, period: Period) -> AlertSection:
-    current = await q.severity_counts(deps.db, scope.shifted(period.start, period.end))
-    previous = await q.severity_counts(deps.db, scope.shifted(period.previous_start, period.start))
-    names = await q.top_names(deps.db, scope.shifted(period.start, period.end))
-    noisiest = await q.group_stats(
-        deps.db, scope.shifted(period.start, period.end), by_severity=False, limit=5
+    current, previous, names, noisiest = await asyncio.gather(
+        q.severity_counts(deps.db, scope.shifted(period.start, period.end)),
+        q.severity_counts(deps.db, scope.shifted(period.previous_start, period.start)),
+        q.top_names(deps.db, scope.shifted(period.start, period.end)),
+        q.group_stats(deps.db, scope.shifted(period.start, period.end), by_severity=False, limit=5),
     )
     return AlertSection(changes_by_severity(current, previous), tuple(names), tuple(noisiest))
 
@@ -65,54 +64,59 @@ async def _alert_section(deps: Deps, scope: q.Scope, period: Period) -> AlertSec
 async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> WeeklyDigest:
     """Alerts, KPIs, incidents, response, threshold review, top issues and tickets of one week."""
     scope = await _scope(deps, team, period)
-    week = scope.shifted(period.start, period.end)
-    db = deps.db
-    alerts = await _alert_section(deps, scope, period)
-    per_day = fill_buckets(
-        period.day_boundaries()[:-1], await q.bucket_counts(db, week, period.day_boundaries())
-    )
-    issues = rank_issues(await q.group_stats(db, week, by_severity=True, limit=3))
-    found_incidents = await incidents_between(deps, start=period.start, end=period.end)
-    kpis, source = await kpi_summaries(deps, period, daily=True)
+    week, db, days = scope.shifted(period.start, period.end), deps.db, period.day_boundaries()
+    # independent reads run side by side (own connections; SQLite's WAL lets readers overlap)
+    async with asyncio.TaskGroup() as group:
+        alerts = group.create_task(_alert_section(deps, scope, period))
+        per_day = group.create_task(q.bucket_counts(db, week, days))
+        issues = group.create_task(q.group_stats(db, week, by_severity=True, limit=3))
+        found = group.create_task(incidents_between(deps, start=period.start, end=period.end))
+        kpis = group.create_task(kpi_summaries(deps, period, daily=True))
+        response = group.create_task(q.response(db, week))
+        noise = group.create_task(q.rule_noise(db, week))
+        tickets = group.create_task(ticket_summary(deps, period))
     return WeeklyDigest(
         team=team.name,
         period=period,
-        alerts=alerts,
-        kpis=kpis,
-        incidents=tuple(sorted(found_incidents, key=lambda i: (i.level, i.declared_at))),
-        response=await q.response(db, week),
-        noisy=tuple(noisy_rules(await q.rule_noise(db, week))[:5]),
-        top_issues=tuple(issues),
-        tickets=await ticket_summary(deps, period),
-        per_day=per_day,
-        kpi_source=source,
+        alerts=alerts.result(),
+        kpis=kpis.result()[0],
+        incidents=tuple(sorted(found.result(), key=lambda i: (i.level, i.declared_at))),
+        response=response.result(),
+        noisy=tuple(noisy_rules(noise.result())[:5]),
+        top_issues=tuple(rank_issues(issues.result())),
+        tickets=tickets.result(),
+        per_day=fill_buckets(days[:-1], per_day.result()),
+        kpi_source=kpis.result()[1],
     )
 
 
 async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> MonthlyDigest:
     """The month against the month before, recurring problems, capacity and trends."""
     scope = await _scope(deps, team, period)
-    month = scope.shifted(period.start, period.end)
-    weeks = period.week_boundaries()
-    db = deps.db
-    this_month = await incidents_between(deps, start=period.start, end=period.end)
-    before = await incidents_between(deps, start=period.previous_start, end=period.start)
-    kpis, source = await kpi_summaries(deps, period, daily=False)
+    month, weeks, db = scope.shifted(period.start, period.end), period.week_boundaries(), deps.db
+    async with asyncio.TaskGroup() as group:
+        alerts = group.create_task(_alert_section(deps, scope, period))
+        now = group.create_task(q.incident_summary(db, period.start, period.end, weeks=weeks))
+        before = group.create_task(q.incident_summary(db, period.previous_start, period.start))
+        kpis = group.create_task(kpi_summaries(deps, period, daily=False))
+        tickets = group.create_task(ticket_summary(deps, period))
+        recurring = group.create_task(q.recurring(db, month, weeks))
+        usage = group.create_task(capacity(deps, period))
+        per_week = group.create_task(q.bucket_counts(db, month, weeks))
+    summaries, source = kpis.result()
     return MonthlyDigest(
         team=team.name,
         period=period,
-        alerts=await _alert_section(deps, scope, period),
-        incidents=incident_stats(this_month),
-        incidents_before=incident_stats(before),
-        kpis=kpis,
-        tickets=await ticket_summary(deps, period),
-        recurring=tuple(await q.recurring(db, month, weeks)),
-        capacity=tuple(await capacity(deps, period)),
-        per_week_alerts=fill_buckets(weeks[:-1], await q.bucket_counts(db, month, weeks)),
-        per_week_incidents=tuple(
-            sum(1 for i in this_month if a <= i.declared_at < b) for a, b in itertools.pairwise(weeks)
-        ),
-        kpi_weeks=await kpi_weeks(deps, kpis, weeks),
+        alerts=alerts.result(),
+        incidents=now.result()[0],
+        incidents_before=before.result()[0],
+        kpis=summaries,
+        tickets=tickets.result(),
+        recurring=tuple(recurring.result()),
+        capacity=tuple(usage.result()),
+        per_week_alerts=fill_buckets(weeks[:-1], per_week.result()),
+        per_week_incidents=now.result()[1],
+        kpi_weeks=await kpi_weeks(deps, summaries, weeks),
         generated_at=deps.clock(),
         kpi_source=source,
     )
