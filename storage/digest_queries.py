@@ -64,7 +64,7 @@ async def scope_for(db: Database, matchers: Sequence[Matcher], *, start: datetim
         else:
             window = and_(col(Alert.starts_at) >= start, col(Alert.starts_at) < end)
             async with db.sessions() as session:
-                seen = (await session.execute(select(distinct(value)).where(window))).scalars().all()
+                seen = (await session.execute(select(value).distinct().where(window))).scalars().all()
             chosen = [str(v) for v in seen if matcher.matches({matcher.label: str(v)})]
             conditions.append(value.in_(chosen) if chosen else literal(False))
     return Scope(start, end, and_(true(), *conditions))
