@@ -129,11 +129,34 @@ async def opsbot_serve(sandbox: Any, tmp_path: Path) -> AsyncIterator[Callable[.
         return process.returncode, out.decode()
 
     serve.command = command  # type: ignore[attr-defined]
+    serve.processes = processes  # type: ignore[attr-defined]
     yield serve
     for process in processes:
         if process.returncode is None:
             process.terminate()
         await process.wait()
+
+
+async def test_a_claimed_digest_survives_kill_9_while_slack_is_down(
+    opsbot_serve: Any, sandbox: Any, sqlite_url: str
+) -> None:
+    await seed(sqlite_url, alerts=2_000)
+    ws = sandbox.workspace
+    ws.inject_faults(10_000, kind="500", methods={"chat.postMessage"})  # Slack is down
+    await opsbot_serve(sqlite_url)
+    await ws.wait_until(
+        lambda: True if any(c.method == "chat.postMessage" and c.status == 500 for c in ws.calls) else None,
+        timeout=30,
+        describe=lambda: "the digest was never attempted",
+    )
+    opsbot_serve.processes[-1].kill()  # claimed, not posted: the claim and its job are in the database
+    await opsbot_serve.processes[-1].wait()
+    ws.faults.clear()  # Slack is back
+    assert digests_in(sandbox) == []
+    await opsbot_serve(sqlite_url)
+    await ws.wait_for_message("ops-review", contains="Weekly review", timeout=60)  # after the job's lease
+    await asyncio.sleep(2.5)
+    assert len(digests_in(sandbox)) == 1
 
 
 @pytest.mark.postgres
