@@ -23,8 +23,8 @@ def bot_config() -> dict[str, Any]:
             "warn_at_fraction": 0.5,
             "levels": {
                 "sev1": {
-                    "respond_minutes": 3 * SECONDS,
-                    "resolve_minutes": 8 * SECONDS,
+                    "respond_minutes": 5 * SECONDS,
+                    "resolve_minutes": 10 * SECONDS,
                     "reminder_minutes": 2 * SECONDS,
                 },
                 "sev2": {"respond_minutes": 60 * SECONDS, "resolve_minutes": 4 * SECONDS},
@@ -47,11 +47,14 @@ def count(ws: Any, channel: str, text: str) -> int:
 
 
 async def incident_channel(ws: Any, number: int) -> Any:
-    return await ws.wait_until(
+    """The incident's channel, once its header is pinned there (people are invited at that point)."""
+    channel = await ws.wait_until(
         lambda: next((c for c in ws.channels.values() if c.name.startswith(f"inc-{number}-")), None),
         timeout=5,
         describe=lambda: "no incident channel",
     )
+    await ws.wait_for_message(channel.name, contains="Declared by", predicate=lambda m: bool(m.pinned_to))
+    return channel
 
 
 async def test_sev1_warns_breaches_and_reminds_until_resolved(slack: SlackPlayer, sandbox: Any) -> None:
@@ -68,10 +71,14 @@ async def test_sev1_warns_breaches_and_reminds_until_resolved(slack: SlackPlayer
     await ws.wait_for_message(channel.name, contains="Time for a status update on INC-1", timeout=10)
     await ws.wait_for_message(channel.name, contains="missed its resolution target", timeout=15)
     await slack.slash("/incident", "resolve All good again", user="bob", channel=channel.name)
-    await ws.wait_for_message(channel.name, contains="resolved INC-1 after")
-    reminders = count(ws, channel.name, "Time for a status update")
+    resolved = await ws.wait_for_message(channel.name, contains="resolved INC-1 after")
     await asyncio.sleep(3)  # longer than the reminder interval: no more reminders once resolved
-    assert count(ws, channel.name, "Time for a status update") == reminders
+    late = [
+        m
+        for m in ws.messages(channel.name)
+        if "Time for a status update" in m.text and float(m.ts) > float(resolved.ts) + 0.5
+    ]
+    assert late == []  # (one already on its way as the incident was resolved may still land)
     assert count(ws, channel.name, "missed its response target") == 1
     assert count(ws, channel.name, "missed its resolution target") == 1
 
