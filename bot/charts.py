@@ -50,13 +50,28 @@ def query_chart(promql: str, series: Sequence[Series], *, subtitle: str) -> byte
     return _png(figure, axes, legend=bool(series))
 
 
-def _figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
+def new_figure(size: tuple[float, float] = SIZE_INCHES) -> Figure:
+    """A headless figure on the Agg canvas (no display, no pyplot state shared between threads)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+    figure = Figure(figsize=size, dpi=DPI)
     FigureCanvasAgg(figure)
+    return figure
+
+
+def to_png(figure: Figure) -> bytes:
+    """Lay the figure out and return it as PNG bytes."""
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    figure = new_figure()
     axes = figure.add_subplot()
     figure.suptitle(title, fontsize=12, fontweight="bold")
     axes.set_title(subtitle, fontsize=9, color="#555555")
@@ -78,7 +93,4 @@ def _plot(axes: Axes, series: Series, factor: float, *, label: str, colour: str 
 def _png(figure: Figure, axes: Axes, *, legend: bool) -> bytes:
     if legend:
         axes.legend(loc="best", fontsize=7, framealpha=0.8)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return to_png(figure)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-
+from bot.charts import new_figure, to_png
 from bot.domain.tickets import Quadrant
 
 SIZE_INCHES = (8.0, 6.0)
-DPI = 110
 # (x, y) of each quadrant's lower-left corner: effort grows to the right, impact upwards
 CELLS = {
     Quadrant.QUICK_WIN: (0, 1, "#2ca02c"),
@@ -24,8 +19,9 @@ CELLS = {
 
 def matrix_chart(counts: Mapping[str, int], tops: Mapping[str, Sequence[str]], *, subtitle: str) -> bytes:
     """Draw the 2×2 matrix with each quadrant's count and top titles; return PNG bytes."""
-    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
-    FigureCanvasAgg(figure)
+    from matplotlib.patches import Rectangle
+
+    figure = new_figure(SIZE_INCHES)
     axes = figure.add_subplot()
     figure.suptitle("Impact × effort", fontsize=13, fontweight="bold")
     axes.set_title(subtitle, fontsize=9, color="#555555")
@@ -41,7 +37,4 @@ def matrix_chart(counts: Mapping[str, int], tops: Mapping[str, Sequence[str]], *
     axes.set_ylim(0, 2)
     axes.set_xticks([0.5, 1.5], ["low effort", "high effort"])
     axes.set_yticks([0.5, 1.5], ["low impact", "high impact"])
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return to_png(figure)
