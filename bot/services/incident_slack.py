@@ -75,7 +75,8 @@ async def _create_channel(deps: Deps, incident: Incident) -> Incident:
             raise
         channel_id = str(created["channel"]["id"])
         deps.channels.remember(name, channel_id)
-        return await _save(deps, incident.id, channel_id=channel_id, channel_name=name)
+        # a thread's checklist stays there; the new channel gets its own, pinned
+        return await _save(deps, incident.id, channel_id=channel_id, channel_name=name, checklist_ts=None)
     raise RuntimeError(f"no free channel name for incident {incident.id} after {MAX_NAME_ATTEMPTS} tries")
 
 

@@ -54,8 +54,10 @@ async def test_sev1_gets_a_channel_invites_announcements_and_a_pinned_checklist(
     assert channel.name == "inc-1-payments-are-down-2"
     header = await header_in(ws, channel.name)
     assert "Critical" in ws.message_text(header) and "Acknowledge" in ws.message_text(header)
-    checklist = await ws.wait_for_message(channel.name, contains="Assign an incident commander")
-    assert checklist.pinned_to and "Notify stakeholders" in ws.message_text(checklist)
+    checklist = await ws.wait_for_message(
+        channel.name, contains="Assign an incident commander", predicate=lambda m: bool(m.pinned_to)
+    )
+    assert "Notify stakeholders" in ws.message_text(checklist)
     # the declarer, the on-call person and the SRE user group (carol, dave) are in the channel
     assert {"U0ALICE", "U0CAROL", "U0DAVE"} <= set(channel.members)
     assert f"<#{channel.id}>" in ws.message_text(announcement)
@@ -92,6 +94,10 @@ async def test_regrading_to_sev1_runs_sev1s_extra_steps(slack: SlackPlayer, sand
         describe=lambda: "no incident channel",
     )
     await header_in(ws, channel.name)
+    checklist = await ws.wait_for_message(
+        channel.name, contains="SEV1 checklist", predicate=lambda m: bool(m.pinned_to)
+    )
+    assert "Notify stakeholders" in ws.message_text(checklist)
     await ws.wait_for_message("critical-alerts", contains="SEV1 Critical · Checkout errors")
     await ws.wait_for_update("incidents", first.ts, contains="SEV1 Critical")
     note = await ws.wait_for_message(channel.name, contains="from SEV3 to SEV1")
