@@ -28,6 +28,9 @@ from storage.models import AlertGroup
 
 log = logging.getLogger(__name__)
 MAX_NAME_ATTEMPTS = 50
+UNINVITABLE = frozenset(
+    {"already_in_channel", "user_not_found", "cant_invite", "cant_invite_self", "user_is_restricted"}
+)
 
 
 async def _load(deps: Deps, incident_id: int) -> Incident:
@@ -102,9 +105,22 @@ async def _invite(deps: Deps, incident: Incident, with_oncall: bool) -> Incident
     try:
         await deps.slack.conversations_invite(channel=incident.channel_id, users=",".join(wanted), force=True)
     except SlackApiError as error:
-        if error.response.get("error") != "already_in_channel":
+        if error.response.get("error") not in UNINVITABLE:
             raise
+        for user in wanted:  # one at a time, so one ID that cannot be invited keeps nobody else out
+            await _invite_one(deps, incident.channel_id, user)
     return await _save(deps, incident.id, invited=[*incident.invited, *wanted])
+
+
+async def _invite_one(deps: Deps, channel_id: str, user: str) -> None:
+    try:
+        await deps.slack.conversations_invite(channel=channel_id, users=user)
+    except SlackApiError as error:
+        if error.response.get("error") not in UNINVITABLE:
+            raise
+        log.warning(
+            "cannot invite to an incident channel", extra={"user": user, "error": error.response.get("error")}
+        )
 
 
 async def _post_header(deps: Deps, incident: Incident) -> Incident:

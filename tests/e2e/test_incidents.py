@@ -17,7 +17,12 @@ from storage import incidents as store
 def bot_config() -> dict[str, Any]:
     return {
         "alerts": {"pace_per_channel_seconds": 0.01, "escalation": []},
-        "incidents": {"levels": {"sev1": {"invite": {"usergroups": ["S0SRE"]}}}},
+        "incidents": {
+            "levels": {
+                "sev1": {"invite": {"usergroups": ["S0SRE"]}},
+                "sev2": {"invite": {"users": ["U0NOBODY"]}},  # cannot be invited: the others still are
+            }
+        },
     }
 
 
@@ -118,6 +123,7 @@ async def test_roles_ack_and_updates_show_in_the_header(slack: SlackPlayer, sand
     await ws.wait_for_update(channel.name, header.ts, contains="<@U0BOB>")
     await ws.wait_for_message(channel.name, contains="<@U0BOB> is now the commander of INC-1")
     await ws.wait_for_event("member_joined", predicate=lambda e: e["user"] == "U0BOB")
+    assert "U0ALICE" in channel.members
     await slack.click(header, "incident_ack", user="bob")
     acked = await ws.wait_for_update(channel.name, header.ts, contains="Acknowledged by <@U0BOB>")
     assert "incident_ack" not in str(acked.blocks)
