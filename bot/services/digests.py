@@ -28,11 +28,14 @@ from bot.domain.digests import (
 from bot.domain.kpis import Kpi, trend, worst
 from bot.errors import BotError
 from bot.services.incident_reports import incidents_between
+from bot.services.metric_sources import MetricSource
 from bot.services.metrics import metric_source
 from storage import digest_queries as q
 
 log = logging.getLogger(__name__)
 CAPACITY_METRICS = ("disk", "memory")
+# A slow Prometheus must not hold the post job past its lease: KPIs without an answer by then say so.
+KPI_TIMEOUT_SECONDS = 12.0
 
 
 def team_zone(deps: Deps, team: DigestTeamConfig) -> str:
@@ -132,19 +135,26 @@ async def kpi_summaries(deps: Deps, period: Period, *, daily: bool) -> tuple[tup
 async def _kpi_summary(deps: Deps, kpi: Kpi, period: Period, *, daily: bool) -> KpiSummary:
     source = metric_source(deps)
     try:
-        average = await source.average(kpi, start=period.start, end=period.end)
-        previous = await source.average(kpi, start=period.previous_start, end=period.start)
-        worst_day, worst_value = None, None
-        if daily and average is not None:
-            cuts = period.day_boundaries()
-            days = await asyncio.gather(
-                *(source.average(kpi, start=a, end=b) for a, b in itertools.pairwise(cuts))
-            )
-            worst_value = worst([d for d in days if d is not None], kpi.comparison)
-            if worst_value is not None:
-                worst_day = period.days()[days.index(worst_value)]
+        async with asyncio.timeout(KPI_TIMEOUT_SECONDS):
+            return await _measured(source, kpi, period, daily=daily)
     except BotError as error:
         return KpiSummary(kpi, None, problem=str(error).splitlines()[0][:200])
+    except TimeoutError:
+        return KpiSummary(kpi, None, problem=f"no answer within {KPI_TIMEOUT_SECONDS:g} s")
+
+
+async def _measured(source: MetricSource, kpi: Kpi, period: Period, *, daily: bool) -> KpiSummary:
+    average = await source.average(kpi, start=period.start, end=period.end)
+    previous = await source.average(kpi, start=period.previous_start, end=period.start)
+    worst_day, worst_value = None, None
+    if daily and average is not None:
+        cuts = period.day_boundaries()
+        days = await asyncio.gather(
+            *(source.average(kpi, start=a, end=b) for a, b in itertools.pairwise(cuts))
+        )
+        worst_value = worst([d for d in days if d is not None], kpi.comparison)
+        if worst_value is not None:
+            worst_day = period.days()[days.index(worst_value)]
     problem = "" if average is not None else "no data"
     return KpiSummary(
         kpi, average, previous, worst_day, worst_value, trend(average, previous, kpi.comparison), problem
@@ -160,10 +170,14 @@ async def kpi_weeks(
     for summary in kpis:
         if summary.average is None:
             continue
-        values = await asyncio.gather(
-            *(source.average(summary.kpi, start=a, end=b) for a, b in itertools.pairwise(weeks)),
-            return_exceptions=True,
-        )
+        try:
+            async with asyncio.timeout(KPI_TIMEOUT_SECONDS):
+                values = await asyncio.gather(
+                    *(source.average(summary.kpi, start=a, end=b) for a, b in itertools.pairwise(weeks)),
+                    return_exceptions=True,
+                )
+        except TimeoutError:
+            continue
         found[summary.kpi.name] = tuple(v if isinstance(v, float) else None for v in values)
     return found
 

@@ -74,6 +74,8 @@ async def test_the_schedule_posts_the_weekly_review_once_and_a_restart_does_not_
         for part in ("Alerts", "Performance", "Incidents", "Response", "Threshold review", "Top 3 issues"):
             assert part in text
         assert "SEV" in text and "critical" in text
+        assert "Disk usage (fullest file system)* avg" in text and "worst day" in text  # host samples
+        assert "No data for API latency p50" in text  # KPIs that need Prometheus are named
         await wait_for_chart(sandbox, message)
         await asyncio.sleep(2.5)  # the 2 s trigger fires again: the claim keeps it to one post
         assert len(digests_in(sandbox)) == 1
@@ -193,3 +195,4 @@ async def test_the_command_line_previews_as_text_and_posts_once(
     monthly = digests_in(sandbox, "Monthly deep dive")
     assert len(monthly) == 1 and validate_blocks(monthly[0].blocks) == []
     assert "Capacity" in sandbox.workspace.message_text(monthly[0])
+    assert "disk /" in sandbox.workspace.message_text(monthly[0])
