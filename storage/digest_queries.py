@@ -250,6 +250,15 @@ async def usage_sums(
     return found
 
 
+async def tickets_opened(db: Database, start: datetime, end: datetime) -> int:
+    """Tickets created in [start, end)."""
+    from storage.tickets import Ticket  # the tickets feature's table, read only
+
+    created = col(Ticket.created_at)
+    rows = await _rows(db, select(func.count()).where(created >= start, created < end))
+    return int(rows[0][0])
+
+
 async def incident_summary(
     db: Database, start: datetime, end: datetime, *, weeks: Sequence[datetime] = ()
 ) -> tuple[IncidentStats, tuple[int, ...]]:

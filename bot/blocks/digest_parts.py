@@ -119,7 +119,7 @@ def response_part(r: Response) -> Part:
 def tickets_part(t: TicketSummary) -> Part:
     if not t.available:
         return Part("🎫 Tickets", ("The tickets feature is not installed.",))
-    lines = [f"{t.active} active tickets · {len(t.done)} done in this period"]
+    lines = [f"{t.opened} opened · {len(t.done)} done in this period · {t.active} active"]
     lines += list(t.done)
     if t.quick_wins_waiting:
         lines.append("*Quick Wins waiting:* " + ", ".join(t.quick_wins_waiting))

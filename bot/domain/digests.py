@@ -237,6 +237,7 @@ class TicketSummary:
 
     available: bool
     active: int = 0
+    opened: int = 0
     done: tuple[str, ...] = ()  # "title: before → after" lines
     quick_wins_waiting: tuple[str, ...] = ()
 

@@ -210,6 +210,7 @@ async def ticket_summary(deps: Deps, period: Period) -> TicketSummary:
     quick = tuple(str(t) for t in tops.get("Quick Win", []))
     return TicketSummary(
         available=True,
+        opened=await q.tickets_opened(deps.db, period.start, period.end),
         active=sum(int(n) for n in counts.values()),
         done=tuple(str(blocks.registry_line(entry)) for entry in done[:10]),
         quick_wins_waiting=quick,

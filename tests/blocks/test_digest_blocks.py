@@ -63,7 +63,13 @@ def weekly(n: int) -> WeeklyDigest:
         response=Response(n, n // 2, n, 420.0, 5400.0),
         noisy=tuple(RuleNoise(f"{LONG}{i}", 100, 50, 40) for i in range(n)),
         top_issues=tuple(GroupStat(f"{LONG}{i}", f"{LONG}{i}", "critical", 99, 3600) for i in range(3)),
-        tickets=TicketSummary(True, 40, tuple(f"✅ {LONG}" for _ in range(n)), tuple(LONG for _ in range(n))),
+        tickets=TicketSummary(
+            True,
+            active=40,
+            opened=n,
+            done=tuple(f"✅ {LONG}" for _ in range(n)),
+            quick_wins_waiting=(LONG,) * n,
+        ),
         per_day=fill_buckets(WEEK.day_boundaries()[:-1], [(0, "critical", 3), (6, "info", 1)]),
         kpi_source="this host (web-1)",
     )
