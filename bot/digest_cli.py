@@ -45,7 +45,12 @@ async def _run(deps: Deps, args: argparse.Namespace) -> int:
         return 2
     found = await digest_runs.request(deps, kind, chosen, period, force=args.force)
     if not found.claimed:
-        print(found.describe())
+        run = await store.get_run(deps.db, found.key)
+        if run is not None and run.ts is None:
+            print(f"{kind.value} digest for {chosen.name} {period.label} is claimed and queued (a running "
+                  "opsbot posts it); use --force to post it again")  # fmt: skip
+        else:
+            print(found.describe())
         return 1
     await _post_or_wait(deps, found.key)
     print(found.describe())
