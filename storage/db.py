@@ -117,9 +117,7 @@ def is_write_conflict(error: DBAPIError) -> bool:
 def is_unavailable(error: BaseException) -> bool:
     """The database cannot be reached (down, restarting, network cut), as opposed to a bad query."""
     if isinstance(error, DBAPIError):
-        return (
-            bool(error.connection_invalidated)
-            or (isinstance(error, OperationalError)
-            and not is_write_conflict(error))
+        return bool(error.connection_invalidated) or (
+            isinstance(error, OperationalError) and not is_write_conflict(error)
         )
     return isinstance(error, (ConnectionError, TimeoutError, OSError))

@@ -16,7 +16,7 @@ from bot.services.alerts import ESCALATE, SNOOZE_END, queue_sync
 from bot.services.oncall import escalation_chain, who_is_on_call
 from bot.services.outbox import RetryLater
 from bot.services.permissions import ensure_allowed
-from storage import alerts as store
+from storage import alert_groups
 from storage.models import AlertGroup
 from storage.outbox import cancel, enqueue
 
@@ -33,7 +33,9 @@ async def acknowledge(deps: Deps, group_id: int, *, user_id: str, user_name: str
             return
         now = deps.clock()
         group.acked_by, group.acked_at = user_id, now
-        await store.add_event(session, group_id, "acked", now=now, actor=user_id, detail={"name": user_name})
+        await alert_groups.add_event(
+            session, group_id, "acked", now=now, actor=user_id, detail={"name": user_name}
+        )
         await cancel(session, dedupe_key=f"escalate:{group_id}")
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
@@ -49,7 +51,7 @@ async def resolve(deps: Deps, group_id: int, *, user_id: str, user_name: str) ->
             return
         now = deps.clock()
         group.status, group.resolved_at, group.resolved_by = "resolved", now, user_id
-        await store.add_event(
+        await alert_groups.add_event(
             session, group_id, "resolved_by_hand", now=now, actor=user_id, detail={"name": user_name}
         )
         await cancel(session, dedupe_key=f"escalate:{group_id}")
@@ -75,7 +77,7 @@ async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, cho
         group = await _locked(session, group_id)
         group.snoozed_until, group.snoozed_by, group.silence_id = now + duration, user_id, silence_id
         detail = {"name": user_name, "duration": choice}
-        await store.add_event(session, group_id, "snoozed", now=now, actor=user_id, detail=detail)
+        await alert_groups.add_event(session, group_id, "snoozed", now=now, actor=user_id, detail=detail)
         await cancel(session, dedupe_key=f"escalate:{group_id}")
         await cancel(session, dedupe_key=f"snooze_end:{group_id}")
         await enqueue(
@@ -97,7 +99,9 @@ async def mark_noise(deps: Deps, group_id: int, *, user_id: str, user_name: str)
         group = await _locked(session, group_id)
         now = deps.clock()
         group.noise_by = user_id
-        await store.add_event(session, group_id, "noise", now=now, actor=user_id, detail={"name": user_name})
+        await alert_groups.add_event(
+            session, group_id, "noise", now=now, actor=user_id, detail={"name": user_name}
+        )
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
 
@@ -111,7 +115,7 @@ async def end_snooze(deps: Deps, group_id: int) -> None:
             return
         group.snoozed_until = None
         if group.status == "firing":
-            await store.add_event(session, group_id, "snooze_ended", now=now)
+            await alert_groups.add_event(session, group_id, "snooze_ended", now=now)
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
 
@@ -151,7 +155,7 @@ async def _record_escalation(
     async with deps.db.transaction() as session:
         locked = await _locked(session, group.id)
         locked.escalation_level = level + 1
-        await store.add_event(
+        await alert_groups.add_event(
             session,
             group.id,
             "escalated",
@@ -197,7 +201,7 @@ async def _silence(deps: Deps, group_id: int, *, until: datetime, user_name: str
     from bot.clients.alertmanager import AlertmanagerClient
 
     async with deps.db.sessions() as session:
-        snapshot = await store.load_group(session, group_id, sample=1)
+        snapshot = await alert_groups.load_group(session, group_id, sample=1)
     if snapshot is None or not snapshot.alerts or snapshot.alerts[0].source != "alertmanager":
         return None
     labels = snapshot.alerts[0].labels
@@ -218,7 +222,7 @@ async def _silence(deps: Deps, group_id: int, *, until: datetime, user_name: str
 
 
 async def _locked(session: AsyncSession, group_id: int) -> AlertGroup:
-    group = await store.lock_group(session, group_id)
+    group = await alert_groups.lock_group(session, group_id)
     if group is None:
         raise NotFound(f"alert group {group_id} does not exist (any more)")
     return group
@@ -234,7 +238,7 @@ async def details(deps: Deps, group_id: int) -> dict[str, object]:
     from bot.blocks.alerts import AlertLine, render_details
 
     async with deps.db.sessions() as session:
-        snapshot = await store.load_group(session, group_id, sample=20)
+        snapshot = await alert_groups.load_group(session, group_id, sample=20)
     if snapshot is None:
         raise NotFound(f"alert group {group_id} does not exist (any more)")
     lines = [

@@ -24,6 +24,7 @@ from bot.domain.alerts import (
 )
 from bot.domain.incoming import IncomingAlert
 from bot.services import slack_io
+from storage import alert_groups
 from storage import alerts as store
 from storage.db import is_write_conflict
 from storage.outbox import enqueue
@@ -128,7 +129,7 @@ async def queue_sync(session: AsyncSession, *, group_id: int, channel: str, now:
     )
 
 
-def group_view(snapshot: store.GroupSnapshot, *, deps: Deps) -> GroupView:
+def group_view(snapshot: alert_groups.GroupSnapshot, *, deps: Deps) -> GroupView:
     """Build the message's view model from the stored group."""
     group = snapshot.group
     assert group.id is not None
@@ -164,7 +165,7 @@ def group_view(snapshot: store.GroupSnapshot, *, deps: Deps) -> GroupView:
 async def sync_group(deps: Deps, group_id: int) -> None:
     """Post or update the group's message, then tell the thread what changed (one reply at most)."""
     async with deps.db.sessions() as session:
-        snapshot = await store.load_group(session, group_id)
+        snapshot = await alert_groups.load_group(session, group_id)
     if snapshot is None:
         return
     group = snapshot.group
@@ -190,11 +191,11 @@ async def sync_group(deps: Deps, group_id: int) -> None:
     if reply:
         await slack_io.post(deps, channel_id=channel_id, text=reply, thread_ts=ts)
     async with deps.db.transaction() as session:
-        fresh = await store.lock_group(session, group_id)
+        fresh = await alert_groups.lock_group(session, group_id)
         if fresh is not None:
             fresh.slack_channel_id, fresh.slack_ts = channel_id, ts
             fresh.announced_firing = group.firing_count
-        await store.mark_announced(session, [e.id for e in snapshot.events if e.id is not None])
+        await alert_groups.mark_announced(session, [e.id for e in snapshot.events if e.id is not None])
 
 
 def _detail(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from bot.blocks.home import AlertSummary, HomeView, render_home
 from bot.deps import Deps
 from bot.services import incident_reports, oncall, tickets
-from storage import alerts as alert_store
+from storage import alert_groups
 
 
 async def home_view(deps: Deps, *, user_id: str) -> HomeView:
     """Open incidents, unacknowledged alerts, who is on call, the user's tickets and open Quick Wins."""
     incidents = await incident_reports.listing(deps, scope="open")
     async with deps.db.sessions() as session:
-        groups = await alert_store.unacknowledged_critical(session, limit=10)
+        groups = await alert_groups.unacknowledged_critical(session, limit=10)
     current, following = await oncall.who_is_on_call(deps)
     mine, quick = await tickets.for_home(deps, user_id=user_id)
     return HomeView(

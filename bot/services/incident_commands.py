@@ -13,7 +13,7 @@ from bot.domain.incident_commands import IncidentCommand
 from bot.errors import NotFound
 from bot.services import incident_reports, incidents
 from bot.services.incident_policy import policies
-from storage import alerts as alert_store
+from storage import alert_groups
 
 RETRY_WINDOW_SECONDS = 120
 
@@ -119,7 +119,7 @@ async def open_form(deps: Deps, *, trigger_id: str, view: dict[str, Any]) -> Non
 async def alert_form(deps: Deps, group_id: int, *, channel_id: str) -> dict[str, Any]:
     """The declaration modal pre-filled from an alert group: alertname + summary, SEV1 when critical."""
     async with deps.db.sessions() as session:
-        snapshot = await alert_store.load_group(session, group_id, sample=1)
+        snapshot = await alert_groups.load_group(session, group_id, sample=1)
     if snapshot is None:
         raise NotFound(f"alert group {group_id} does not exist (any more)")
     group = snapshot.group

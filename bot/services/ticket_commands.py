@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.domain.tickets import NewTicket, SourceKind, TicketCommand, parse_area, parse_level
 from bot.services import slack_io, tickets
 from bot.services.metrics import share_chart
-from storage import alerts as alert_store
+from storage import alert_groups
 from storage import incidents as incident_store
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -113,7 +113,7 @@ async def source_link(deps: Deps, *, kind: str, ref: str) -> str | None:
     place: tuple[str | None, str | None] = (None, None)
     if kind == SourceKind.ALERT:
         async with deps.db.sessions() as session:
-            snapshot = await alert_store.load_group(session, int(ref), sample=0)
+            snapshot = await alert_groups.load_group(session, int(ref), sample=0)
         if snapshot is not None:
             place = (snapshot.group.slack_channel_id, snapshot.group.slack_ts)
     elif kind == SourceKind.INCIDENT:

@@ -1,0 +1,91 @@
+"""Alert group queries: load a group for its message, record what happens to it, lock it to change it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.models import Alert, AlertEvent, AlertGroup
+
+FIRING = "firing"
+
+
+@dataclass(frozen=True)
+class GroupSnapshot:
+    """What rendering a group's message needs: the group, a sample of its alerts, unannounced events."""
+
+    group: AlertGroup
+    alerts: list[Alert]
+    events: list[AlertEvent]
+
+
+async def load_group(session: AsyncSession, group_id: int, *, sample: int = 10) -> GroupSnapshot | None:
+    """Load a group with its firing alerts first (at most `sample`) and its unannounced events."""
+    group = await session.get(AlertGroup, group_id)
+    if group is None:
+        return None
+    order = case((col(Alert.status) == FIRING, 0), else_=1)
+    alerts = (
+        await session.execute(
+            select(Alert)
+            .where(col(Alert.group_key) == group.group_key)
+            .order_by(order, col(Alert.starts_at))
+            .limit(sample)
+        )
+    ).scalars()
+    events = (
+        await session.execute(
+            select(AlertEvent)
+            .where(col(AlertEvent.group_id) == group_id, col(AlertEvent.announced).is_(False))
+            .order_by(col(AlertEvent.id))
+        )
+    ).scalars()
+    return GroupSnapshot(group, list(alerts), list(events))
+
+
+async def mark_announced(session: AsyncSession, event_ids: Sequence[int]) -> None:
+    if event_ids:
+        await session.execute(
+            update(AlertEvent).where(col(AlertEvent.id).in_(event_ids)).values(announced=True)
+        )
+
+
+async def add_event(
+    session: AsyncSession,
+    group_id: int,
+    kind: str,
+    *,
+    now: datetime,
+    actor: str | None = None,
+    detail: dict[str, Any] | None = None,
+    announced: bool = False,
+) -> None:
+    session.add(
+        AlertEvent(
+            group_id=group_id, kind=kind, actor=actor, detail=detail or {}, at=now, announced=announced
+        )
+    )
+
+
+async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
+    """Load a group for changing it (row-locked on PostgreSQL)."""
+    return (
+        await session.execute(select(AlertGroup).where(col(AlertGroup.id) == group_id).with_for_update())
+    ).scalar_one_or_none()
+
+
+async def unacknowledged_critical(session: AsyncSession, *, limit: int = 20) -> list[AlertGroup]:
+    """Firing critical groups nobody acknowledged yet (App Home, digests)."""
+    rows = await session.execute(
+        select(AlertGroup)
+        .where(col(AlertGroup.status) == FIRING, col(AlertGroup.acked_at).is_(None))
+        .order_by(col(AlertGroup.first_fired_at).desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
