@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,10 +11,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
-from bot.errors import BotError
+from bot.listeners import report_error
 from handlers import register_all
 from storage.claims import claim
-from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +30,7 @@ def create_bolt_app(deps: Deps) -> AsyncApp:
     )
     app.middleware(_inject_deps(deps))
     app.middleware(_skip_retried_events(deps))
-    app.error(_on_error)
+    app.error(report_error)
     register_all(app)
     return app
 
@@ -59,22 +57,3 @@ def _skip_retried_events(deps: Deps) -> Callable[..., Awaitable[Any]]:
         return await next()
 
     return dedupe
-
-
-async def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
-    """Turn any failure into one ephemeral message; unexpected ones carry an id that is also in the log."""
-    if isinstance(error, BotError):
-        text = f":warning: {error}"
-    elif is_unavailable(error):
-        logger.warning("database unavailable", extra={"error": type(error).__name__})
-        text = (
-            ":hourglass: opsbot cannot reach its database right now. Nothing changed; try again in a minute."
-        )
-    else:
-        error_id = secrets.token_hex(4)
-        logger.error("listener failed", exc_info=error, extra={"error_id": error_id})
-        text = (
-            f":boom: Something went wrong on opsbot's side (error id `{error_id}`); details are in its log."
-        )
-    if respond is not None:
-        await respond(text=text, response_type="ephemeral", replace_original=False)

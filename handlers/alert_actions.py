@@ -9,14 +9,15 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.blocks.ids import ActionId
 from bot.errors import UsageError
+from bot.listeners import guarded
 from bot.services import alert_actions
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.ALERT_ACK)(_button(alert_actions.acknowledge))
-    app.action(ActionId.ALERT_RESOLVE)(_button(alert_actions.resolve))
-    app.action(ActionId.ALERT_SNOOZE)(on_snooze)
-    app.action(ActionId.ALERT_MORE)(on_more)
+    app.action(ActionId.ALERT_ACK)(guarded(_button(alert_actions.acknowledge)))
+    app.action(ActionId.ALERT_RESOLVE)(guarded(_button(alert_actions.resolve)))
+    app.action(ActionId.ALERT_SNOOZE)(guarded(on_snooze))
+    app.action(ActionId.ALERT_MORE)(guarded(on_more))
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:

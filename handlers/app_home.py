@@ -7,12 +7,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.blocks.ids import ActionId
+from bot.listeners import guarded
 from bot.services import home
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(on_home_opened)
-    app.action(ActionId.HOME_REFRESH)(on_refresh)
+    app.event("app_home_opened")(guarded(on_home_opened))
+    app.action(ActionId.HOME_REFRESH)(guarded(on_refresh))
 
 
 async def on_home_opened(event: dict[str, Any], context: AsyncBoltContext) -> None:

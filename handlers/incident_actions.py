@@ -11,17 +11,18 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.incident import modal_values
 from bot.errors import Forbidden, UsageError
+from bot.listeners import guarded
 from bot.services import incident_commands, incidents
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.INCIDENT_ACK)(on_acknowledge)
-    app.action(ActionId.INCIDENT_UPDATE)(on_update_button)
-    app.action(ActionId.INCIDENT_RESOLVE)(on_resolve_button)
-    app.action(ActionId.ALERT_DECLARE_INCIDENT)(on_declare_from_alert)
-    app.view(CallbackId.INCIDENT_DECLARE)(on_declare_submitted)
-    app.view(CallbackId.INCIDENT_UPDATE)(on_update_submitted)
-    app.view(CallbackId.INCIDENT_RESOLVE)(on_resolve_submitted)
+    app.action(ActionId.INCIDENT_ACK)(guarded(on_acknowledge))
+    app.action(ActionId.INCIDENT_UPDATE)(guarded(on_update_button))
+    app.action(ActionId.INCIDENT_RESOLVE)(guarded(on_resolve_button))
+    app.action(ActionId.ALERT_DECLARE_INCIDENT)(guarded(on_declare_from_alert))
+    app.view(CallbackId.INCIDENT_DECLARE)(guarded(on_declare_submitted))
+    app.view(CallbackId.INCIDENT_UPDATE)(guarded(on_update_submitted))
+    app.view(CallbackId.INCIDENT_RESOLVE)(guarded(on_resolve_submitted))
 
 
 def _number(action: dict[str, Any]) -> int:

@@ -9,12 +9,13 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.domain.incident_commands import parse_incident_command
 from bot.domain.usage import INCIDENT as USAGE
 from bot.errors import UsageError
+from bot.listeners import guarded
 from bot.services import incident_commands, incident_reports
 from handlers.common import parse, reply_help, reply_unknown
 
 
 def register(app: AsyncApp) -> None:
-    app.command(USAGE.command)(handle)
+    app.command(USAGE.command)(guarded(handle))
 
 
 async def handle(ack: Any, command: dict[str, Any], respond: Any, context: AsyncBoltContext) -> None:

@@ -6,13 +6,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot.listeners import guarded
 from bot.services import incident_slack
 
 TIMELINE_REACTION = "pushpin"
 
 
 def register(app: AsyncApp) -> None:
-    app.event("reaction_added", matchers=[_is_pushpin_on_message])(on_pushpin)
+    app.event("reaction_added", matchers=[_is_pushpin_on_message])(guarded(on_pushpin))
 
 
 async def _is_pushpin_on_message(body: dict[str, Any]) -> bool:

@@ -10,12 +10,13 @@ from bot.blocks.metrics import render_overview, render_query, render_report
 from bot.domain.kpis import describe_range, parse_query_text
 from bot.domain.usage import METRICS as USAGE
 from bot.errors import UsageError
+from bot.listeners import guarded
 from bot.services import metrics
 from handlers.common import parse, reply_help
 
 
 def register(app: AsyncApp) -> None:
-    app.command(USAGE.command)(handle)
+    app.command(USAGE.command)(guarded(handle))
 
 
 async def handle(ack: Any, command: dict[str, Any], respond: Any, context: AsyncBoltContext) -> None:

@@ -10,12 +10,13 @@ from bot.blocks.oncall import render_handover, render_oncall
 from bot.domain.alerts import parse_duration
 from bot.domain.usage import ONCALL as USAGE
 from bot.errors import UsageError
+from bot.listeners import guarded
 from bot.services import oncall
 from handlers.common import parse, reply_help, reply_unknown
 
 
 def register(app: AsyncApp) -> None:
-    app.command(USAGE.command)(handle)
+    app.command(USAGE.command)(guarded(handle))
 
 
 async def handle(ack: Any, command: dict[str, Any], respond: Any, context: AsyncBoltContext) -> None:

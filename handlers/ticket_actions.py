@@ -10,12 +10,13 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.incident import modal_values
 from bot.blocks.tickets import read_open_ticket_value
+from bot.listeners import guarded
 from bot.services import ticket_commands
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.TICKET_OPEN)(on_open_ticket)
-    app.view(CallbackId.TICKET_NEW)(on_ticket_submitted)
+    app.action(ActionId.TICKET_OPEN)(guarded(on_open_ticket))
+    app.view(CallbackId.TICKET_NEW)(guarded(on_ticket_submitted))
 
 
 async def on_open_ticket(

@@ -10,12 +10,13 @@ from bot.blocks.tickets import ticket_modal
 from bot.domain.tickets import parse_ticket_command
 from bot.domain.usage import TICKET as USAGE
 from bot.errors import UsageError
+from bot.listeners import guarded
 from bot.services import ticket_commands
 from handlers.common import parse, reply_help, reply_unknown
 
 
 def register(app: AsyncApp) -> None:
-    app.command(USAGE.command)(handle)
+    app.command(USAGE.command)(guarded(handle))
 
 
 async def handle(ack: Any, command: dict[str, Any], respond: Any, context: AsyncBoltContext) -> None:

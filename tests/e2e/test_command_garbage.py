@@ -1,0 +1,51 @@
+"""Garbage typed into any slash command: an acknowledgement, a helpful ephemeral reply Slack accepts, no errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from sandbox.blockkit import validate_blocks
+
+GARBAGE = [
+    "frobnicate",
+    "declare",
+    "declare sev9 x",
+    "new",
+    'new "unterminated impact=maybe',
+    "show nine",
+    "assign 1 nobody",
+    "query",
+    "query rate(",
+    "override @x forever",
+    "sev 7",
+    "list everything",
+    "x" * 3000,
+    "<!channel> <@U0ALICE> *bold*",
+    "\u202e\u200b",
+]
+
+
+@pytest.mark.parametrize("command", ["/metrics", "/incident", "/ticket", "/oncall"])
+async def test_garbage_gets_a_clear_reply_and_no_error(
+    slack: Any, sandbox: Any, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws = sandbox.workspace
+    caplog.set_level(logging.WARNING)
+    for text in GARBAGE:
+        before = len(ws.ephemerals)
+        response = await slack.slash(command, text, user="carol", channel="general")
+        assert response.status == 200, (command, text)
+        await ws.wait_until(
+            lambda n=before: True if len(ws.ephemerals) > n or ws.messages("general") else None,
+            timeout=10,
+            describe=lambda t=text: f"no reply to {command} {t!r}",
+        )
+    for reply in ws.ephemerals:
+        assert validate_blocks(reply.blocks or []) == [], (command, ws.message_text(reply))
+        assert "went wrong on opsbot's side" not in ws.message_text(reply), ws.message_text(reply)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [
+        r.getMessage() for r in caplog.records
+    ]
