@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
+from bot.charts import new_figure, to_png
 from bot.domain.digests import Buckets
 
 COLOURS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
-SIZE_INCHES = (9.0, 4.0)
-DPI = 110
 
 
 def alerts_by_severity(buckets: Buckets, *, title: str, label_format: str = "%a %d") -> bytes:
     """Stacked bars of alerts per bucket (day or week) by severity."""
-    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
-    FigureCanvasAgg(figure)
+    figure = new_figure()
     axes = figure.add_subplot()
     labels = [start.strftime(label_format) for start in buckets.starts]
     positions = list(range(len(labels)))
@@ -32,15 +26,14 @@ def alerts_by_severity(buckets: Buckets, *, title: str, label_format: str = "%a 
     figure.suptitle(title, fontsize=12, fontweight="bold")
     axes.legend(loc="best", fontsize=8)
     axes.grid(True, axis="y", alpha=0.3)
-    return _png(figure)
+    return to_png(figure)
 
 
 def monthly_overview(
     buckets: Buckets, incidents: Sequence[int], kpis: Mapping[str, Sequence[float | None]], *, title: str
 ) -> bytes:
     """Alerts and incidents per week, and each KPI's weekly average as a share of its first week."""
-    figure = Figure(figsize=(9.0, 7.0), dpi=DPI)
-    FigureCanvasAgg(figure)
+    figure = new_figure((9.0, 7.0))
     top, bottom = figure.subplots(2, 1)
     labels = [f"wk {start:%d %b}" for start in buckets.starts]
     positions = list(range(len(labels)))
@@ -62,11 +55,4 @@ def monthly_overview(
     if kpis:
         bottom.legend(loc="best", fontsize=7)
     figure.suptitle(title, fontsize=12, fontweight="bold")
-    return _png(figure)
-
-
-def _png(figure: Figure) -> bytes:
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return to_png(figure)
