@@ -87,10 +87,14 @@ def _string_map(value: Any, where: str, *, required: bool) -> dict[str, str]:
         raise PayloadError(f"{where}: expected an object of strings")
     if required and not value:
         raise PayloadError(f"{where}: must not be empty")
+    has_nul = False
     for key, item in value.items():
         if not isinstance(item, str):
             raise PayloadError(f"{where}.{key}: expected a string, got {type(item).__name__}")
-    return {_no_nul(key): _no_nul(item) for key, item in value.items()}
+        has_nul = has_nul or "\x00" in item or "\x00" in key
+    if has_nul:  # rare: rebuild only then (this runs for every label of every alert)
+        return {_no_nul(key): _no_nul(item) for key, item in value.items()}
+    return dict(value)
 
 
 def _no_nul(text: str) -> str:
