@@ -1,4 +1,4 @@
-"""Garbage typed into any slash command: an acknowledgement, a helpful ephemeral reply Slack accepts, no errors."""
+"""Garbage typed into a slash command: an ack, a helpful ephemeral reply Slack accepts, no errors."""
 
 from __future__ import annotations
 

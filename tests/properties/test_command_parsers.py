@@ -1,4 +1,4 @@
-"""Every slash-command parser, fed anything: it returns a value or a ValueError with a message, nothing else."""
+"""Every slash-command parser, fed anything, returns a value or a ValueError with a message."""
 
 from __future__ import annotations
 
