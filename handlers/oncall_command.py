@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.blocks.oncall import render_handover, render_oncall
-from bot.domain.alerts import parse_duration
+from bot.domain.durations import parse_duration
 from bot.domain.usage import ONCALL as USAGE
 from bot.errors import UsageError
 from bot.listeners import guarded

@@ -10,7 +10,7 @@ from typing import Any
 from bot.blocks.ids import ActionId, BlockId
 from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section, slack_date
 from bot.blocks.tickets import open_ticket_button
-from bot.domain.alerts import humanize_duration
+from bot.domain.durations import humanize_duration
 from bot.domain.tickets import SourceKind
 
 EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}

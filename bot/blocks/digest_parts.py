@@ -16,8 +16,8 @@ from bot.domain.digests import (
     TicketSummary,
     WeeklyDigest,
 )
+from bot.domain.durations import humanize_duration
 from bot.domain.incident_report import IncidentFacts
-from bot.domain.incidents import humanize
 from bot.domain.kpis import STATUS_MARKS, format_target, format_trend, status_of
 from bot.domain.units import format_value
 
@@ -47,7 +47,7 @@ def _capped(lines: list[str], what: str) -> tuple[str, ...]:
 
 
 def _duration(seconds: float | None) -> str:
-    return "–" if seconds is None else humanize(timedelta(seconds=seconds))
+    return "–" if seconds is None else humanize_duration(timedelta(seconds=seconds))
 
 
 def title_of(digest: WeeklyDigest | MonthlyDigest) -> str:
@@ -97,8 +97,8 @@ def _met(value: bool | None) -> str:
 
 
 def incident_line(i: IncidentFacts) -> str:
-    duration = humanize(i.time_to_resolve) if i.time_to_resolve else "ongoing"
-    respond = humanize(i.time_to_respond) if i.time_to_respond else "–"
+    duration = humanize_duration(i.time_to_resolve) if i.time_to_resolve else "ongoing"
+    respond = humanize_duration(i.time_to_respond) if i.time_to_respond else "–"
     return (
         f"*{i.label}* INC-{i.number} {i.title[:80]} · {duration} · "
         f"respond {respond} ({_met(i.respond_met)}) · resolve ({_met(i.resolve_met)})"

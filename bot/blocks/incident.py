@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +9,9 @@ from typing import Any
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section, slack_date
+from bot.blocks.modals import VALUE, input_block, modal, text_input
+from bot.domain.durations import humanize_duration
 from bot.domain.incident_report import IncidentFacts
-from bot.domain.incidents import humanize
 
 EMOJI = {1: ":red_circle:", 2: ":large_orange_circle:", 3: ":large_yellow_circle:", 4: ":white_circle:"}
 PLAIN_EMOJI = {1: "🔴", 2: "🟠", 3: "🟡", 4: "⚪"}
@@ -49,7 +49,7 @@ def _target(
 def render_header(facts: IncidentFacts, *, now: datetime, buttons: bool = True) -> dict[str, Any]:
     """The incident's pinned header: severity, status, roles, elapsed time, targets, and its buttons."""
     status = STATUS_TEXT.get(facts.status, facts.status)
-    elapsed = humanize((facts.resolved_at or now) - facts.declared_at)
+    elapsed = humanize_duration((facts.resolved_at or now) - facts.declared_at)
     fields = [
         f"*Severity*\n{EMOJI.get(facts.level, '')} {facts.label} — {facts.level_name}",
         f"*Status*\n{status}",
@@ -66,11 +66,10 @@ def render_header(facts: IncidentFacts, *, now: datetime, buttons: bool = True) 
     blocks = [header(_title_line(facts)), section(text, fields=fields)]
     notes = [f"Declared by <@{facts.declared_by}> {slack_date(facts.declared_at)}"]
     if facts.acked_at:
-        notes.append(
-            f"Acknowledged by {_user(facts.acked_by)} after {humanize(facts.acked_at - facts.declared_at)}"
-        )
+        took = humanize_duration(facts.acked_at - facts.declared_at)
+        notes.append(f"Acknowledged by {_user(facts.acked_by)} after {took}")
     if facts.resolved_at:
-        notes.append(f"Resolved after {humanize(facts.resolved_at - facts.declared_at)}")
+        notes.append(f"Resolved after {humanize_duration(facts.resolved_at - facts.declared_at)}")
     blocks.append(context(*notes))
     if facts.summary:
         blocks.append(section(f"*Resolution:* {escape(facts.summary)}"))
@@ -128,7 +127,7 @@ def render_list(items: Sequence[IncidentFacts], *, scope: str, now: datetime) ->
     lines = []
     for facts in items:
         where = f" · <#{facts.channel_id}>" if facts.channel_id else ""
-        age = humanize((facts.resolved_at or now) - facts.declared_at)
+        age = humanize_duration((facts.resolved_at or now) - facts.declared_at)
         status = STATUS_TEXT.get(facts.status, facts.status)
         lines.append(
             f"{EMOJI.get(facts.level, '')} *INC-{facts.number}* {facts.label} · {status} · "
@@ -156,66 +155,31 @@ def declare_modal(
         }
         for c in levels
     ]
-    severity: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
+    severity: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": options}
     chosen = [o for o in options if o["value"] == str(level)]
     if chosen:
         severity["initial_option"] = chosen[0]
     blocks = [
-        _input(BlockId.INCIDENT_TITLE, "Title", _text_input(title, max_length=200)),
-        {
-            "type": "input",
-            "block_id": BlockId.INCIDENT_SEVERITY,
-            "label": plain("Severity"),
-            "element": severity,
-        },
-        _input(BlockId.INCIDENT_SERVICE, "Affected service", _text_input(service), optional=True),
-        _input(
+        input_block(BlockId.INCIDENT_TITLE, "Title", text_input(title, max_length=200)),
+        input_block(BlockId.INCIDENT_SEVERITY, "Severity", severity),
+        input_block(BlockId.INCIDENT_SERVICE, "Affected service", text_input(service), optional=True),
+        input_block(
             BlockId.INCIDENT_DESCRIPTION,
             "What is happening?",
-            _text_input(description, multiline=True),
+            text_input(description, multiline=True),
             optional=True,
         ),
     ]
-    return _modal(CallbackId.INCIDENT_DECLARE, "Declare an incident", "Declare", blocks, metadata or {})
+    return modal(CallbackId.INCIDENT_DECLARE, "Declare an incident", "Declare", blocks, metadata or {})
 
 
 def text_modal(number: int, *, resolve: bool) -> dict[str, Any]:
     """A one-field modal: the status update, or the resolution summary."""
     label = "Resolution summary" if resolve else "Status update"
     callback = CallbackId.INCIDENT_RESOLVE if resolve else CallbackId.INCIDENT_UPDATE
-    blocks = [_input(BlockId.INCIDENT_TEXT, label, _text_input("", multiline=True))]
+    blocks = [input_block(BlockId.INCIDENT_TEXT, label, text_input("", multiline=True))]
     title = f"Resolve INC-{number}" if resolve else f"Update INC-{number}"
-    return _modal(callback, title, "Resolve" if resolve else "Post", blocks, {"incident": number})
-
-
-def _modal(
-    callback: str, title: str, submit: str, blocks: list[dict[str, Any]], metadata: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": callback,
-        "title": plain(title, 24),
-        "submit": plain(submit, 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": clip(json.dumps(metadata), 3000),
-        "blocks": blocks,
-    }
-
-
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
-    if optional:
-        block["optional"] = True
-    return block
-
-
-def _text_input(initial: str, *, multiline: bool = False, max_length: int = 3000) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": multiline}
-    if initial:
-        element["initial_value"] = clip(initial, max_length)
-    if max_length < 3000:
-        element["max_length"] = max_length
-    return element
+    return modal(callback, title, "Resolve" if resolve else "Post", blocks, {"incident": number})
 
 
 def modal_values(view: dict[str, Any]) -> dict[str, str]:

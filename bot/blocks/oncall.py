@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.limits import context, header, message, section, slack_date
-from bot.domain.alerts import humanize_duration
+from bot.domain.durations import humanize_duration
 from bot.domain.oncall import Override, Shift
 
 

@@ -21,6 +21,7 @@ from bot.blocks.limits import (
     section,
     slack_date,
 )
+from bot.blocks.modals import input_block, modal, select_input, text_input
 from bot.domain.tickets import Area, Impact, Quadrant, RegistryEntry, SourceKind, Verdict
 from bot.domain.units import format_number, format_value
 
@@ -230,48 +231,20 @@ def ticket_modal(
     if source_kind != SourceKind.MANUAL.value:
         blocks.append(context(f"From {_source(source_kind, source_link)}"))
     blocks += [
-        _input(BlockId.TICKET_TITLE, "Title", _text(title, max_length=200)),
-        _input(BlockId.TICKET_DESCRIPTION, "Description", _text(description, multiline=True), optional=True),
-        _input(BlockId.TICKET_AREA, "Area", _select([(a.value, a.value) for a in Area], Area.OTHER.value)),
-        _input(BlockId.TICKET_IMPACT, "Impact", _select(LEVELS, "high")),
-        _input(BlockId.TICKET_EFFORT, "Effort", _select(LEVELS, "low")),
-        _input(
+        input_block(BlockId.TICKET_TITLE, "Title", text_input(title, max_length=200)),
+        input_block(
+            BlockId.TICKET_DESCRIPTION, "Description", text_input(description, multiline=True), optional=True
+        ),
+        input_block(
+            BlockId.TICKET_AREA, "Area", select_input([(a.value, a.value) for a in Area], Area.OTHER.value)
+        ),
+        input_block(BlockId.TICKET_IMPACT, "Impact", select_input(LEVELS, "high")),
+        input_block(BlockId.TICKET_EFFORT, "Effort", select_input(LEVELS, "low")),
+        input_block(
             BlockId.TICKET_METRIC,
             "Metric to move (KPI name or PromQL)",
-            _text("", max_length=2000),
+            text_input("", max_length=2000),
             optional=True,
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.TICKET_NEW,
-        "title": plain("New ticket", 24),
-        "submit": plain("Create", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": clip(json.dumps(dict(metadata or {})), 3000),
-        "blocks": blocks,
-    }
-
-
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
-    if optional:
-        block["optional"] = True
-    return block
-
-
-def _text(initial: str, *, multiline: bool = False, max_length: int = 3000) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": multiline}
-    if initial:
-        element["initial_value"] = clip(initial, max_length)
-    element["max_length"] = max_length
-    return element
-
-
-def _select(choices: Sequence[tuple[str, str]], initial: str) -> dict[str, Any]:
-    options = [{"text": plain(text, 75), "value": value} for value, text in choices]
-    chosen = [o for o in options if o["value"] == initial]
-    element: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
-    if chosen:
-        element["initial_option"] = chosen[0]
-    return element
+    return modal(CallbackId.TICKET_NEW, "New ticket", "Create", blocks, metadata or {})

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import SplitResult, urlsplit
 
-from bot.domain.alerts import AlertStatus, humanize_duration
+from bot.domain.alerts import AlertStatus
+from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert, fingerprint_of
 
 HOST_JOB = "opsbot-host"

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.domain.incidents import humanize, met
+from bot.domain.durations import humanize_duration
+from bot.domain.incidents import met
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,11 @@ PLACEHOLDER_ACTION_ITEMS = (
 
 def target_line(name: str, took: timedelta | None, due: datetime | None, start: datetime) -> str:
     """`Time to respond: 3 min (target 5 min, met)`."""
-    target = f"target {humanize(due - start)}" if due is not None else "no target"
+    target = f"target {humanize_duration(due - start)}" if due is not None else "no target"
     if took is None:
         return f"{name}: not yet ({target})"
     verdict = "" if due is None else (", met" if start + took <= due else ", missed")
-    return f"{name}: {humanize(took)} ({target}{verdict})"
+    return f"{name}: {humanize_duration(took)} ({target}{verdict})"
 
 
 def postmortem_markdown(facts: IncidentFacts, *, now: datetime) -> str:
@@ -115,7 +116,7 @@ def postmortem_markdown(facts: IncidentFacts, *, now: datetime) -> str:
         "",
         f"- Affected service: {facts.service or '_unknown_'}",
         f"- Description: {facts.description or '_describe who and what was affected_'}",
-        f"- Duration: {humanize((facts.resolved_at or now) - facts.declared_at)}",
+        f"- Duration: {humanize_duration((facts.resolved_at or now) - facts.declared_at)}",
         "",
         "## Response and resolution",
         "",

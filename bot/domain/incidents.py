@@ -149,21 +149,6 @@ def met(started: datetime, done: datetime | None, due: datetime | None) -> bool 
     return done <= due
 
 
-def humanize(delta: timedelta) -> str:
-    """Short human duration: 45s, 12 min, 3 h 5 min, 2 d 4 h."""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
 def invitees(policy: SevPolicy, *, oncall: str | None, extra: tuple[str, ...]) -> list[str]:
     """Users a level brings in (on-call, configured users, `extra` like declarer and commander), in order."""
     found: list[str] = []

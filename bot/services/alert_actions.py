@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
-from bot.domain.alerts import parse_duration
+from bot.domain.durations import parse_duration
 from bot.domain.oncall import EscalationStep, EscalationTarget, step_due_at
 from bot.errors import NotFound, UpstreamError, UsageError
 from bot.services import slack_io

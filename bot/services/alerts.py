@@ -17,11 +17,11 @@ from bot.domain.alerts import (
     Route,
     Severity,
     group_key,
-    humanize_duration,
     parse_matcher,
     read_severity,
     route_channels,
 )
+from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert
 from bot.services import slack_io
 from storage import alert_groups

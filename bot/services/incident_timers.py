@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
-from bot.domain.incidents import Clock, humanize, warning_at
+from bot.domain.durations import humanize_duration
+from bot.domain.incidents import Clock, warning_at
 from bot.services import incident_slack, slack_io
 from bot.services.incident_policy import REMIND, TIMER, pacing_key, policy
 from bot.services.oncall import who_is_on_call
@@ -92,9 +93,11 @@ async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str
     what = "response" if clock == Clock.RESPOND else "resolution"
     label = f"INC-{incident_id} ({'SEV' + str(incident.level)})"
     if stage == WARN:
-        text = f":hourglass_flowing_sand: {label}: the {what} target ends in {humanize(due_at - now)}."
+        text = (
+            f":hourglass_flowing_sand: {label}: the {what} target ends in {humanize_duration(due_at - now)}."
+        )
     else:
-        text = f":rotating_light: {label} missed its {what} target ({humanize(now - due_at)} ago)."
+        text = f":rotating_light: {label} missed its {what} target ({humanize_duration(now - due_at)} ago)."
     if clock == Clock.RESPOND:
         text += " Nobody has acknowledged it yet: `/incident ack`."
     target = incident.commander or (await who_is_on_call(deps))[0].user
@@ -136,8 +139,9 @@ async def remind(deps: Deps, incident_id: int) -> None:
     last = incident.last_update_at or incident.declared_at
     who = f"<@{incident.commander}> " if incident.commander else ""
     text = (
-        f":memo: {who}Time for a status update on INC-{incident_id}: the last was {humanize(now - last)} ago "
-        f"(SEV{incident.level} asks every {humanize(interval)}). `/incident update <text>`"
+        f":memo: {who}Time for a status update on INC-{incident_id}: "
+        f"the last was {humanize_duration(now - last)} ago "
+        f"(SEV{incident.level} asks every {humanize_duration(interval)}). `/incident update <text>`"
     )
     channel_id, thread_ts = _place(incident)
     await slack_io.post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
-from bot.domain.incidents import Clock, Role, Status, humanize, resolve_due, respond_due
+from bot.domain.durations import humanize_duration
+from bot.domain.incidents import Clock, Role, Status, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
 from bot.services.incident_policy import (
     POST,
@@ -135,8 +136,8 @@ async def acknowledge(deps: Deps, number: int, *, user_id: str) -> bool:
         now = deps.clock()
         incident.acked_at, incident.acked_by = now, user_id
         incident.status = Status.ACKNOWLEDGED.value
-        took = humanize(now - incident.declared_at)
-        target = humanize(incident.respond_due_at - incident.declared_at)
+        took = humanize_duration(now - incident.declared_at)
+        target = humanize_duration(incident.respond_due_at - incident.declared_at)
         verdict = "within" if now <= incident.respond_due_at else "outside"
         text = f":eyes: <@{user_id}> acknowledged INC-{number} after {took} ({verdict} the {target} target)."
         await _record(session, incident, "acked", now, user_id, f"Acknowledged after {took}")
@@ -229,7 +230,7 @@ async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> boo
         now = deps.clock()
         incident.status, incident.resolved_at, incident.resolved_by = Status.RESOLVED.value, now, user_id
         incident.summary = summary
-        took = humanize(now - incident.declared_at)
+        took = humanize_duration(now - incident.declared_at)
         await _record(session, incident, "resolved", now, user_id, f"Resolved after {took}: {summary}")
         await _rearm(session, incident, deps=deps, since=now, now=now)
         text = f":white_check_mark: <@{user_id}> resolved INC-{number} after {took}: {summary}"

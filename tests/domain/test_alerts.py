@@ -8,9 +8,7 @@ from bot.domain.alerts import (
     Route,
     Severity,
     group_key,
-    humanize_duration,
     is_flapping,
-    parse_duration,
     parse_matcher,
     read_severity,
     route_channels,
@@ -90,26 +88,3 @@ def test_flapping_counts_changes_inside_the_window() -> None:
 def test_worst_severity() -> None:
     assert worst([Severity.INFO, Severity.CRITICAL, Severity.WARNING]) == Severity.CRITICAL
     assert worst([]) == Severity.INFO
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (45, "45 s"),
-        (14 * 60 + 3, "14 min"),
-        (3 * 3600 + 300, "3 h 5 min"),
-        (7200, "2 h"),
-        (2 * 86400 + 4 * 3600, "2 d 4 h"),
-    ],
-)
-def test_humanize_duration(seconds: int, text: str) -> None:
-    assert humanize_duration(timedelta(seconds=seconds)) == text
-
-
-def test_parse_duration() -> None:
-    assert parse_duration("4h") == timedelta(hours=4)
-    assert parse_duration("15m") == parse_duration("15min") == timedelta(minutes=15)
-    assert parse_duration("1w") == timedelta(days=7)
-    for bad in ("0h", "soon", "4 hours", ""):
-        with pytest.raises(ValueError, match="not a duration"):
-            parse_duration(bad)

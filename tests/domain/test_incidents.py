@@ -16,7 +16,6 @@ from bot.domain.incidents import (
     add_business_days,
     channel_name,
     end_of_next_sprint,
-    humanize,
     invitees,
     parse_level,
     resolve_due,
@@ -109,14 +108,6 @@ def test_warnings_come_at_the_configured_share_of_the_target() -> None:
 def test_invitees_are_oncall_configured_and_extra_users_once_each() -> None:
     assert invitees(policy(), oncall="U0ALICE", extra=("U0BOB", "U0ALICE")) == ["U0ALICE", "U0CAROL", "U0BOB"]
     assert invitees(policy(invite_oncall=False), oncall="U0ALICE", extra=()) == ["U0CAROL"]
-
-
-def test_durations_read_naturally() -> None:
-    assert humanize(timedelta(seconds=42)) == "42s"
-    assert humanize(timedelta(minutes=5)) == "5 min"
-    assert humanize(timedelta(hours=4)) == "4 h"
-    assert humanize(timedelta(hours=3, minutes=5)) == "3 h 5 min"
-    assert humanize(timedelta(days=2, hours=4)) == "2 d 4 h"
 
 
 def test_commands_take_an_incident_number_or_the_current_channels() -> None:

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.alerts import parse_duration, parse_matcher
+from bot.domain.alerts import parse_matcher
 from bot.domain.commands import parse_command_text
+from bot.domain.durations import parse_duration
 from bot.domain.incident_commands import parse_incident_command
 from bot.domain.kpis import parse_query_text, parse_range
 from bot.domain.tickets import parse_ticket_command
