@@ -12,6 +12,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
 from bot.listeners import report_error
+from bot.slack import Responder
 from handlers import register_all
 from storage.claims import claim
 
@@ -36,8 +37,12 @@ def create_bolt_app(deps: Deps) -> AsyncApp:
 
 
 def _inject_deps(deps: Deps) -> Callable[..., Awaitable[Any]]:
-    async def inject(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+    async def inject(
+        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
+    ) -> Any:
         context["deps"] = deps
+        if deps.http is not None and body.get("response_url"):
+            context["respond"] = Responder(str(body["response_url"]), deps.http)
         return await next()
 
     return inject

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -36,8 +37,11 @@ class Deps:
     clock: Clock = field(default=system_clock)
     wake_outbox: Callable[[], None] = field(default=lambda: None)
     metrics: MetricSource | None = None  # built by build_deps; see bot.services.metric_sources
+    http: aiohttp.ClientSession | None = None  # opened by the server on its event loop
 
     async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
         await self.db.dispose()
 
 
