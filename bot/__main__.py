@@ -93,7 +93,6 @@ def _db(settings: Settings, action: str) -> int:
 
 async def _serve(settings: Settings, *, host: str | None, port: int | None) -> int:
     from bot.deps import build_deps
-    from bot.embedded import start_embedded_sandbox
     from bot.server import start_server
 
     host = host or settings.file.server.host
@@ -101,6 +100,8 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
     closers = []
     embedded = None
     if settings.secrets.slack_bot_token is None:
+        from bot.embedded import start_embedded_sandbox  # the sandbox is loaded only when it is used
+
         embedded = await start_embedded_sandbox(settings, host=host, bot_port=port)
         settings = embedded.settings
         closers.append(embedded.close)

@@ -16,11 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-import requests
-from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.util.retry import Retry
-
 from bot.config import KpiConfig, Settings
 from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import Comparison, Kpi, raw_query, resolve_metric, step_for
@@ -32,7 +27,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 PROMETHEUS_TIMEOUT_SECONDS = 5.0
 # Connection refused is retried once; a slow answer is not retried, so a dead Prometheus answers in ~5 s.
-PROMETHEUS_RETRY = Retry(total=1, connect=1, read=0, status=0, other=0, backoff_factor=0.1)
 READING_TTL = timedelta(seconds=5)
 NETWORK_FRESH = timedelta(minutes=2)
 T = TypeVar("T")
@@ -117,9 +111,13 @@ class PrometheusSource(_Resolving):
     def __init__(self, url: str, *, kpis: Sequence[Kpi] = ()) -> None:
         super().__init__(kpis)
         self.url = url.rstrip("/")
+        # Loaded only with PROMETHEUS_URL set: the client and requests cost start-up time otherwise.
+        from prometheus_api_client import PrometheusConnect
+        from urllib3.util.retry import Retry
+
         self._client = PrometheusConnect(
             url=self.url,
-            retry=PROMETHEUS_RETRY,
+            retry=Retry(total=1, connect=1, read=0, status=0, other=0, backoff_factor=0.1),
             timeout=PROMETHEUS_TIMEOUT_SECONDS,
         )
 
@@ -151,6 +149,9 @@ class PrometheusSource(_Resolving):
 
     async def _call(self, function: Callable[..., T], *args: Any, query: str) -> T:
         """Run a blocking client call off the loop; turn every failure into a message people can act on."""
+        import requests
+        from prometheus_api_client.exceptions import PrometheusApiClientException
+
         try:
             async with asyncio.timeout(PROMETHEUS_TIMEOUT_SECONDS + 1):
                 return await asyncio.to_thread(function, *args)
