@@ -62,13 +62,20 @@ class GroupView:
     now: datetime
 
 
+def group_marker(group_id: int) -> str:
+    """The header's block_id: finds the group's message again if its ts was lost in a crash."""
+    return f"alert-group-{group_id}"
+
+
 def render_group(view: GroupView) -> dict[str, Any]:
     """The group's message: header, summary, labels, state, links and the buttons that still make sense."""
     first = view.alerts[0] if view.alerts else None
     resolved = view.status == "resolved"
     emoji = ":white_check_mark:" if resolved else EMOJI.get(view.severity, ":large_orange_circle:")
     state = "RESOLVED" if resolved else view.severity.upper()
-    blocks = [header(f"{_plain_emoji(emoji)} {state} · {view.alertname}")]
+    blocks = [
+        header(f"{_plain_emoji(emoji)} {state} · {view.alertname}", block_id=group_marker(view.group_id))
+    ]
     summary = first.annotations.get("summary") if first else None
     description = first.annotations.get("description") if first else None
     text = "\n".join(

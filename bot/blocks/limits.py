@@ -30,8 +30,11 @@ def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": clip(text, limit) or " "}
 
 
-def header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": plain(text, HEADER_TEXT)}
+def header(text: str, *, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "header", "text": plain(text, HEADER_TEXT)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
 
 
 def section(text: str, *, fields: list[str] | None = None, block_id: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.alerts import AlertLine, GroupView, render_group, thread_reply
+from bot.blocks.alerts import AlertLine, GroupView, group_marker, render_group, thread_reply
 from bot.config import AlertsConfig, Settings
 from bot.deps import Deps
 from bot.domain.alerts import (
@@ -31,6 +31,7 @@ from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 INGEST_ATTEMPTS = 4
+POSTED_CHECK_AFTER = timedelta(seconds=30)  # the outbox lease: a first post older than this may have happened
 SYNC, ESCALATE, SNOOZE_END = "alert_group.sync", "alert_group.escalate", "alert_group.snooze_end"
 
 
@@ -162,7 +163,7 @@ def group_view(snapshot: alert_groups.GroupSnapshot, *, deps: Deps) -> GroupView
     )
 
 
-async def sync_group(deps: Deps, group_id: int) -> None:
+async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
     """Post or update the group's message, then tell the thread what changed (one reply at most)."""
     async with deps.db.sessions() as session:
         snapshot = await alert_groups.load_group(session, group_id)
@@ -171,8 +172,16 @@ async def sync_group(deps: Deps, group_id: int) -> None:
     group = snapshot.group
     payload = render_group(group_view(snapshot, deps=deps))
     was_posted = group.slack_ts is not None
+    # A crash between posting and storing the ts must not post twice: when an earlier try may have posted
+    # (a repeated attempt, or a group older than a job lease still without a ts), look for its message first.
+    maybe_posted = attempt > 1 or deps.clock() - group.created_at > POSTED_CHECK_AFTER
     channel_id, ts = await slack_io.post_or_update(
-        deps, channel=group.channel, channel_id=group.slack_channel_id, ts=group.slack_ts, payload=payload
+        deps,
+        channel=group.channel,
+        channel_id=group.slack_channel_id,
+        ts=group.slack_ts,
+        payload=payload,
+        marker=group_marker(group_id) if not was_posted and maybe_posted else None,
     )
     deps.telemetry.alerts_posted.inc()
     events = [

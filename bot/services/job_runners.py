@@ -7,12 +7,12 @@ from typing import Any
 from bot.deps import Deps
 from bot.services import alert_actions, alerts, digest_runs
 from bot.services.incident_jobs import INCIDENT_RUNNERS
-from bot.services.outbox import JobRunner
+from bot.services.outbox import ATTEMPT, JobRunner
 from bot.services.ticket_jobs import TICKET_RUNNERS
 
 
 async def _sync(deps: Deps, payload: dict[str, Any]) -> None:
-    await alerts.sync_group(deps, int(payload["group_id"]))
+    await alerts.sync_group(deps, int(payload["group_id"]), attempt=int(payload.get(ATTEMPT, 1)))
 
 
 async def _escalate(deps: Deps, payload: dict[str, Any]) -> None:

@@ -21,6 +21,9 @@ from storage.models import OutboxJob
 log = logging.getLogger(__name__)
 JobRunner = Callable[[Deps, dict[str, Any]], Awaitable[None]]
 MAX_ATTEMPTS = 12
+# The worker adds this key to every payload: a runner whose side effect is not idempotent (a first Slack post)
+# checks for an earlier attempt's effect only when this is above 1.
+ATTEMPT = "_attempt"
 
 
 class RetryLater(Exception):
@@ -112,7 +115,7 @@ class OutboxWorker:
             )
             return
         try:
-            await runner(self._deps, dict(job.payload))
+            await runner(self._deps, {**job.payload, ATTEMPT: job.attempts})
         except RetryLater as later:
             await jobs.retry_at(db, job.id, owner=self.owner, due_at=now() + later.delay, error=str(later))
         except Exception as error:

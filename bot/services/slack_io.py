@@ -10,10 +10,21 @@ from bot.deps import Deps
 
 
 async def post_or_update(
-    deps: Deps, *, channel: str, channel_id: str | None, ts: str | None, payload: dict[str, Any]
+    deps: Deps,
+    *,
+    channel: str,
+    channel_id: str | None,
+    ts: str | None,
+    payload: dict[str, Any],
+    marker: str | None = None,
 ) -> tuple[str, str]:
-    """Update the message at `ts`, or post a new one; return (channel id, ts)."""
+    """Update the message at `ts`, or post a new one; return (channel id, ts).
+
+    With `marker` (a block_id), a message an earlier attempt already posted is found and updated instead.
+    """
     channel_id = channel_id or await deps.channels.id_for(channel)
+    if ts is None and marker is not None:
+        ts = await find_by_block_id(deps, channel_id=channel_id, block_id=marker)
     if ts is not None:
         try:
             await deps.slack.chat_update(channel=channel_id, ts=ts, **payload)
@@ -48,3 +59,13 @@ async def direct_message(deps: Deps, *, user_id: str, text: str) -> None:
     """Send a DM to a user (opens the conversation first, as Slack requires)."""
     opened = await deps.slack.conversations_open(users=user_id)
     await deps.slack.chat_postMessage(channel=opened["channel"]["id"], text=text)
+
+
+async def find_by_block_id(deps: Deps, *, channel_id: str, block_id: str, recent: int = 200) -> str | None:
+    """The ts of a recent message in the channel carrying a block with `block_id`, if there is one."""
+    response = await deps.slack.conversations_history(channel=channel_id, limit=recent)
+    messages: list[dict[str, Any]] = response.get("messages", [])
+    for message in messages:
+        if any(block.get("block_id") == block_id for block in message.get("blocks") or []):
+            return str(message["ts"])
+    return None

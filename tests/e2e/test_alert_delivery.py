@@ -70,3 +70,24 @@ async def test_kill_9_right_after_the_200_loses_nothing(
     await wait_for_count(sandbox, "ops-alerts", 5, within=45)  # an in-flight job waits out its lease
     await asyncio.sleep(0.5)
     assert alertnames(sandbox, "ops-alerts") == Counter({f"Burst{i}": 1 for i in range(5)})
+
+
+async def test_a_lost_message_ts_is_found_again_instead_of_posting_twice(opsbot: Any, sandbox: Any) -> None:
+    """A crash between chat.postMessage and storing its ts: the retry finds the message by its marker."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from storage.models import AlertGroup
+
+    ws = sandbox.workspace
+    firing = alert("Burst1", severity="warning", job="api")
+    await send(opsbot.url, firing)
+    first = await ws.wait_for_message("ops-alerts", contains="Burst1")
+    async with opsbot.deps.db.transaction() as session:
+        await session.execute(update(AlertGroup).values(slack_ts=None, slack_channel_id=None))
+    later = opsbot.deps.clock() + timedelta(minutes=2)
+    opsbot.deps.clock = lambda: later  # past a job lease: an earlier try may have posted
+    await send(opsbot.url, alert("Burst1", severity="warning", job="api", instance="second"))
+    await ws.wait_for_update("ops-alerts", first.ts, contains="2 of 2")
+    assert alertnames(sandbox, "ops-alerts") == Counter({"Burst1": 1})
