@@ -4,6 +4,7 @@ critical alerts, and the submitted forms."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -17,8 +18,8 @@ from bot.services import incident_commands, incidents
 
 def register(app: AsyncApp) -> None:
     app.action(ActionId.INCIDENT_ACK)(guarded(on_acknowledge))
-    app.action(ActionId.INCIDENT_UPDATE)(guarded(on_update_button))
-    app.action(ActionId.INCIDENT_RESOLVE)(guarded(on_resolve_button))
+    app.action(ActionId.INCIDENT_UPDATE)(guarded(_form_button(resolve=False)))
+    app.action(ActionId.INCIDENT_RESOLVE)(guarded(_form_button(resolve=True)))
     app.action(ActionId.ALERT_DECLARE_INCIDENT)(guarded(on_declare_from_alert))
     app.view(CallbackId.INCIDENT_DECLARE)(guarded(on_declare_submitted))
     app.view(CallbackId.INCIDENT_UPDATE)(guarded(on_update_submitted))
@@ -39,20 +40,17 @@ async def on_acknowledge(
     await incidents.acknowledge(context["deps"], _number(action), user_id=str(body["user"]["id"]))
 
 
-async def on_update_button(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
-) -> None:
-    await ack()
-    form = incident_commands.update_form(_number(action), resolve=False)
-    await incident_commands.open_form(context["deps"], trigger_id=str(body["trigger_id"]), view=form)
+def _form_button(*, resolve: bool) -> Callable[..., Awaitable[None]]:
+    """A header button opening the update form (or, with `resolve`, the resolution form)."""
 
+    async def on_click(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        form = incident_commands.update_form(_number(action), resolve=resolve)
+        await incident_commands.open_form(context["deps"], trigger_id=str(body["trigger_id"]), view=form)
 
-async def on_resolve_button(
-    ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
-) -> None:
-    await ack()
-    form = incident_commands.update_form(_number(action), resolve=True)
-    await incident_commands.open_form(context["deps"], trigger_id=str(body["trigger_id"]), view=form)
+    return on_click
 
 
 async def on_declare_from_alert(

@@ -247,14 +247,7 @@ def rule_alert(
     else:
         summary = f"{what} back at {value:.0f} % on {hostname} ({threshold})"
         description = f"{what} went back below {rule.threshold:g} % after {humanize_duration(now - since)}."
-    return IncomingAlert(
-        fingerprint=fingerprint_of(labels),
-        status=AlertStatus.FIRING if firing else AlertStatus.RESOLVED,
-        labels=labels,
-        annotations={"summary": summary, "description": description},
-        starts_at=since,
-        ends_at=None if firing else now,
-    )
+    return _alert(labels, summary, description, since=since, now=now, firing=firing)
 
 
 @dataclass(frozen=True)
@@ -293,6 +286,13 @@ def uptime_alert(
     else:
         summary = f"{check} is up again ({probe.reason}) after {down_for}"
         description = f"GET {shown} answers again ({probe.reason}); it was down for {down_for}."
+    return _alert(labels, summary, description, since=since, now=now, firing=firing)
+
+
+def _alert(
+    labels: dict[str, str], summary: str, description: str, *, since: datetime, now: datetime, firing: bool
+) -> IncomingAlert:
+    """A host-check alert, firing since `since` or resolved at `now`."""
     return IncomingAlert(
         fingerprint=fingerprint_of(labels),
         status=AlertStatus.FIRING if firing else AlertStatus.RESOLVED,
