@@ -1,4 +1,5 @@
-"""Two replicas on one PostgreSQL: alerts sent to both, one killed mid-burst; everything delivered once."""
+"""Two replicas on one PostgreSQL: alert bursts and slash commands sent to both alternately, one replica
+killed mid-burst; every alert delivered once, every timer fired once, one digest per period."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from typing import Any
 import aiohttp
 import pytest
 
+from sandbox.player import SlackPlayer
+from tests.conftest import SIGNING_SECRET
 from tests.support.alertmanager import alert, send
-from tests.support.processes import OpsbotProcesses
+from tests.support.processes import OpsbotProcesses, Replica
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+SEV1_IN_SECONDS = {"respond_minutes": 10 / 60, "resolve_minutes": 30, "reminder_minutes": 40 / 60}
+INCIDENTS = ("Ledger out of balance", "Checkout latency spike")
 
 
 @pytest.fixture
@@ -23,7 +29,13 @@ def bot_database_url(postgres_url: str) -> str:
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:
-    return {"alerts": {"pace_per_channel_seconds": 0.02, "escalation": [{"after_minutes": 0.03}]}}
+    return {
+        "alerts": {"pace_per_channel_seconds": 0.02, "escalation": [{"after_minutes": 0.03}]},
+        # SEV1 clocks in seconds: a response warning and breach within ~10 s, a status reminder at 40 s.
+        "incidents": {"levels": {"sev1": SEV1_IN_SECONDS}},
+        # The weekly review every 2 s on each replica; the period stays "last week", so it must post once.
+        "digests": {"cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}}},
+    }
 
 
 def delivered(sandbox: Any) -> Counter[str]:
@@ -33,6 +45,10 @@ def delivered(sandbox: Any) -> Counter[str]:
         if found:
             names[found.group(1)] += 1
     return names
+
+
+def count(ws: Any, channel: str, text: str) -> int:
+    return sum(text in ws.message_text(m) for m in ws.messages(channel, include_replies=True))
 
 
 async def send_with_failover(urls: list[str], index: int) -> None:
@@ -49,27 +65,69 @@ async def send_with_failover(urls: list[str], index: int) -> None:
     raise AssertionError(f"no replica accepted alert {index}")
 
 
-async def test_two_replicas_deliver_every_alert_once_and_escalate_once(
+async def commands_on(player: SlackPlayer, title: str, user: str) -> None:
+    """A command that changes state (declare) and one that only reads (/oncall); wait for their answers.
+
+    A slash command is acknowledged before its work, and Slack never re-sends one, so a replica that dies
+    in between loses it (the user sees no answer and asks again); the test kills only after the answers.
+    """
+    declared = await player.slash("/incident", f"declare sev1 {title}", user=user)
+    assert declared.status == 200, declared.body
+    await player.ws.wait_for_ephemeral(user=user, contains="Declared INC-")
+    oncall = await player.slash("/oncall", user=user)
+    assert oncall.status == 200, oncall.body
+
+
+async def test_two_replicas_share_alerts_commands_timers_and_digests_through_a_kill(
     opsbot_processes: OpsbotProcesses, sandbox: Any
 ) -> None:
+    ws = sandbox.workspace
     first, second = await opsbot_processes.start(), await opsbot_processes.start()
     urls = [first.url, second.url]
-    await asyncio.gather(*(send_with_failover(urls, i) for i in range(20)))
-    first.kill()
-    await asyncio.gather(*(send_with_failover(urls, i) for i in range(20, 40)))
-    await sandbox.workspace.wait_until(
+
+    def player(replica: Replica) -> SlackPlayer:
+        return sandbox.player(bot_url=f"{replica.url}/slack/events", signing_secret=SIGNING_SECRET)
+
+    async with player(first) as to_first, player(second) as to_second:
+        await asyncio.gather(
+            *(send_with_failover(urls, i) for i in range(20)),
+            commands_on(to_first, INCIDENTS[0], user="alice"),
+            commands_on(to_second, INCIDENTS[1], user="bob"),
+        )
+        burst = asyncio.gather(
+            *(send_with_failover(urls, i) for i in range(20, 40)),
+            send(second.url, alert("ReplicaCritical", job="api")),
+        )
+        await asyncio.sleep(0.05)
+        first.kill()  # mid-burst: its leased outbox jobs must be taken over, not lost or repeated
+        await burst
+        oncall = await to_second.slash("/oncall", user="carol")
+        assert oncall.status == 200
+
+    await ws.wait_until(
         lambda: True if len(delivered(sandbox)) == 40 else None,
         timeout=60,
         describe=lambda: f"delivered so far: {sorted(delivered(sandbox))}",
     )
-    status, _ = await send(second.url, alert("ReplicaCritical", job="api"))
-    assert status == 200
-    await sandbox.workspace.wait_for_message("critical-alerts", contains=":rotating_light:", timeout=30)
-    await asyncio.sleep(3)
+    await ws.wait_for_message("critical-alerts", contains="critical and unacknowledged", timeout=60)
+    incident_channels = [c.name for c in ws.channels.values() if re.match(r"inc-\d+-", c.name)]
+    assert len(incident_channels) == 2, incident_channels
+    for channel in incident_channels:
+        await ws.wait_for_message(channel, contains="missed its response target", timeout=60)
+    await ws.wait_until(
+        lambda: True if count(ws, "ops-review", "Weekly review") else None,
+        timeout=30,
+        describe=lambda: "no weekly review was posted",
+    )
+    await asyncio.sleep(4)  # two more schedule ticks on the surviving replica, and any duplicate sends
+
     assert set(delivered(sandbox).values()) == {1}
-    pages = [
-        m
-        for m in sandbox.workspace.messages("critical-alerts", include_replies=True)
-        if ":rotating_light:" in m.text
-    ]
-    assert len(pages) == 1
+    assert count(ws, "critical-alerts", "critical and unacknowledged") == 1
+    for channel in incident_channels:
+        assert count(ws, channel, "the response target ends in") == 1, channel
+        assert count(ws, channel, "missed its response target") == 1, channel
+    for title in INCIDENTS:
+        assert count(ws, "critical-alerts", title) == 1, title
+    assert count(ws, "ops-review", "Weekly review") == 1
+    answered = [e for e in ws.ephemerals if "on call" in ws.message_text(e).lower()]
+    assert len(answered) == 3, [ws.message_text(e) for e in ws.ephemerals]

@@ -55,19 +55,23 @@ class OpsbotProcesses:
         }
         return cls(env=env)
 
-    async def start(self) -> Replica:
-        """Start one more `opsbot serve` on a free port; return once it listens."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--port",
-            "0",
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+    async def start(self, *, log: Path | None = None, **env: str) -> Replica:
+        """Start one more `opsbot serve` on a free port; return once it listens.
+
+        `env` overrides environment variables; `log` receives its log (stderr), else it is dropped.
+        """
+        with (log or Path(os.devnull)).open("ab") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "serve",
+                "--port",
+                "0",
+                env={**self.env, **env},
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+            )
         assert process.stdout is not None
         async with asyncio.timeout(30):
             while line := (await process.stdout.readline()).decode():
