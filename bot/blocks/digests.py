@@ -17,10 +17,18 @@ def parts_of(digest: Digest) -> list[Part]:
     return weekly_parts(digest) if isinstance(digest, WeeklyDigest) else monthly_parts(digest)
 
 
-def render_digest(digest: Digest) -> dict[str, Any]:
+BLOCK_ID_LIMIT = 255
+
+
+def digest_marker(key: str, run: int) -> str:
+    """The header's block_id: finds a run's message again if its ts was lost in a crash."""
+    return f"digest-{run}-{key}"[:BLOCK_ID_LIMIT]
+
+
+def render_digest(digest: Digest, *, marker: str | None = None) -> dict[str, Any]:
     """The digest as one Slack message: a header, one section per part, buttons on the top issues."""
     title = title_of(digest)
-    blocks: list[dict[str, Any]] = [header(title), context(f"Team *{digest.team}* · {digest.period.zone}")]
+    blocks: list[dict[str, Any]] = [header(title, block_id=marker), context(f"Team *{digest.team}* · {digest.period.zone}")]
     for part in parts_of(digest):
         if part.issues:
             blocks += [divider(), *_issue_sections(part)]

@@ -11,13 +11,14 @@ from datetime import date
 from typing import Any
 
 from bot import digest_charts
-from bot.blocks.digests import render_digest, render_text
+from bot.blocks.digests import digest_marker, render_digest, render_text
 from bot.config import DigestTeamConfig
 from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind, Period, claim_key, period_containing, period_reported_at
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
 from bot.errors import UsageError
 from bot.services import digests, slack_io
+from bot.services.outbox import ATTEMPT
 from storage import digests as store
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,11 @@ async def scheduled(deps: Deps, kind: str, team_name: str) -> Requested:
 
 
 async def post_run(deps: Deps, payload: dict[str, Any]) -> None:
-    """The outbox job: build the digest and post it, then its chart in the thread (each step once)."""
+    """The outbox job: build the digest and post it, then its chart in the thread (each step once).
+
+    A crash between posting and storing the ts must not post twice: a retried job first looks for the
+    message by its header's block_id (unique per run, so `--force` still posts anew).
+    """
     run = await store.get_run(deps.db, str(payload["key"]))
     if run is None:
         return
@@ -109,8 +114,15 @@ async def post_run(deps: Deps, payload: dict[str, Any]) -> None:
     digest = await digests.build(deps, chosen, period)
     channel_id, ts = run.channel_id, run.ts
     if ts is None:
-        channel_id = await deps.channels.id_for(run.channel)
-        ts = await slack_io.post(deps, channel_id=channel_id, **render_digest(digest))
+        marker = digest_marker(run.key, run.runs)
+        channel_id, ts = await slack_io.post_or_update(
+            deps,
+            channel=run.channel,
+            channel_id=None,
+            ts=None,
+            payload=render_digest(digest, marker=marker),
+            marker=marker if int(payload.get(ATTEMPT, 1)) > 1 else None,
+        )
         await store.mark_posted(deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock())
     if not run.chart_done and channel_id is not None:
         png = await asyncio.to_thread(_chart, digest)

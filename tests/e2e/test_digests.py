@@ -196,3 +196,29 @@ async def test_the_command_line_previews_as_text_and_posts_once(
     assert len(monthly) == 1 and validate_blocks(monthly[0].blocks) == []
     assert "Capacity" in sandbox.workspace.message_text(monthly[0])
     assert "disk /" in sandbox.workspace.message_text(monthly[0])
+
+
+async def test_a_retried_post_finds_the_digest_a_crash_left_unrecorded(opsbot: Any, sandbox: Any) -> None:
+    """A crash between chat.postMessage and storing its ts: the retry finds the message by its marker."""
+    from sqlalchemy import select, update
+
+    from storage import outbox
+    from storage.digests import POST_JOB, DigestRun
+    from storage.models import OutboxJob
+
+    ws = sandbox.workspace
+    first = await ws.wait_for_message("ops-review", contains="Weekly review", timeout=30)
+    await wait_for_chart(sandbox, first)
+    deps = opsbot.deps
+    async with deps.db.transaction() as session:
+        run = (await session.execute(select(DigestRun))).scalar_one()
+        await session.execute(update(DigestRun).values(ts=None, channel_id=None, posted_at=None))
+        await outbox.enqueue(session, kind=POST_JOB, payload={"key": run.key}, now=deps.clock())
+        pending = (OutboxJob.kind == POST_JOB) & (OutboxJob.status == outbox.PENDING)
+        await session.execute(update(OutboxJob).where(pending).values(attempts=1))  # the crashed try
+    deps.wake_outbox()
+    await ws.wait_for_call("chat.update", timeout=30)
+    await asyncio.sleep(1)
+    assert [m.ts for m in digests_in(sandbox)] == [first.ts]
+    async with deps.db.sessions() as session:
+        assert (await session.execute(select(DigestRun.ts))).scalar_one() == first.ts
