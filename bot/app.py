@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -19,9 +20,21 @@ from storage.claims import claim
 log = logging.getLogger(__name__)
 
 
+class _SameTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the given client wins; that client holds the same
+    token, so the warning only alarms operators at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_SAME_TOKEN_WARNING = _SameTokenWarning()
+
+
 def create_bolt_app(deps: Deps) -> AsyncApp:
     """Build the AsyncApp for `deps`; every listener comes from handlers.register_all."""
     secret = deps.settings.secrets.slack_signing_secret
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_SAME_TOKEN_WARNING)
     app = AsyncApp(
         client=deps.slack,
         signing_secret=secret.get_secret_value() if secret else None,
