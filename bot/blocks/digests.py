@@ -28,7 +28,10 @@ def digest_marker(key: str, run: int) -> str:
 def render_digest(digest: Digest, *, marker: str | None = None) -> dict[str, Any]:
     """The digest as one Slack message: a header, one section per part, buttons on the top issues."""
     title = title_of(digest)
-    blocks: list[dict[str, Any]] = [header(title, block_id=marker), context(f"Team *{digest.team}* · {digest.period.zone}")]
+    blocks: list[dict[str, Any]] = [
+        header(title, block_id=marker),
+        context(f"Team *{digest.team}* · {digest.period.zone}"),
+    ]
     for part in parts_of(digest):
         if part.issues:
             blocks += [divider(), *_issue_sections(part)]
