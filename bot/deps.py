@@ -11,9 +11,11 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.group_commit import GroupCommit
 from bot.slack import ChannelDirectory, create_web_client
 from bot.telemetry import Telemetry
-from storage.db import Database, create_database
+from storage.alerts import PlannedAlert
+from storage.db import Database, create_database, is_unavailable
 
 if TYPE_CHECKING:
     from bot.services.metric_sources import MetricSource
@@ -38,6 +40,10 @@ class Deps:
     wake_outbox: Callable[[], None] = field(default=lambda: None)
     metrics: MetricSource | None = None  # built by build_deps; see bot.services.metric_sources
     http: aiohttp.ClientSession | None = None  # opened by the server on its event loop
+    # concurrent ingests (source, planned alerts) share one transaction: see bot.services.alerts.ingest
+    ingest_commits: GroupCommit[tuple[str, list[PlannedAlert]]] = field(
+        default_factory=lambda: GroupCommit(shared_failure=is_unavailable)
+    )
 
     async def close(self) -> None:
         if self.http is not None:

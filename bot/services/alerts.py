@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 INGEST_ATTEMPTS = 4
 POSTED_CHECK_AFTER = timedelta(seconds=30)  # the outbox lease: a first post older than this may have happened
 SYNC, ESCALATE, SNOOZE_END = "alert_group.sync", "alert_group.escalate", "alert_group.snooze_end"
+
+
+SourcedBatch = tuple[str, list[store.PlannedAlert]]
 
 
 @dataclass(frozen=True)
@@ -71,51 +75,71 @@ def _routes(config: AlertsConfig) -> list[Route]:
 
 
 async def ingest(deps: Deps, alerts: Sequence[IncomingAlert], *, source: str) -> IngestResult:
-    """Store alerts and queue their groups' Slack updates in one transaction (nothing is lost after it)."""
+    """Store alerts and queue their groups' Slack updates in one transaction (nothing is lost after it).
+
+    Concurrent calls share a transaction (group commit); each returns once its own alerts are stored.
+    """
     if not alerts:
         return IngestResult(0, 0)
     planned = plan(alerts, deps.settings)
+    await deps.ingest_commits.submit((source, planned), partial(_store_with_retries, deps))
+    deps.telemetry.alerts_received.labels(source).inc(len(alerts))
+    deps.wake_outbox()
+    groups = {(p.group_key, channel) for p in planned for channel in p.channels}
+    return IngestResult(len(alerts), len(groups))
+
+
+async def _store_with_retries(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
     for attempt in range(1, INGEST_ATTEMPTS + 1):
         try:
-            changes = await _store_and_queue(deps, planned, source=source)
-            break
+            await _store_and_queue(deps, batches)
+            return
         except (IntegrityError, OperationalError) as error:
             # Another replica stored the same new alert or group first (or PostgreSQL broke a deadlock):
             # the next attempt sees its rows and updates them instead.
             if attempt == INGEST_ATTEMPTS or not is_write_conflict(error):
                 raise
             log.info("ingest lost a write race; retrying", extra={"attempt": attempt})
-    deps.telemetry.alerts_received.labels(source).inc(len(alerts))
-    deps.wake_outbox()
-    return IngestResult(len(alerts), len(changes))
 
 
-async def _store_and_queue(
-    deps: Deps, planned: list[store.PlannedAlert], *, source: str
-) -> list[store.GroupChange]:
+async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
     config = deps.settings.file.alerts
     now = deps.clock()
     policy = store.FlappingPolicy(config.flapping_changes, timedelta(minutes=config.flapping_window_minutes))
     async with deps.db.transaction() as session:
-        changes = await store.store_batch(session, planned, source=source, now=now, flapping=policy)
-        for change in changes:
-            await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
-            if change.fired and change.severity == Severity.CRITICAL and config.escalation:
-                due = change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes)
-                await enqueue(
-                    session,
-                    kind=ESCALATE,
-                    now=now,
-                    channel=change.channel,
-                    due_at=max(due, now),
-                    payload={
-                        "group_id": change.group_id,
-                        "level": 0,
-                        "episode": change.first_fired_at.isoformat(),
-                    },
-                    dedupe_key=f"escalate:{change.group_id}",
-                )
-    return changes
+        for source, planned in _by_source(batches):
+            changes = await store.store_batch(session, planned, source=source, now=now, flapping=policy)
+            for change in changes:
+                await _queue_change(session, change, config=config, now=now)
+
+
+def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
+    """Merge batches per source, in arrival order (a later copy of an alert wins, as it would alone)."""
+    merged: dict[str, list[store.PlannedAlert]] = {}
+    for source, planned in batches:
+        merged.setdefault(source, []).extend(planned)
+    return list(merged.items())
+
+
+async def _queue_change(
+    session: AsyncSession, change: store.GroupChange, *, config: AlertsConfig, now: datetime
+) -> None:
+    await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
+    if change.fired and change.severity == Severity.CRITICAL and config.escalation:
+        due = change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes)
+        await enqueue(
+            session,
+            kind=ESCALATE,
+            now=now,
+            channel=change.channel,
+            due_at=max(due, now),
+            payload={
+                "group_id": change.group_id,
+                "level": 0,
+                "episode": change.first_fired_at.isoformat(),
+            },
+            dedupe_key=f"escalate:{change.group_id}",
+        )
 
 
 async def queue_sync(session: AsyncSession, *, group_id: int, channel: str, now: datetime) -> None:
