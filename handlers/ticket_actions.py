@@ -29,7 +29,10 @@ async def on_open_ticket(
     channel_id = str(
         (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
     )
-    form = await ticket_commands.form_for_source(deps, kind=kind, ref=ref, title=title, channel_id=channel_id)
+    clicked_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
+    form = await ticket_commands.form_for_source(
+        deps, kind=kind, ref=ref, title=title, channel_id=channel_id, clicked_ts=clicked_ts
+    )
     await ticket_commands.open_form(deps, trigger_id=str(body["trigger_id"]), view=form)
 
 

@@ -94,9 +94,12 @@ async def open_form(deps: Deps, *, trigger_id: str, view: dict[str, Any]) -> Non
     await deps.slack.views_open(trigger_id=trigger_id, view=view)
 
 
-async def form_for_source(deps: Deps, *, kind: str, ref: str, title: str, channel_id: str) -> dict[str, Any]:
+async def form_for_source(
+    deps: Deps, *, kind: str, ref: str, title: str, channel_id: str, clicked_ts: str | None = None
+) -> dict[str, Any]:
     """The new-ticket form pre-filled from where the button was (alert group, incident, digest)."""
-    link = await source_link(deps, kind=kind, ref=ref)
+    clicked = (channel_id, clicked_ts) if channel_id and clicked_ts else None
+    link = await source_link(deps, kind=kind, ref=ref, clicked=clicked)
     metadata = {"channel": channel_id, "source_kind": kind, "source_ref": ref, "source_link": link}
     description = f"From {link}" if link else ""
     return ticket_modal(
@@ -104,8 +107,14 @@ async def form_for_source(deps: Deps, *, kind: str, ref: str, title: str, channe
     )
 
 
-async def source_link(deps: Deps, *, kind: str, ref: str) -> str | None:
-    """A link back to the source: the alert group's or incident's message, or the digest's URL."""
+async def source_link(
+    deps: Deps, *, kind: str, ref: str, clicked: tuple[str, str] | None = None
+) -> str | None:
+    """A link back to the source: the alert group's or incident's message, or the digest's URL.
+
+    `clicked` is the message the button was on: an alert group's own message, whose ts opsbot may not
+    have stored yet when a quick click follows its first post.
+    """
     if ref.startswith(("http://", "https://")):
         return ref
     if not ref.isdigit():
@@ -116,6 +125,8 @@ async def source_link(deps: Deps, *, kind: str, ref: str) -> str | None:
             snapshot = await alert_groups.load_group(session, int(ref), sample=0)
         if snapshot is not None:
             place = (snapshot.group.slack_channel_id, snapshot.group.slack_ts)
+        if place[1] is None and clicked is not None:
+            place = clicked
     elif kind == SourceKind.INCIDENT:
         incident = await incident_store.get(deps.db, int(ref))
         if incident is not None:
