@@ -61,6 +61,7 @@ class ServerConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    slack_timeout_seconds: float = Field(default=10, gt=0)
 
 
 class RouteConfig(Section):

@@ -61,6 +61,7 @@ def build_deps(
         token=token.get_secret_value() if token else None,
         base_url=settings.secrets.slack_api_url,
         telemetry=telemetry,
+        timeout=settings.file.server.slack_timeout_seconds,
     )
     deps = Deps(
         settings=settings,

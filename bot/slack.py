@@ -42,11 +42,13 @@ class InstrumentedWebClient(AsyncWebClient):
             raise
 
 
-def create_web_client(*, token: str | None, base_url: str | None, telemetry: Telemetry) -> AsyncWebClient:
+def create_web_client(
+    *, token: str | None, base_url: str | None, telemetry: Telemetry, timeout: float = 10
+) -> AsyncWebClient:
     """Build the client all Web API calls go through: retries 429 (Retry-After), 5xx, lost connections."""
     url = base_url or SLACK_API_URL
     client = InstrumentedWebClient(
-        token=token, base_url=url if url.endswith("/") else url + "/", timeout=10, telemetry=telemetry
+        token=token, base_url=url if url.endswith("/") else url + "/", timeout=timeout, telemetry=telemetry
     )
     client.retry_handlers = [
         AsyncConnectionErrorRetryHandler(max_retry_count=2),

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["500", "429", "timeout"]
+# "timeout": nothing happens and no answer comes; "slow": the call takes effect but is answered only after
+# `delay` seconds, as when Slack posts a message and the client gives up waiting for the answer.
+FaultKind = Literal["500", "429", "timeout", "slow"]
 
 
 @dataclass

@@ -85,10 +85,11 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     method = request.match_info["method"]
     data: dict[str, Any] = {}
     headers = {"X-OAuth-Scopes": BOT_SCOPES, "X-Accepted-OAuth-Scopes": ""}
+    fault = None
     try:
         data, token = await parse_call(request)
         fault = ws.take_fault(method)
-        if fault is not None:
+        if fault is not None and fault.kind != "slow":
             return await _faulted(request, ws, method, data, fault)
         body, status = invoke(ws, method, data, token), 200
     except SlackError as error:
@@ -98,6 +99,8 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         logger.exception("sandbox method failed", extra={"method": method})
         body, status = {"ok": False, "error": "internal_error"}, 500
     ws.record_call(ApiCall(method=method, args=data, status=status, response=body))
+    if fault is not None:  # slow: done, but answered late
+        await _wait_or_close(request, fault.delay)
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -117,6 +120,11 @@ async def _faulted(
     ws.record_call(
         ApiCall(method=method, args=data, status=504, response={"ok": False, "error": "injected_timeout"})
     )
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(request.app[CLOSING_KEY].wait(), timeout=fault.delay)
+    await _wait_or_close(request, fault.delay)
     return web.Response(status=504, text="Gateway Timeout", content_type="text/plain")
+
+
+async def _wait_or_close(request: web.Request, seconds: float) -> None:
+    """Hold an answer back for `seconds`, or until the sandbox shuts down."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(request.app[CLOSING_KEY].wait(), timeout=seconds)

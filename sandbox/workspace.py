@@ -172,7 +172,7 @@ class Workspace(MessagingMixin, ViewsMixin, WaitsMixin):
         delay: float = 10.0,
     ) -> None:
         """Make the next `count` Web API calls (of `methods`, or any) fail as `kind`."""
-        if kind not in ("500", "429", "timeout"):
+        if kind not in ("500", "429", "timeout", "slow"):
             raise ValueError(f"unknown fault kind {kind!r}")
         chosen = frozenset(methods) if methods is not None else None
         self.faults.append(Fault(count, kind, chosen, retry_after=retry_after, delay=delay))

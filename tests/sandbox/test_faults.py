@@ -87,3 +87,14 @@ async def test_injected_timeout_leaves_the_client_hanging(sandbox: RunningSandbo
     assert ws.calls[-1].status == 504 and ws.messages("general") == []
     await impatient.chat_postMessage(channel="general", text="next call is fine")
     assert [m.text for m in ws.messages("general")] == ["next call is fine"]
+
+
+async def test_injected_slow_fault_takes_effect_but_answers_late(
+    sandbox: RunningSandbox, ws: Workspace
+) -> None:
+    ws.inject_faults(1, kind="slow", methods={"chat.postMessage"}, delay=30.0)
+    impatient = AsyncWebClient(token=ws.bot_token, base_url=sandbox.api_url, timeout=1)
+    with pytest.raises(TimeoutError):
+        await impatient.chat_postMessage(channel="general", text="posted, answer lost")
+    assert [m.text for m in ws.messages("general")] == ["posted, answer lost"]
+    assert ws.calls[-1].status == 200

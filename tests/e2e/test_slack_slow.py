@@ -1,0 +1,52 @@
+"""Slack slow or timing out: alerts still arrive once. The nastiest case is a post Slack carries out but
+answers too late: opsbot gives up, retries, and must find that message instead of posting a second."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.server import RunningServer
+from tests.support.alertmanager import alert, send
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    return {"server": {"slack_timeout_seconds": 1}, "alerts": {"pace_per_channel_seconds": 0.05}}
+
+
+def posts(sandbox: Any, name: str) -> list[Any]:
+    ws = sandbox.workspace
+    return [m for m in ws.messages("critical-alerts") if f"· {name}" in ws.message_text(m)]
+
+
+async def test_a_post_answered_after_the_timeout_is_updated_not_posted_again(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    ws.inject_faults(1, kind="slow", methods={"chat.postMessage"}, delay=3)
+    status, _ = await send(opsbot.url, alert("SlowSlack"))
+    assert status == 200
+    first = await ws.wait_for_message("critical-alerts", contains="SlowSlack")
+    await ws.wait_for_call("chat.update", timeout=20)  # the retry found the message by its block_id
+    status, _ = await send(opsbot.url, alert("SlowSlack", status="resolved"))
+    await ws.wait_for_update("critical-alerts", first.ts, contains="RESOLVED", timeout=20)
+    await asyncio.sleep(1)
+    assert [m.ts for m in posts(sandbox, "SlowSlack")] == [first.ts]
+    assert any(c.method == "conversations.history" for c in ws.calls)
+
+
+async def test_slow_answers_within_the_timeout_deliver_a_burst_once(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    ws.inject_faults(4, kind="slow", delay=0.5)  # any method: lookups, posts and updates all lag
+    for i in range(5):
+        status, _ = await send(opsbot.url, alert(f"Lagging{i}"))
+        assert status == 200
+    for i in range(5):
+        await ws.wait_for_message("critical-alerts", contains=f"Lagging{i}", timeout=20)
+    await asyncio.sleep(1)
+    assert all(len(posts(sandbox, f"Lagging{i}")) == 1 for i in range(5))
