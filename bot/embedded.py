@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from sandbox import RunningSandbox, start_sandbox
-from sandbox.page import RunDigest
+from sandbox.page_actions import RunDigest
 
 _WILDCARDS = {None, "", "0.0.0.0", "::"}
 

@@ -11,7 +11,8 @@ from aiohttp import web
 from sandbox.api_files import download, upload
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.model import ts_key
-from sandbox.page import RunDigest, attach_bot, mount_page
+from sandbox.page import attach_bot, mount_page
+from sandbox.page_actions import RunDigest
 from sandbox.player import SlackPlayer
 from sandbox.response_urls import handle_response_url
 from sandbox.state import DEFAULT_BOT_TOKEN

@@ -9,7 +9,7 @@ import pytest
 
 from bot.server import RunningServer
 from sandbox import SlackPlayer
-from sandbox.page import _click_in_view as click_in_view  # the sandbox page's click on a view element
+from sandbox.page_actions import _click_in_view as click_in_view  # the sandbox page's click on a view element
 from tests.support.alertmanager import alert, send
 
 
