@@ -13,7 +13,7 @@ from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.incident import modal_values
 from bot.errors import Forbidden, UsageError
 from bot.listeners import guarded
-from bot.services import incident_commands, incidents
+from bot.services import incident_commands, incident_permissions, incidents
 
 
 def register(app: AsyncApp) -> None:
@@ -71,7 +71,7 @@ async def on_declare_submitted(
     metadata = json.loads(view.get("private_metadata") or "{}")
     user_id, level = str(body["user"]["id"]), int(values.get(BlockId.INCIDENT_SEVERITY) or 3)
     try:
-        await incidents.may_declare(deps, user_id=user_id, level=level)
+        await incident_permissions.may_declare(deps, user_id=user_id, level=level)
     except Forbidden as error:
         await ack(response_action="errors", errors={BlockId.INCIDENT_SEVERITY: str(error)})
         return
@@ -99,7 +99,7 @@ async def on_resolve_submitted(
     deps, user_id = context["deps"], str(body["user"]["id"])
     number = int(json.loads(view.get("private_metadata") or "{}").get("incident", 0))
     try:
-        await incidents.may_resolve(deps, user_id=user_id)
+        await incident_permissions.may_resolve(deps, user_id=user_id)
     except Forbidden as error:
         await ack(response_action="errors", errors={BlockId.INCIDENT_TEXT: str(error)})
         return

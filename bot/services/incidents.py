@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, Role, Status, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
+from bot.services.incident_permissions import may_declare, may_resolve
 from bot.services.incident_policy import (
     POST,
     POSTMORTEM,
@@ -26,7 +27,6 @@ from bot.services.incident_policy import (
     sprints,
 )
 from bot.services.incident_timers import cancel_clocks, schedule_clocks, schedule_reminder
-from bot.services.permissions import ensure_allowed
 from storage import incidents as store
 from storage.claims import claim
 from storage.incidents import Incident
@@ -56,7 +56,7 @@ async def declare(
 
     An incident stored under one of `earlier_keys` also counts as this request.
     """
-    await _may_declare(deps, user_id=user_id, level=level)
+    await may_declare(deps, user_id=user_id, level=level)
     title = " ".join(title.split())[:255]
     if not title:
         raise UsageError("An incident needs a title, e.g. `/incident declare sev2 Checkout is slow`.")
@@ -104,29 +104,6 @@ def _new_incident(
     )
 
 
-async def may_declare(deps: Deps, *, user_id: str, level: int) -> None:
-    """Raise Forbidden unless `user_id` may declare (or raise an incident to) `level`."""
-    await _may_declare(deps, user_id=user_id, level=level)
-
-
-async def may_resolve(deps: Deps, *, user_id: str) -> None:
-    """Raise Forbidden unless `user_id` may resolve incidents."""
-    allowed = deps.settings.file.incidents.permissions.resolve
-    await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing="resolve incidents")
-
-
-async def _may_declare(deps: Deps, *, user_id: str, level: int) -> None:
-    allowed = deps.settings.file.incidents.permissions
-    if level == 1:
-        await ensure_allowed(
-            deps, user_id=user_id, allowed=allowed.declare_sev1, doing="declare SEV1 incidents"
-        )
-    elif level == 2:
-        await ensure_allowed(
-            deps, user_id=user_id, allowed=allowed.declare_sev2, doing="declare SEV2 incidents"
-        )
-
-
 async def acknowledge(deps: Deps, number: int, *, user_id: str) -> bool:
     """Record the first response (stops the response clock); False when it was acknowledged already."""
     async with deps.db.transaction() as session:
@@ -172,7 +149,7 @@ async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: 
             raise UsageError(f"INC-{number} is SEV{level} already.")
         old = incident.level
         if level < old:
-            await _may_declare(deps, user_id=user_id, level=level)
+            await may_declare(deps, user_id=user_id, level=level)
         now, rules = deps.clock(), policy(deps.settings, level)
         incident.level = level
         if incident.acked_at is None:
