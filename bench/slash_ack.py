@@ -31,11 +31,17 @@ async def main() -> None:
                 assert response.status == 200, response.status
                 latencies.append(response.elapsed)
 
+        cpu_before = sum(bench.process.cpu_times()[:2])
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        cpu_used = sum(bench.process.cpu_times()[:2]) - cpu_before
         await player.close()
         print(
             f"slash-command ack latency ({args.commands} commands, {args.concurrency} concurrent): "
             f"{describe_ms(latencies)}  (target p99 < 50 ms)"
+        )
+        print(
+            f"server CPU          {1000 * cpu_used / args.commands:.2f} ms per command "
+            "(verification, dispatch, ack and the reply through response_url)"
         )
 
 

@@ -65,10 +65,15 @@ def slash_form(
     }
 
 
-def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Find the interactive element with `action_id`; return it with its block."""
+def find_element(
+    blocks: list[dict[str, Any]], action_id: str, *, block_id: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Find the interactive element with `action_id` (in the block `block_id`, else the first); return it
+    with its block."""
     seen: list[str] = []
     for block in blocks:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
         candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
         candidates += [block[key] for key in ("accessory", "element") if isinstance(block.get(key), dict)]
         for element in candidates:

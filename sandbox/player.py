@@ -153,15 +153,17 @@ class SlackPlayer:
         value: str | None = None,
         selected_option_value: str | None = None,
         channel: str | None = None,
+        block_id: str | None = None,
         **overrides: Unpack[SignOverrides],
     ) -> BotResponse:
-        """Click (or choose in) element `action_id` of a stored message (or of ts `message` in `channel`)."""
+        """Click (or choose in) element `action_id` of a stored message (or of ts `message` in `channel`);
+        `block_id` picks one of several elements with the same action_id, as Slack allows across blocks."""
         if isinstance(message, str):
             if channel is None:
                 raise ValueError("click(ts, ...) needs channel=...")
             message = self.ws.message(channel, message)
         who = self.ws.user(user)
-        block, element = payloads.find_element(message.blocks, action_id)
+        block, element = payloads.find_element(message.blocks, action_id, block_id=block_id)
         act = payloads.action(self.ws, block, element, value=value, selected=selected_option_value)
         is_ephemeral = isinstance(message, Ephemeral)
         response_url, trigger_id = self._fresh_tokens(

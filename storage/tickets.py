@@ -117,3 +117,20 @@ async def done_between(db: Database, *, start: datetime, end: datetime, limit: i
     )
     async with db.sessions() as session:
         return list((await session.execute(statement)).scalars())
+
+
+async def for_action_items(db: Database, incident_id: int) -> dict[int, int]:
+    """Tickets opened from an incident's action items: {action item id: ticket number} (the first one)."""
+    prefix = f"{incident_id}/"
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(col(Ticket.id), col(Ticket.source_ref))
+            .where(col(Ticket.source_kind) == "incident", col(Ticket.source_ref).startswith(prefix))
+            .order_by(col(Ticket.id).desc())
+        )
+    found: dict[int, int] = {}
+    for number, ref in rows.all():
+        item = str(ref).removeprefix(prefix)
+        if item.isdigit() and number is not None:
+            found[int(item)] = int(number)
+    return found

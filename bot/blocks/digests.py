@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
-from bot.blocks.digest_parts import Issue, Part, monthly_parts, title_of, weekly_parts
+from bot.blocks.digest_parts import Part, monthly_parts, title_of, weekly_parts
 from bot.blocks.limits import SECTION_TEXT, context, divider, header, message, section
+from bot.blocks.tickets import open_ticket_button
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
+from bot.domain.tickets import SourceKind
 
 Digest = WeeklyDigest | MonthlyDigest
 
@@ -41,13 +42,11 @@ def render_digest(digest: Digest, *, marker: str | None = None) -> dict[str, Any
 
 
 def _issue_sections(part: Part) -> list[dict[str, Any]]:
-    """One section per top issue, each with its own "Open ticket" button (action ids stay unique)."""
+    """One section per top issue, each with its own "Open ticket" button."""
     found = [section(f"*{part.title}*")]
     for line, issue in zip(part.lines, part.issues, strict=False):
         block = section(line)
-        button = _ticket_button(issue)
-        if button is not None:
-            block["accessory"] = button
+        block["accessory"] = open_ticket_button(SourceKind.DIGEST, issue.ref, issue.title)
         found.append(block)
     return found
 
@@ -61,16 +60,6 @@ def _clip_lines(title: str, lines: tuple[str, ...]) -> str:
             return f"{text}\n… {len(lines) - index} more lines"
         text = candidate
     return text
-
-
-def _ticket_button(issue: Issue) -> dict[str, Any] | None:
-    """The tickets feature's "Open ticket" button, when that feature is installed."""
-    try:
-        tickets = importlib.import_module("bot.blocks.tickets")
-    except ImportError:
-        return None
-    button: dict[str, Any] = tickets.open_ticket_button("digest", issue.ref, issue.title)
-    return button
 
 
 def render_text(digest: Digest) -> str:

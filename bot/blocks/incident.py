@@ -10,8 +10,10 @@ from typing import Any
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section, slack_date
 from bot.blocks.modals import VALUE, input_block, modal, text_input
+from bot.blocks.tickets import open_ticket_button, ticket_prompt
 from bot.domain.durations import humanize_duration
-from bot.domain.incident_report import IncidentFacts
+from bot.domain.incident_report import IncidentFacts, action_item_ref
+from bot.domain.tickets import SourceKind
 
 EMOJI = {1: ":red_circle:", 2: ":large_orange_circle:", 3: ":large_yellow_circle:", 4: ":white_circle:"}
 PLAIN_EMOJI = {1: "🔴", 2: "🟠", 3: "🟡", 4: "⚪"}
@@ -190,3 +192,32 @@ def modal_values(view: dict[str, Any]) -> dict[str, str]:
             selected = entry.get("selected_option") or {}
             found[block_id] = str(entry.get("value") or selected.get("value") or "").strip()
     return found
+
+
+ACTION_ITEMS_SHOWN = 40  # a message holds at most 50 blocks
+
+
+def action_items_prompt(facts: IncidentFacts) -> dict[str, Any]:
+    """After the postmortem draft: each action item with its own "Open ticket" button, or its ticket."""
+    number = facts.number
+    if not facts.action_items:
+        prompt = ticket_prompt(
+            f"Turn an action item of INC-{number} into a ticket:",
+            source_kind=SourceKind.INCIDENT,
+            source_ref=str(number),
+            title=f"Follow-up of INC-{number}: {facts.title}",
+        )
+        hint = "Record action items with `/incident action <text>`: each then gets its own button here."
+        return {**prompt, "blocks": [*prompt["blocks"], context(hint)]}
+    text = f"Action items of INC-{number}: open a ticket for each"
+    blocks: list[dict[str, Any]] = [section(f"*{text}*")]
+    for item in facts.action_items[:ACTION_ITEMS_SHOWN]:
+        block = section(f"• {escape(item.title)}" + (f" — {item.ticket}" if item.ticket else ""))
+        if item.ticket is None and item.item_id is not None:
+            ref = action_item_ref(number, item.item_id)
+            block["accessory"] = open_ticket_button(SourceKind.INCIDENT, ref, item.title)
+        blocks.append(block)
+    hidden = len(facts.action_items) - ACTION_ITEMS_SHOWN
+    if hidden > 0:
+        blocks.append(context(f"{hidden} more in the postmortem draft."))
+    return message(text, blocks)

@@ -10,6 +10,7 @@ from bot.domain.incidents import Role, parse_level
 NUMBER = re.compile(r"^#?(?:inc-?)?(\d+)$", re.IGNORECASE)
 USER = re.compile(r"^(?:<@)?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
 LIST_SCOPES = ("open", "all")
+TEXT_WANTED = {"update": "the update", "resolve": "a short summary", "action": "the follow-up to do"}
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,9 @@ def parse_incident_command(
         if args:
             raise ValueError(f"Use `/incident {subcommand} [number]`.")
         return IncidentCommand(subcommand, number=number)
-    if subcommand in ("update", "resolve"):
+    if subcommand in TEXT_WANTED:
         if not rest:
-            what = "the update" if subcommand == "update" else "a short summary"
-            raise ValueError(f"Use `/incident {subcommand} [number] <text>` with {what}.")
+            raise ValueError(f"Use `/incident {subcommand} [number] <text>` with {TEXT_WANTED[subcommand]}.")
         return IncidentCommand(subcommand, number=number, text=rest)
     if subcommand == "sev":
         return _sev(number, args, rest)

@@ -20,11 +20,25 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class ActionItem:
-    """A follow-up from the postmortem; `ticket` is filled in when it becomes a /ticket (another feature)."""
+    """A follow-up from the postmortem (`/incident action`); `ticket` once one was opened from it."""
 
     title: str
     owner: str | None = None
     ticket: str | None = None
+    item_id: int | None = None  # the recorded event's id: what an "Open ticket" button refers back to
+
+
+def action_item_ref(incident_id: int, item_id: int) -> str:
+    """A ticket's source reference for one action item of an incident, e.g. `12/345`."""
+    return f"{incident_id}/{item_id}"
+
+
+def read_action_item_ref(ref: str) -> tuple[int, int | None] | None:
+    """(incident id, action item id or None) from an incident ticket source reference (`12` or `12/345`)."""
+    incident, _, item = ref.partition("/")
+    if not incident.isdigit() or (item and not item.isdigit()):
+        return None
+    return int(incident), int(item) if item else None
 
 
 @dataclass(frozen=True)

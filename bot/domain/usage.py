@@ -39,6 +39,7 @@ INCIDENT = CommandUsage(
         Subcommand("ack [n]", "record the first response"),
         Subcommand("resolve [n] <summary>", "resolve the incident"),
         Subcommand("reopen [n]", "reopen a resolved incident"),
+        Subcommand("action [n] <text>", "add a postmortem action item (each gets an Open ticket button)"),
         Subcommand("postmortem [n]", "draft the postmortem"),
         Subcommand("list [open|all]", "list incidents"),
         Subcommand("help", "this message"),

@@ -11,7 +11,7 @@ from bot.blocks.limits import message, section
 from bot.deps import Deps
 from bot.domain.incident_commands import IncidentCommand
 from bot.errors import NotFound
-from bot.services import incident_reports, incidents
+from bot.services import incident_action_items, incident_reports, incidents
 from bot.services.incident_policy import policies
 from storage import alert_groups
 
@@ -51,6 +51,12 @@ async def run(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id:
     if command.action == "update":
         await incidents.post_update(deps, number, user_id=user_id, text=command.text)
         return _reply(f"Update posted on INC-{number}.")
+    if command.action == "action":
+        count = await incident_action_items.add(deps, number, user_id=user_id, text=command.text)
+        return _reply(
+            f"Action item {count} of INC-{number} recorded. `/incident postmortem {number}` lists them, "
+            "each with an Open ticket button."
+        )
     if command.action == "sev":
         assert command.level is not None
         await incidents.regrade(deps, number, user_id=user_id, level=command.level, reason=command.text)

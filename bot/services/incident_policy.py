@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from bot.config import Settings, SevLevelConfig
-from bot.domain.incident_report import IncidentFacts, TimelineEntry
+from bot.domain.incident_report import ActionItem, IncidentFacts, TimelineEntry
 from bot.domain.incidents import SevPolicy, Space, Sprints
 from bot.errors import ConfigError
 from storage.incidents import Incident, IncidentEvent
@@ -13,6 +14,7 @@ from storage.incidents import Incident, IncidentEvent
 # Outbox job kinds; each has a one-line runner in bot/services/job_runners.py.
 SETUP, SYNC, POST = "incident.setup", "incident.sync", "incident.post"
 TIMER, REMIND, POSTMORTEM = "incident.timer", "incident.remind", "incident.postmortem"
+ACTION_ITEM = "action_item"  # the timeline event that records a postmortem action item
 
 
 def policies(settings: Settings) -> dict[int, SevPolicy]:
@@ -58,11 +60,26 @@ def pacing_key(incident_id: int) -> str:
 
 
 def to_facts(
-    settings: Settings, incident: Incident, events: list[IncidentEvent] | None = None
+    settings: Settings,
+    incident: Incident,
+    events: list[IncidentEvent] | None = None,
+    *,
+    tickets: Mapping[int, int] | None = None,
 ) -> IncidentFacts:
-    """The incident as plain facts; with `events`, its severity history and timeline too."""
+    """The incident as plain facts; with `events`, its severity history, timeline and action items too
+    (`tickets`: the ticket opened from each action item, by item id)."""
     assert incident.id is not None
     events = events or []
+    tickets = tickets or {}
+    items = tuple(
+        ActionItem(
+            str(e.detail.get("item", e.text)),
+            ticket=f"TKT-{tickets[e.id]}" if e.id is not None and e.id in tickets else None,
+            item_id=e.id,
+        )
+        for e in events
+        if e.kind == ACTION_ITEM
+    )
     history = tuple(
         (e.at, int(e.detail.get("level", incident.level)), str(e.detail.get("reason", "")))
         for e in events
@@ -91,4 +108,5 @@ def to_facts(
         alert_link=incident.alert_link,
         severity_history=history,
         timeline=tuple(TimelineEntry(e.at, e.kind, e.text, e.actor) for e in events),
+        action_items=items,
     )

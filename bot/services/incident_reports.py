@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.deps import Deps
-from bot.domain.incident_report import PLACEHOLDER_ACTION_ITEMS, ActionItem, IncidentFacts
+from bot.domain.incident_report import IncidentFacts
 from bot.errors import NotFound, UsageError
 from bot.services.incident_policy import to_facts
 from storage import incidents as store
@@ -51,13 +51,3 @@ async def incidents_between(deps: Deps, *, start: datetime, end: datetime) -> li
     """Incidents declared in [start, end) with respond/resolve times and targets (for digests)."""
     found = await store.declared_between(deps.db, start=start, end=end)
     return [to_facts(deps.settings, incident) for incident in found]
-
-
-async def action_items(deps: Deps, number: int) -> list[ActionItem]:
-    """The postmortem's action items (placeholders for now).
-
-    Hook for the ticket feature: turn each item into a /ticket and record its id in `ActionItem.ticket`;
-    the postmortem draft already prints the ticket next to the item.
-    """
-    await facts(deps, number)  # raises NotFound for an unknown incident
-    return list(PLACEHOLDER_ACTION_ITEMS)

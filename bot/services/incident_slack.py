@@ -12,17 +12,16 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.incident import render_announcement, render_checklist, render_header
-from bot.blocks.tickets import ticket_prompt
+from bot.blocks.incident import action_items_prompt, render_announcement, render_checklist, render_header
 from bot.deps import Deps
 from bot.domain.incident_report import postmortem_markdown
 from bot.domain.incidents import Space, channel_name, invitees
-from bot.domain.tickets import SourceKind
 from bot.services import slack_io
 from bot.services.incident_policy import policy, to_facts
 from bot.services.oncall import who_is_on_call
 from bot.services.outbox import RetryLater
 from storage import incidents as store
+from storage import tickets as ticket_store
 from storage.incidents import Incident
 from storage.models import AlertGroup
 
@@ -249,8 +248,10 @@ async def upload_postmortem(deps: Deps, incident_id: int) -> None:
     if incident.header_ts is None or incident.header_channel_id is None:
         raise RetryLater(timedelta(seconds=2), "the incident is not set up in Slack yet")
     events = await store.events(deps.db, incident_id)
+    tickets = await ticket_store.for_action_items(deps.db, incident_id)
+    facts = to_facts(deps.settings, incident, events, tickets=tickets)
     now = deps.clock()
-    text = postmortem_markdown(to_facts(deps.settings, incident, events), now=now)
+    text = postmortem_markdown(facts, now=now)
     target: dict[str, Any] = {"channel": incident.channel_id or incident.header_channel_id}
     if not incident.channel_id:
         target["thread_ts"] = incident.header_ts
@@ -264,17 +265,8 @@ async def upload_postmortem(deps: Deps, incident_id: int) -> None:
         ),
         **target,
     )
-    follow_up = f"Follow-up of INC-{incident_id}: {incident.title}"
     await slack_io.post(
-        deps,
-        channel_id=target["channel"],
-        thread_ts=target.get("thread_ts"),
-        **ticket_prompt(
-            f"Turn an action item of INC-{incident_id} into a ticket:",
-            source_kind=SourceKind.INCIDENT,
-            source_ref=str(incident_id),
-            title=follow_up,
-        ),
+        deps, channel_id=target["channel"], thread_ts=target.get("thread_ts"), **action_items_prompt(facts)
     )
     async with deps.db.transaction() as session:
         await store.add_event(session, incident_id, "postmortem", at=now, text="Postmortem draft uploaded")

@@ -14,6 +14,7 @@ from bot.blocks.ids import BlockId
 from bot.blocks.limits import section
 from bot.blocks.tickets import render_list, render_matrix, render_registry, render_ticket, ticket_modal
 from bot.deps import Deps
+from bot.domain.incident_report import read_action_item_ref
 from bot.domain.tickets import NewTicket, SourceKind, TicketCommand, parse_area, parse_level
 from bot.services import slack_io, tickets
 from bot.services.metrics import share_chart
@@ -117,18 +118,16 @@ async def source_link(
     """
     if ref.startswith(("http://", "https://")):
         return ref
-    if not ref.isdigit():
-        return None
     place: tuple[str | None, str | None] = (None, None)
-    if kind == SourceKind.ALERT:
+    if kind == SourceKind.ALERT and ref.isdigit():
         async with deps.db.sessions() as session:
             snapshot = await alert_groups.load_group(session, int(ref), sample=0)
         if snapshot is not None:
             place = (snapshot.group.slack_channel_id, snapshot.group.slack_ts)
         if place[1] is None and clicked is not None:
             place = clicked
-    elif kind == SourceKind.INCIDENT:
-        incident = await incident_store.get(deps.db, int(ref))
+    elif kind == SourceKind.INCIDENT and (read := read_action_item_ref(ref)) is not None:
+        incident = await incident_store.get(deps.db, read[0])  # the incident, also for one of its items
         if incident is not None:
             place = (incident.header_channel_id, incident.header_ts)
     if place[0] is None or place[1] is None:

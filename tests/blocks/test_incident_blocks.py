@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.blocks.incident import (
     LevelChoice,
+    action_items_prompt,
     declare_modal,
     modal_values,
     render_checklist,
@@ -13,7 +14,7 @@ from bot.blocks.incident import (
     render_list,
     text_modal,
 )
-from bot.domain.incident_report import IncidentFacts
+from bot.domain.incident_report import ActionItem, IncidentFacts
 from sandbox.blockkit import validate_blocks, validate_view
 from sandbox.waits import message_text
 
@@ -101,3 +102,18 @@ def test_submitted_values_are_read_by_block() -> None:
         "incident_severity": "2",
         "incident_service": "",
     }
+
+
+def test_action_items_get_a_button_each_until_they_have_a_ticket_within_limits() -> None:
+    items = (ActionItem("Add a canary", item_id=7), ActionItem("Page earlier", ticket="TKT-3", item_id=8))
+    prompt = action_items_prompt(facts(action_items=items))
+    assert validate_blocks(prompt["blocks"]) == []
+    canary, paged = prompt["blocks"][1:3]
+    assert '"r": "12/7"' in canary["accessory"]["value"] and "accessory" not in paged
+    assert "TKT-3" in message_text({"blocks": [paged]})
+    many = tuple(ActionItem("fix <it> & " * 400, item_id=i) for i in range(70))
+    crowded = action_items_prompt(facts(action_items=many))
+    assert validate_blocks(crowded["blocks"]) == []
+    assert "30 more in the postmortem draft" in message_text(crowded)
+    none_yet = action_items_prompt(facts())
+    assert validate_blocks(none_yet["blocks"]) == [] and "/incident action" in message_text(none_yet)

@@ -126,6 +126,13 @@ def test_commands_take_an_incident_number_or_the_current_channels() -> None:
     assert parse_incident_command("ack", (), "").number is None
 
 
+def test_action_items_take_an_optional_number_and_the_text() -> None:
+    numbered = parse_incident_command("action", ("12", "Add", "a", "canary"), "12 Add a canary")
+    assert (numbered.action, numbered.number, numbered.text) == ("action", 12, "Add a canary")
+    here = parse_incident_command("action", ("Page", "earlier"), "Page earlier", in_incident=True)
+    assert (here.number, here.text) == (None, "Page earlier")
+
+
 def test_sev_tells_a_number_from_a_level() -> None:
     regrade = parse_incident_command("sev", ("1", "payments", "failing"), "1 payments failing")
     assert (regrade.number, regrade.level, regrade.text) == (None, 1, "payments failing")
@@ -148,6 +155,7 @@ def test_assign_needs_a_role_and_a_user() -> None:
         ("declare", ("sev2",), "declare <sev1-4> <title>"),
         ("update", (), "with the update"),
         ("resolve", (), "short summary"),
+        ("action", ("12",), "with the follow-up to do"),
         ("list", ("mine",), "list [open|all]"),
         ("sev", (), "sev [number] <1-4>"),
     ],

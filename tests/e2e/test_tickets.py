@@ -171,6 +171,53 @@ async def test_open_ticket_from_an_alert_links_back(
     assert "Quick Win" in created and "|alert group>" in created
 
 
+async def test_each_postmortem_action_item_opens_its_own_ticket_once(
+    slack: SlackPlayer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev2 Payments are slow", user="bob")
+    channel = await ws.wait_until(
+        lambda: next((c.name for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
+        timeout=10,
+        describe=lambda: "no incident channel",
+    )
+    await ws.wait_for_message(channel, contains="Payments are slow")  # set up: the header is there
+    for item in ("Add a canary for the payment provider", "Page on p95 latency, not p99"):
+        await slack.slash("/incident", f"action {item}", user="bob", channel=channel)
+    await ws.wait_for_ephemeral(user="bob", contains="Action item 2 of INC-1 recorded")
+    await slack.slash("/incident", "postmortem", user="bob", channel=channel)
+    prompt = await ws.wait_for_message(channel, contains="Action items of INC-1")
+    item_block = next(b for b in prompt.blocks if "Page on p95 latency" in str(b))
+    await slack.click(prompt, "ticket_open", user="bob", block_id=item_block["block_id"])
+    form = await ws.wait_for_view(user="bob", callback_id="ticket_new")
+    title = next(b for b in form.blocks if b.get("block_id") == "ticket_title")
+    assert title["element"]["initial_value"] == "Page on p95 latency, not p99"
+    assert "|incident>" in ws.message_text({"blocks": form.blocks})  # a link back to the incident
+    await slack.submit_view(
+        form,
+        {
+            "ticket_title": "Page on p95 latency, not p99",
+            "ticket_area": "infrastructure",
+            "ticket_impact": "high",
+            "ticket_effort": "low",
+        },
+    )
+    await ws.wait_for_message(channel, contains="opened TKT-1")
+    await slack.slash("/incident", "postmortem", user="bob", channel=channel)
+
+    def prompts() -> list[Any]:
+        return [m for m in ws.messages(channel) if "Action items of INC-1" in ws.message_text(m)]
+
+    await ws.wait_until(lambda: len(prompts()) == 2 or None, timeout=10, describe=lambda: "no 2nd prompt")
+    again = prompts()[-1]
+    done = next(b for b in again.blocks if "Page on p95 latency" in str(b))
+    assert "TKT-1" in ws.message_text({"blocks": [done]}) and "accessory" not in done
+    assert "accessory" in next(b for b in again.blocks if "Add a canary" in str(b))
+    latest = [f for f in ws.files.values() if f.name == "INC-1-postmortem.md"][-1].content.decode()
+    assert "- [ ] Page on p95 latency, not p99 (owner: _tbd_) — ticket TKT-1" in latest
+    assert "- [ ] Add a canary for the payment provider" in latest and "Fix the root cause" not in latest
+
+
 async def test_the_postmortem_offers_an_open_ticket_button(slack: SlackPlayer, sandbox: Any) -> None:
     ws = sandbox.workspace
     await slack.slash("/incident", "declare sev3 Search results are stale", user="bob")
