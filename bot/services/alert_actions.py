@@ -12,7 +12,7 @@ from bot.domain.durations import parse_duration
 from bot.domain.oncall import EscalationStep, EscalationTarget, step_due_at
 from bot.errors import NotFound, UpstreamError, UsageError
 from bot.services import slack_io
-from bot.services.alerts import ESCALATE, SNOOZE_END, queue_sync
+from bot.services.alerts import SNOOZE_END, queue_escalation, queue_sync
 from bot.services.oncall import escalation_chain, who_is_on_call
 from bot.services.outbox import RetryLater
 from bot.services.permissions import ensure_allowed
@@ -165,15 +165,10 @@ async def _record_escalation(
         )
         due = step_due_at(chain, level + 1, group.first_fired_at)
         if due is not None:
-            await enqueue(
-                session,
-                kind=ESCALATE,
+            await queue_escalation(
+                session, group_id=group.id, channel=group.channel, level=level + 1, episode=episode, due=due,
                 now=now,
-                channel=group.channel,
-                due_at=max(due, now),
-                payload={"group_id": group.id, "level": level + 1, "episode": episode},
-                dedupe_key=f"escalate:{group.id}",
-            )
+            )  # fmt: skip
 
 
 def _still_unattended(group: AlertGroup, episode: str, now: datetime) -> bool:

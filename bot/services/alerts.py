@@ -126,20 +126,37 @@ async def _queue_change(
 ) -> None:
     await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
     if change.fired and change.severity == Severity.CRITICAL and config.escalation:
-        due = change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes)
-        await enqueue(
+        await queue_escalation(
             session,
-            kind=ESCALATE,
-            now=now,
+            group_id=change.group_id,
             channel=change.channel,
-            due_at=max(due, now),
-            payload={
-                "group_id": change.group_id,
-                "level": 0,
-                "episode": change.first_fired_at.isoformat(),
-            },
-            dedupe_key=f"escalate:{change.group_id}",
+            level=0,
+            episode=change.first_fired_at.isoformat(),
+            due=change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes),
+            now=now,
         )
+
+
+async def queue_escalation(
+    session: AsyncSession,
+    *,
+    group_id: int,
+    channel: str,
+    level: int,
+    episode: str,
+    due: datetime,
+    now: datetime,
+) -> None:
+    """Arm escalation step `level` of a firing episode; a group has one pending step at a time."""
+    await enqueue(
+        session,
+        kind=ESCALATE,
+        now=now,
+        channel=channel,
+        due_at=max(due, now),
+        payload={"group_id": group_id, "level": level, "episode": episode},
+        dedupe_key=f"escalate:{group_id}",
+    )
 
 
 async def queue_sync(session: AsyncSession, *, group_id: int, channel: str, now: datetime) -> None:
