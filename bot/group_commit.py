@@ -19,19 +19,23 @@ class GroupCommit(Generic[Item]):
     each item is written alone, so one bad item fails only its own caller.
     """
 
-    def __init__(self, *, shared_failure: Callable[[Exception], bool] = lambda _: False) -> None:
-        """`shared_failure` tells errors that no item caused (the database is down): those fail every
-        caller at once instead of being retried item by item."""
+    def __init__(
+        self, *, max_items: int = 32, shared_failure: Callable[[Exception], bool] = lambda _: False
+    ) -> None:
+        """At most `max_items` share a write (a transaction stays short); `shared_failure` tells errors that
+        no item caused (the database is down): those fail every caller at once, not item by item."""
         self._queued: list[tuple[Item, asyncio.Future[None]]] = []
         self._lock = asyncio.Lock()
+        self._max_items = max_items
         self._shared_failure = shared_failure
 
     async def submit(self, item: Item, write: Write[Item]) -> None:
         done = asyncio.get_running_loop().create_future()
         self._queued.append((item, done))
         async with self._lock:
-            if self._queued and not done.done():
-                batch, self._queued = self._queued, []
+            while self._queued and not done.done():  # oldest first, until this caller's item is written
+                batch = self._queued[: self._max_items]
+                del self._queued[: self._max_items]
                 # Shielded: if this caller goes away mid-write, the others' items are still written.
                 await asyncio.shield(asyncio.ensure_future(self._write_batch(batch, write)))
         await done

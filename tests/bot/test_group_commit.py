@@ -74,3 +74,11 @@ async def test_a_failure_no_item_caused_fails_every_caller_without_retrying_each
     )
     assert all(isinstance(result, ValueError) for result in results)
     assert store.attempts < 6  # one try per combined batch, none per item
+
+
+async def test_a_write_takes_at_most_max_items_and_every_caller_still_gets_its_own_written() -> None:
+    commits, store = GroupCommit[int](max_items=3), Store()
+    await asyncio.gather(*(commits.submit(i, store.write) for i in range(10)))
+    assert store.stored == set(range(10))
+    assert max(len(write) for write in store.writes) <= 3
+    assert [i for write in store.writes for i in write] == list(range(10))  # in arrival order
