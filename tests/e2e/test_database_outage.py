@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.deps import build_deps
 from bot.server import RunningServer, start_server
 from tests.conftest import SIGNING_SECRET
+from tests.support import databases
 from tests.support.alertmanager import alert, send
 from tests.support.tcp_proxy import TcpProxy
 
@@ -68,3 +69,36 @@ async def test_a_database_outage_fails_cleanly_and_recovers_by_itself(
         await ws.wait_for_message("critical-alerts", contains="AfterOutage", timeout=15)
     finally:
         await slack.close()
+
+
+@pytest.fixture
+async def opsbot_on_postgres(
+    make_settings: Callable[..., Settings], postgres_url: str
+) -> AsyncIterator[RunningServer]:
+    server = await start_server(
+        build_deps(make_settings(OPSBOT_DATABASE_URL=postgres_url)), host="127.0.0.1", port=0
+    )
+    yield server
+    await server.close()
+
+
+async def test_connections_postgresql_drops_are_replaced_without_an_error(
+    opsbot_on_postgres: RunningServer, postgres_url: str, sandbox: Any
+) -> None:
+    """What a PostgreSQL restart does to the open connections: the server ends them. opsbot's pool
+    notices on the next checkout and reconnects, so nobody sees an error."""
+    opsbot, ws = opsbot_on_postgres, sandbox.workspace
+    status, _ = await send(opsbot.url, alert("BeforeRestart"))
+    assert status == 200
+    await ws.wait_for_message("critical-alerts", contains="BeforeRestart", timeout=15)
+    name = make_url(postgres_url).database
+    ended = databases.admin_query(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )
+    assert ended >= 1  # opsbot held pooled connections to its database
+    status, _ = await send(opsbot.url, alert("AfterRestart"))
+    assert status == 200
+    await ws.wait_for_message("critical-alerts", contains="AfterRestart", timeout=15)
+    async with aiohttp.ClientSession() as http, http.get(f"{opsbot.url}/healthz") as response:
+        assert response.status == 200

@@ -19,6 +19,14 @@ def _admin(sql: str) -> None:
         connection.execute(sql)
 
 
+def admin_query(sql: str) -> int:
+    """Run one query as the admin; return the first column of its first row."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        row = connection.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def create_template() -> str:
     """Create and migrate a template database; return its name."""
     name = f"opsbot_tpl_{secrets.token_hex(4)}"
