@@ -114,7 +114,8 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
 
 
 def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
-    """Merge batches per source, in arrival order (a later copy of an alert wins, as it would alone)."""
+    """Merge batches per source, in arrival order: a later copy of an alert wins, so a group sees only the
+    latest state of an alert sent twice within one write (as when Alertmanager re-sends it)."""
     merged: dict[str, list[store.PlannedAlert]] = {}
     for source, planned in batches:
         merged.setdefault(source, []).extend(planned)
