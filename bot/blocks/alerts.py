@@ -67,6 +67,11 @@ def group_marker(group_id: int) -> str:
     return f"alert-group-{group_id}"
 
 
+def reply_marker(group_id: int, *, last_event: int, firing: int) -> str:
+    """A thread reply's block_id: names what it told, so a retried sync finds it instead of repeating it."""
+    return f"alert-group-{group_id}-reply-{last_event}-{firing}"
+
+
 def render_group(view: GroupView) -> dict[str, Any]:
     """The group's message: header, summary, labels, state, links and the buttons that still make sense."""
     first = view.alerts[0] if view.alerts else None

@@ -11,7 +11,7 @@ from functools import partial
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.alerts import AlertLine, GroupView, group_marker, render_group, thread_reply
+from bot.blocks.alerts import AlertLine, GroupView, group_marker, render_group, reply_marker, thread_reply
 from bot.config import AlertsConfig, Settings
 from bot.deps import Deps
 from bot.domain.alerts import (
@@ -240,7 +240,15 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
             [(k, d) for k, d in events if k == "flapping"], joined=0, firing=group.firing_count
         )
     if reply:
-        await slack_io.post(deps, channel_id=channel_id, text=reply, thread_ts=ts)
+        last_event = max((e.id or 0 for e in snapshot.events), default=0)
+        await slack_io.reply_once(
+            deps,
+            channel_id=channel_id,
+            thread_ts=ts,
+            text=reply,
+            marker=reply_marker(group_id, last_event=last_event, firing=group.firing_count),
+            look_first=attempt > 1,
+        )
     async with deps.db.transaction() as session:
         fresh = await alert_groups.lock_group(session, group_id)
         if fresh is not None:

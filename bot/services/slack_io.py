@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.limits import section
 from bot.deps import Deps
 
 
@@ -45,6 +46,20 @@ async def post(deps: Deps, *, channel_id: str, text: str, thread_ts: str | None 
     return str(response["ts"])
 
 
+async def reply_once(
+    deps: Deps, *, channel_id: str, thread_ts: str, text: str, marker: str, look_first: bool
+) -> str:
+    """Post a thread reply that carries `marker` as its block_id; with `look_first` (a retry, when an
+    earlier try may have posted it and lost Slack's answer) an existing reply is found instead."""
+    if look_first:
+        found = await find_by_block_id(deps, channel_id=channel_id, block_id=marker, thread_ts=thread_ts)
+        if found is not None:
+            return found
+    return await post(
+        deps, channel_id=channel_id, text=text, thread_ts=thread_ts, blocks=[section(text, block_id=marker)]
+    )
+
+
 async def _post_joining(deps: Deps, *, channel_id: str, payload: dict[str, Any]) -> Any:
     try:
         return await deps.slack.chat_postMessage(channel=channel_id, **payload)
@@ -61,9 +76,14 @@ async def direct_message(deps: Deps, *, user_id: str, text: str) -> None:
     await deps.slack.chat_postMessage(channel=opened["channel"]["id"], text=text)
 
 
-async def find_by_block_id(deps: Deps, *, channel_id: str, block_id: str, recent: int = 200) -> str | None:
-    """The ts of a recent message in the channel carrying a block with `block_id`, if there is one."""
-    response = await deps.slack.conversations_history(channel=channel_id, limit=recent)
+async def find_by_block_id(
+    deps: Deps, *, channel_id: str, block_id: str, thread_ts: str | None = None, recent: int = 200
+) -> str | None:
+    """The ts of a recent message in the channel (or the thread) carrying a block with `block_id`."""
+    if thread_ts:
+        response = await deps.slack.conversations_replies(channel=channel_id, ts=thread_ts, limit=recent)
+    else:
+        response = await deps.slack.conversations_history(channel=channel_id, limit=recent)
     messages: list[dict[str, Any]] = response.get("messages", [])
     for message in messages:
         if any(block.get("block_id") == block_id for block in message.get("blocks") or []):

@@ -50,3 +50,21 @@ async def test_slow_answers_within_the_timeout_deliver_a_burst_once(
         await ws.wait_for_message("critical-alerts", contains=f"Lagging{i}", timeout=20)
     await asyncio.sleep(1)
     assert all(len(posts(sandbox, f"Lagging{i}")) == 1 for i in range(5))
+
+
+async def test_a_thread_reply_answered_after_the_timeout_is_not_repeated(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    status, _ = await send(opsbot.url, alert("SlowReply"))
+    first = await ws.wait_for_message("critical-alerts", contains="SlowReply")
+    await asyncio.sleep(0.5)  # the first sync has stored the message's ts
+    ws.inject_faults(1, kind="slow", methods={"chat.postMessage"}, delay=3)  # the "Resolved" reply
+    status, _ = await send(opsbot.url, alert("SlowReply", status="resolved"))
+    assert status == 200
+    await ws.wait_for_update("critical-alerts", first.ts, contains="RESOLVED", timeout=20)
+    await ws.wait_for_call("conversations.replies", timeout=20)  # the retry looked for its reply
+    await asyncio.sleep(1)
+    thread = ws.thread("critical-alerts", first.ts)
+    replies = [m for m in thread if m.ts != first.ts and "Resolved" in ws.message_text(m)]
+    assert len(replies) == 1
