@@ -17,6 +17,7 @@ from sandbox import payloads
 from sandbox.acks import BotResponse
 from sandbox.common import WORKSPACE_KEY
 from sandbox.errors import SlackError
+from sandbox.faults import FaultKind
 from sandbox.model import APP_ID, Ephemeral, Message
 from sandbox.player import SlackPlayer
 from sandbox.sample_alerts import SAMPLE_ALERTS, alertmanager_payload, sample_alert
@@ -236,6 +237,28 @@ async def digest(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
     return {"message": await run(period)}
 
 
+# The Simulate panel's Slack troubles: (faults, Retry-After or delay in seconds, what the page says).
+SLACK_FAULTS: dict[FaultKind, tuple[int, int, str]] = {
+    "429": (5, 2, "answer the next 5 posts and updates with 429 (Retry-After 2 s)"),
+    "500": (3, 0, "fail the next 3 posts and updates with HTTP 500"),
+    "slow": (1, 15, "carry out the next post or update but answer only after 15 s"),
+    "timeout": (1, 15, "leave the next post or update unanswered for 15 s, doing nothing"),
+}
+
+
+async def faults(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
+    """Make Slack misbehave for the bot's next messages, to watch it retry without losing or repeating."""
+    kind = _text(data, "kind")
+    if kind not in SLACK_FAULTS:
+        raise PageError(f"unknown fault {kind!r}: use {', '.join(SLACK_FAULTS)}")
+    count, seconds, says = SLACK_FAULTS[kind]
+    app[WORKSPACE_KEY].inject_faults(
+        count, kind=kind, methods={"chat.postMessage", "chat.update"}, retry_after=max(seconds, 1),
+        delay=seconds,
+    )  # fmt: skip
+    return {"message": f"Slack will {says}."}
+
+
 ACTIONS = {
     name: _handler(action)
     for name, action in {
@@ -248,5 +271,6 @@ ACTIONS = {
         "react": react,
         "alerts": alerts,
         "digest": digest,
+        "faults": faults,
     }.items()
 }

@@ -719,6 +719,9 @@ function wireSimulate() {
         if (kind) {
           const result = await post("alerts", { kind });
           status("sim-status", `${kind === "resolve" ? "Resolved" : "Fired"}: ${result.alerts.join(", ")}`, "ok");
+        } else if (button.dataset.fault) {
+          const result = await post("faults", { kind: button.dataset.fault });
+          status("sim-status", result.message, "ok");
         } else {
           const result = await post("digest", { period: button.dataset.digest });
           status("sim-status", result.message || `${label}: done`, "ok");

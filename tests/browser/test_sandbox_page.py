@@ -103,6 +103,20 @@ async def test_fire_a_critical_alert_and_acknowledge_it(page: Page) -> None:
 
 
 @pytest.mark.browser
+async def test_slack_rate_limits_from_the_panel_delay_an_alert_but_do_not_lose_it(
+    page: Page, sandbox: Any
+) -> None:
+    await page.get_by_test_id("fault-429").click()
+    await expect(page.locator("#sim-status")).to_contain_text("429 (Retry-After 2 s)")
+    await page.get_by_test_id("fire-warning").click()
+    await page.locator('#channels button[data-channel="ops-alerts"]').click()
+    alert = page.get_by_test_id("message").filter(has_text="ApiLatencyHigh")
+    await expect(alert).to_have_count(1, timeout=30_000)  # after the 429s, once
+    throttled = [c for c in sandbox.workspace.calls if c.status == 429]
+    assert throttled and all(c.method in ("chat.postMessage", "chat.update") for c in throttled)
+
+
+@pytest.mark.browser
 async def test_slash_command_reply_is_only_visible_to_you(page: Page) -> None:
     await page.get_by_label("Message", exact=True).fill("/ticket help")
     await page.get_by_label("Message", exact=True).press("Enter")
@@ -236,6 +250,11 @@ def rich_blocks(channel_id: str) -> list[dict[str, Any]]:
 
 def plain(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
+
+
+async def test_the_panel_refuses_an_unknown_slack_fault(sandbox: Any) -> None:
+    status, body = await post_json(f"{sandbox.url}/_sandbox/faults", {"kind": "meteor"})
+    assert status == 400 and "unknown fault 'meteor'" in body["error"]
 
 
 async def test_digests_answer_that_they_are_not_there_yet(sandbox: Any) -> None:
