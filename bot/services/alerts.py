@@ -241,7 +241,7 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
         )
     if reply:
         last_event = max((e.id or 0 for e in snapshot.events), default=0)
-        await slack_io.reply_once(
+        await slack_io.post_once(
             deps,
             channel_id=channel_id,
             thread_ts=ts,

@@ -7,7 +7,7 @@ from typing import Any
 from bot.deps import Deps
 from bot.services import incident_slack, incident_timers
 from bot.services.incident_policy import POST, POSTMORTEM, REMIND, SETUP, SYNC, TIMER
-from bot.services.outbox import JobRunner
+from bot.services.outbox import ATTEMPT, JobRunner
 
 
 async def _setup(deps: Deps, payload: dict[str, Any]) -> None:
@@ -20,7 +20,12 @@ async def _sync(deps: Deps, payload: dict[str, Any]) -> None:
 
 async def _post(deps: Deps, payload: dict[str, Any]) -> None:
     await incident_slack.post(
-        deps, int(payload["incident_id"]), text=str(payload["text"]), announce=bool(payload["announce"])
+        deps,
+        int(payload["incident_id"]),
+        text=str(payload["text"]),
+        announce=bool(payload["announce"]),
+        post_id=payload.get("post_id"),
+        retried=int(payload.get(ATTEMPT, 1)) > 1,
     )
 
 

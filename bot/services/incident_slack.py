@@ -222,8 +222,20 @@ async def sync(deps: Deps, incident_id: int) -> None:
         )
 
 
-async def post(deps: Deps, incident_id: int, *, text: str, announce: bool) -> None:
-    """Post in the incident's place; with `announce`, also in each announcement's thread."""
+async def post(
+    deps: Deps,
+    incident_id: int,
+    *,
+    text: str,
+    announce: bool,
+    post_id: str | None = None,
+    retried: bool = False,
+) -> None:
+    """Post in the incident's place; with `announce`, also in each announcement's thread.
+
+    With `post_id` each copy carries a marker, so a retried job (one copy failed, or Slack answered one too
+    late) finds the copies already posted instead of repeating them.
+    """
     incident = await _load(deps, incident_id)
     if incident.header_ts is None or incident.header_channel_id is None:
         raise RetryLater(timedelta(seconds=2), "the incident is not set up in Slack yet")
@@ -233,13 +245,21 @@ async def post(deps: Deps, incident_id: int, *, text: str, announce: bool) -> No
         else (incident.header_channel_id, incident.header_ts)
     )
     assert place[0] is not None
-    await slack_io.post(deps, channel_id=place[0], text=text, thread_ts=place[1])
-    if not announce:
-        return
-    for entry in incident.announcements:
-        if (entry["channel_id"], entry["ts"]) == place:
+    targets = [place]
+    if announce:
+        targets += [
+            (entry["channel_id"], entry["ts"])
+            for entry in incident.announcements
+            if (entry["channel_id"], entry["ts"]) != place
+        ]
+    for copy, (channel_id, thread_ts) in enumerate(targets):
+        if post_id is None:  # a job queued before posts carried markers
+            await slack_io.post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
             continue
-        await slack_io.post(deps, channel_id=entry["channel_id"], text=text, thread_ts=entry["ts"])
+        await slack_io.post_once(
+            deps, channel_id=channel_id, thread_ts=thread_ts, text=text,
+            marker=f"incident-post-{post_id}-{copy}", look_first=retried,
+        )  # fmt: skip
 
 
 async def upload_postmortem(deps: Deps, incident_id: int) -> None:

@@ -86,7 +86,11 @@ async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str
         return
     if incident.header_ts is None:
         raise RetryLater(timedelta(seconds=2), "the incident is not set up in Slack yet")
-    if not await claim(deps.db, scope="incident-timer", key=f"{incident_id}:{clock}:{stage}:{due}"):
+    # Once per target and stage, even when a re-armed timer comes due again; but a notice Slack failed to
+    # take (claimed, never recorded) is tried again, and found rather than repeated if it did get through.
+    key = f"{incident_id}:{clock}:{stage}:{due}"
+    first_try = await claim(deps.db, scope="incident-timer", key=key)
+    if not first_try and await _told(deps, incident_id, f"{clock}_{stage}", due):
         return
     now = deps.clock()
     due_at = datetime.fromisoformat(due)
@@ -101,12 +105,27 @@ async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str
     if clock == Clock.RESPOND:
         text += " Nobody has acknowledged it yet: `/incident ack`."
     target = incident.commander or (await who_is_on_call(deps))[0].user
-    await slack_io.post(deps, channel_id=_place(incident)[0], text=text, thread_ts=_place(incident)[1])
-    await slack_io.direct_message(deps, user_id=target, text=f"{text} <#{incident.header_channel_id}>")
+    channel_id, thread_ts = _place(incident)
+    marker = f"incident-{incident_id}-{clock}-{stage}-{due_at.timestamp():.0f}"
+    await slack_io.post_once(
+        deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=not first_try
+    )
+    await slack_io.direct_message(
+        deps, user_id=target, text=f"{text} <#{incident.header_channel_id}>", marker=marker,
+        look_first=not first_try,
+    )  # fmt: skip
     async with deps.db.transaction() as session:
-        await store.add_event(session, incident_id, f"{clock}_{stage}", at=now, text=text.split(" ", 1)[1])
+        await store.add_event(
+            session, incident_id, f"{clock}_{stage}", at=now, text=text.split(" ", 1)[1], detail={"due": due}
+        )
     if stage == BREACH:
         await incident_slack.sync(deps, incident_id)  # the header shows the target as overdue
+
+
+async def _told(deps: Deps, incident_id: int, kind: str, due: str) -> bool:
+    """Whether this notice was posted and recorded (records from before `due` was kept count as told)."""
+    events = await store.events(deps.db, incident_id)
+    return any(e.kind == kind and e.detail.get("due", due) == due for e in events)
 
 
 def _still_running(incident: Incident, clock: Clock, due: str) -> bool:

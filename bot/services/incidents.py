@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from secrets import token_hex
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -286,7 +287,7 @@ async def _announce(
         session,
         kind=POST,
         now=now,
-        payload={"incident_id": incident.id, "text": text, "announce": announce},
+        payload={"incident_id": incident.id, "text": text, "announce": announce, "post_id": token_hex(8)},
         channel=pacing_key(incident.id),
     )
     await _queue(session, incident, SYNC, now)

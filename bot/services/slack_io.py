@@ -46,11 +46,11 @@ async def post(deps: Deps, *, channel_id: str, text: str, thread_ts: str | None 
     return str(response["ts"])
 
 
-async def reply_once(
-    deps: Deps, *, channel_id: str, thread_ts: str, text: str, marker: str, look_first: bool
+async def post_once(
+    deps: Deps, *, channel_id: str, text: str, marker: str, look_first: bool, thread_ts: str | None = None
 ) -> str:
-    """Post a thread reply that carries `marker` as its block_id; with `look_first` (a retry, when an
-    earlier try may have posted it and lost Slack's answer) an existing reply is found instead."""
+    """Post a message (or thread reply) that carries `marker` as its block_id; with `look_first` (a retry,
+    when an earlier try may have posted it and lost Slack's answer) an existing one is found instead."""
     if look_first:
         found = await find_by_block_id(deps, channel_id=channel_id, block_id=marker, thread_ts=thread_ts)
         if found is not None:
@@ -70,10 +70,17 @@ async def _post_joining(deps: Deps, *, channel_id: str, payload: dict[str, Any])
     return await deps.slack.chat_postMessage(channel=channel_id, **payload)
 
 
-async def direct_message(deps: Deps, *, user_id: str, text: str) -> None:
-    """Send a DM to a user (opens the conversation first, as Slack requires)."""
+async def direct_message(
+    deps: Deps, *, user_id: str, text: str, marker: str | None = None, look_first: bool = False
+) -> None:
+    """Send a DM to a user (opens the conversation first, as Slack requires); with `marker`, only once
+    (see post_once)."""
     opened = await deps.slack.conversations_open(users=user_id)
-    await deps.slack.chat_postMessage(channel=opened["channel"]["id"], text=text)
+    channel_id = str(opened["channel"]["id"])
+    if marker is None:
+        await deps.slack.chat_postMessage(channel=channel_id, text=text)
+    else:
+        await post_once(deps, channel_id=channel_id, text=text, marker=marker, look_first=look_first)
 
 
 async def find_by_block_id(

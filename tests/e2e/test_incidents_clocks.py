@@ -163,3 +163,17 @@ async def test_declare_from_a_critical_alert_links_the_alert(
         "critical-alerts", contains="Incident INC-1 (SEV1) declared for this alert"
     )
     assert reply.thread_ts == message.ts
+
+
+async def test_a_timer_notice_slack_failed_to_take_is_posted_once_slack_is_back(
+    slack: SlackPlayer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev1 Ledger drift", user="alice")
+    channel = await incident_channel(ws, 1)
+    ws.inject_faults(9, kind="500", methods={"chat.postMessage"})  # Slack fails every try for a while
+    await ws.wait_for_message(channel.name, contains="the response target ends in", timeout=30)
+    await ws.wait_for_message(channel.name, contains="missed its response target", timeout=30)
+    await asyncio.sleep(1)
+    assert count(ws, channel.name, "the response target ends in") == 1
+    assert count(ws, channel.name, "missed its response target") == 1

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.server import RunningServer
+from sandbox import SlackPlayer
 from tests.support.alertmanager import alert, send
 
 
@@ -68,3 +69,29 @@ async def test_a_thread_reply_answered_after_the_timeout_is_not_repeated(
     thread = ws.thread("critical-alerts", first.ts)
     replies = [m for m in thread if m.ts != first.ts and "Resolved" in ws.message_text(m)]
     assert len(replies) == 1
+
+
+async def test_an_incident_update_is_posted_once_everywhere_when_slack_answers_one_copy_late(
+    slack: SlackPlayer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev1 Card payments failing", user="alice")
+    channel = await ws.wait_until(
+        lambda: next((c.name for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
+        timeout=10,
+        describe=lambda: "no incident channel",
+    )
+    await ws.wait_for_message(channel, contains="Declared by", predicate=lambda m: bool(m.pinned_to))
+    await ws.wait_for_message("critical-alerts", contains="Card payments failing")
+    ws.inject_faults(1, kind="slow", methods={"chat.postMessage"}, delay=3)  # the update's first copy
+    await slack.slash("/incident", "update Rolled back the gateway config", user="alice", channel=channel)
+    for place in (channel, "incidents", "critical-alerts"):
+        await ws.wait_for_message(place, contains="Rolled back the gateway", timeout=20)
+    await asyncio.sleep(1)
+    for place in (channel, "incidents", "critical-alerts"):
+        copies = [
+            m
+            for m in ws.messages(place, include_replies=True)
+            if "Rolled back the gateway" in ws.message_text(m)
+        ]
+        assert len(copies) == 1, place
