@@ -44,7 +44,12 @@ async def _timer(deps: Deps, payload: dict[str, Any]) -> None:
 
 
 async def _remind(deps: Deps, payload: dict[str, Any]) -> None:
-    await incident_timers.remind(deps, int(payload["incident_id"]))
+    await incident_timers.remind(
+        deps,
+        int(payload["incident_id"]),
+        post_id=payload.get("post_id"),
+        retried=int(payload.get(ATTEMPT, 1)) > 1,
+    )
 
 
 INCIDENT_RUNNERS: dict[str, JobRunner] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from secrets import token_hex
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,7 +75,7 @@ async def schedule_reminder(session: AsyncSession, incident: Incident, *, deps: 
         now=now,
         channel=pacing_key(incident.id),
         due_at=now + interval,
-        payload={"incident_id": incident.id},
+        payload={"incident_id": incident.id, "post_id": token_hex(8)},
         dedupe_key=key,
     )
 
@@ -144,8 +145,10 @@ def _place(incident: Incident) -> tuple[str, str | None]:
     return incident.header_channel_id, incident.header_ts
 
 
-async def remind(deps: Deps, incident_id: int) -> None:
-    """Ask for a status update when none came within the level's interval; then schedule the next ask."""
+async def remind(deps: Deps, incident_id: int, *, post_id: str | None = None, retried: bool = False) -> None:
+    """Ask for a status update when none came within the level's interval; then schedule the next ask.
+
+    With `post_id` the ask carries a marker, so a retried job finds it instead of asking twice."""
     incident = await store.get(deps.db, incident_id)
     if incident is None or incident.status == "resolved":
         return
@@ -163,7 +166,13 @@ async def remind(deps: Deps, incident_id: int) -> None:
         f"(SEV{incident.level} asks every {humanize_duration(interval)}). `/incident update <text>`"
     )
     channel_id, thread_ts = _place(incident)
-    await slack_io.post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
+    if post_id is None:  # a reminder queued before reminders carried markers
+        await slack_io.post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
+    else:
+        await slack_io.post_once(
+            deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=f"incident-remind-{post_id}",
+            look_first=retried,
+        )  # fmt: skip
     await incident_slack.sync(deps, incident_id)  # the header's elapsed time moves on too
     async with deps.db.transaction() as session:
         fresh = await store.lock(session, incident_id)

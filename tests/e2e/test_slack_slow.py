@@ -15,7 +15,11 @@ from tests.support.alertmanager import alert, send
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:
-    return {"server": {"slack_timeout_seconds": 1}, "alerts": {"pace_per_channel_seconds": 0.05}}
+    return {
+        "server": {"slack_timeout_seconds": 1},
+        "alerts": {"pace_per_channel_seconds": 0.05},
+        "incidents": {"levels": {"sev3": {"reminder_minutes": 6 / 60}}},  # a status reminder every 6 s
+    }
 
 
 def posts(sandbox: Any, name: str) -> list[Any]:
@@ -95,3 +99,18 @@ async def test_an_incident_update_is_posted_once_everywhere_when_slack_answers_o
             if "Rolled back the gateway" in ws.message_text(m)
         ]
         assert len(copies) == 1, place
+
+
+async def test_a_status_reminder_answered_late_is_not_asked_twice(slack: SlackPlayer, sandbox: Any) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev3 Search is stale", user="alice")
+    header = await ws.wait_for_message("incidents", contains="Search is stale")
+    await ws.wait_until(
+        lambda: header.reply_count > 0 or None, timeout=10, describe=lambda: "no checklist in the thread"
+    )
+    ws.inject_faults(1, kind="slow", methods={"chat.postMessage"}, delay=3)  # the first reminder
+    await ws.wait_for_message("incidents", contains="Time for a status update", timeout=15)
+    await ws.wait_for_call("conversations.replies", timeout=15)  # the retry looked for its reminder
+    await asyncio.sleep(1)
+    asks = [m for m in ws.thread("incidents", header.ts) if "Time for a status update" in ws.message_text(m)]
+    assert len(asks) == 1
