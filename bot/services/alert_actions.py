@@ -120,8 +120,11 @@ async def end_snooze(deps: Deps, group_id: int) -> None:
     deps.wake_outbox()
 
 
-async def escalate(deps: Deps, group_id: int, *, level: int, episode: str) -> None:
-    """Page the next step of the chain for an unacknowledged critical group; schedule the one after."""
+async def escalate(deps: Deps, group_id: int, *, level: int, episode: str, retried: bool = False) -> None:
+    """Page the next step of the chain for an unacknowledged critical group; schedule the one after.
+
+    The page and the DMs carry a marker, so a retried job (a DM failed, or Slack answered too late) finds
+    what it already sent instead of paging twice."""
     chain = escalation_chain(deps.settings)
     async with deps.db.sessions() as session:
         group = await session.get(AlertGroup, group_id)
@@ -136,14 +139,19 @@ async def escalate(deps: Deps, group_id: int, *, level: int, episode: str) -> No
     text = (
         f":rotating_light: {mentions} — *{group.alertname}* is critical and unacknowledged for {minutes} min."
     )
-    await slack_io.post(deps, channel_id=group.slack_channel_id, text=text, thread_ts=group.slack_ts)
+    marker = f"alert-group-{group_id}-page-{level}-{datetime.fromisoformat(episode).timestamp():.0f}"
+    await slack_io.post_once(
+        deps, channel_id=group.slack_channel_id, thread_ts=group.slack_ts, text=text, marker=marker,
+        look_first=retried,
+    )  # fmt: skip
     link = (await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts))[
         "permalink"
     ]
     for user in users:
         await slack_io.direct_message(
-            deps, user_id=user, text=f":rotating_light: Critical alert *{group.alertname}* needs you: {link}"
-        )
+            deps, user_id=user, text=f":rotating_light: Critical alert *{group.alertname}* needs you: {link}",
+            marker=marker, look_first=retried,
+        )  # fmt: skip
     await _record_escalation(deps, group, level=level, users=users, episode=episode, chain=chain)
 
 

@@ -17,7 +17,11 @@ async def _sync(deps: Deps, payload: dict[str, Any]) -> None:
 
 async def _escalate(deps: Deps, payload: dict[str, Any]) -> None:
     await alert_actions.escalate(
-        deps, int(payload["group_id"]), level=int(payload["level"]), episode=str(payload["episode"])
+        deps,
+        int(payload["group_id"]),
+        level=int(payload["level"]),
+        episode=str(payload["episode"]),
+        retried=int(payload.get(ATTEMPT, 1)) > 1,
     )
 
 
