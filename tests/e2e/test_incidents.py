@@ -9,8 +9,8 @@ import pytest
 
 from bot.server import RunningServer
 from sandbox import SlackPlayer
-from sandbox.model import Message
 from storage import incidents as store
+from tests.support.incidents import header_in, incident_channel
 
 
 @pytest.fixture
@@ -40,10 +40,6 @@ async def pinned_in_timeline(opsbot: RunningServer, number: int, text: str) -> N
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{text!r} is not on the timeline of INC-{number}")
-
-
-async def header_in(ws: Any, channel: str) -> Message:
-    return await ws.wait_for_message(channel, contains="Declared by", predicate=lambda m: bool(m.pinned_to))
 
 
 async def test_sev1_gets_a_channel_invites_announcements_and_a_pinned_checklist(
@@ -93,11 +89,7 @@ async def test_regrading_to_sev1_runs_sev1s_extra_steps(slack: SlackPlayer, sand
     await slack.slash("/incident", "declare sev3 Checkout errors", user="alice", channel="incidents")
     first = await ws.wait_for_message("incidents", contains="SEV3 Medium · Checkout errors")
     await slack.slash("/incident", "sev 1 1 payment success at 40%", user="alice", channel="incidents")
-    channel = await ws.wait_until(
-        lambda: next((c for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
-        timeout=5,
-        describe=lambda: "no incident channel",
-    )
+    channel = await incident_channel(ws, 1)
     await header_in(ws, channel.name)
     checklist = await ws.wait_for_message(
         channel.name, contains="SEV1 checklist", predicate=lambda m: bool(m.pinned_to)
@@ -113,11 +105,7 @@ async def test_regrading_to_sev1_runs_sev1s_extra_steps(slack: SlackPlayer, sand
 async def test_roles_ack_and_updates_show_in_the_header(slack: SlackPlayer, sandbox: Any) -> None:
     ws = sandbox.workspace
     await slack.slash("/incident", "declare sev2 API latency high", user="alice")
-    channel = await ws.wait_until(
-        lambda: next((c for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
-        timeout=5,
-        describe=lambda: "no incident channel",
-    )
+    channel = await incident_channel(ws, 1)
     header = await header_in(ws, channel.name)
     await slack.slash("/incident", "assign commander <@U0BOB|bob>", user="alice", channel=channel.name)
     await ws.wait_for_update(channel.name, header.ts, contains="<@U0BOB>")
@@ -143,11 +131,7 @@ async def test_pushpins_join_the_timeline_and_resolve_uploads_the_postmortem(
 ) -> None:
     ws = sandbox.workspace
     await slack.slash("/incident", "declare sev2 Orders stuck in queue", user="alice")
-    channel = await ws.wait_until(
-        lambda: next((c for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
-        timeout=5,
-        describe=lambda: "no incident channel",
-    )
+    channel = await incident_channel(ws, 1)
     header = await header_in(ws, channel.name)
     said = await slack.message(channel.name, "Found it: the consumer lost its lease", user="dave")
     await slack.reaction_added(channel.name, said.ts, "pushpin", user="carol")

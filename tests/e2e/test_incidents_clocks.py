@@ -11,6 +11,7 @@ import pytest
 from bot.server import RunningServer
 from sandbox import SlackPlayer
 from tests.support.alertmanager import alert, send
+from tests.support.incidents import incident_channel
 
 SECONDS = 1 / 60  # one second, in the minutes the configuration counts in
 
@@ -44,17 +45,6 @@ async def dm_with(ws: Any, user_id: str) -> Any:
 
 def count(ws: Any, channel: str, text: str) -> int:
     return sum(text in ws.message_text(m) for m in ws.messages(channel, include_replies=True))
-
-
-async def incident_channel(ws: Any, number: int) -> Any:
-    """The incident's channel, once its header is pinned there (people are invited at that point)."""
-    channel = await ws.wait_until(
-        lambda: next((c for c in ws.channels.values() if c.name.startswith(f"inc-{number}-")), None),
-        timeout=5,
-        describe=lambda: "no incident channel",
-    )
-    await ws.wait_for_message(channel.name, contains="Declared by", predicate=lambda m: bool(m.pinned_to))
-    return channel
 
 
 async def test_sev1_warns_breaches_and_reminds_until_resolved(slack: SlackPlayer, sandbox: Any) -> None:

@@ -11,6 +11,7 @@ import pytest
 from bot.server import RunningServer
 from sandbox import SlackPlayer
 from tests.support.alertmanager import alert, send
+from tests.support.incidents import incident_channel
 
 
 @pytest.fixture
@@ -80,12 +81,7 @@ async def test_an_incident_update_is_posted_once_everywhere_when_slack_answers_o
 ) -> None:
     ws = sandbox.workspace
     await slack.slash("/incident", "declare sev1 Card payments failing", user="alice")
-    channel = await ws.wait_until(
-        lambda: next((c.name for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
-        timeout=10,
-        describe=lambda: "no incident channel",
-    )
-    await ws.wait_for_message(channel, contains="Declared by", predicate=lambda m: bool(m.pinned_to))
+    channel = (await incident_channel(ws, 1)).name
     await ws.wait_for_message("critical-alerts", contains="Card payments failing")
     ws.inject_faults(1, kind="slow", methods={"chat.postMessage"}, delay=3)  # the update's first copy
     await slack.slash("/incident", "update Rolled back the gateway config", user="alice", channel=channel)

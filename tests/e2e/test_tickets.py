@@ -11,6 +11,7 @@ from bot.server import RunningServer
 from sandbox import SlackPlayer
 from sandbox.page_actions import _click_in_view as click_in_view  # the sandbox page's click on a view element
 from tests.support.alertmanager import alert, send
+from tests.support.incidents import incident_channel
 
 
 @pytest.fixture
@@ -176,12 +177,7 @@ async def test_each_postmortem_action_item_opens_its_own_ticket_once(
 ) -> None:
     ws = sandbox.workspace
     await slack.slash("/incident", "declare sev2 Payments are slow", user="bob")
-    channel = await ws.wait_until(
-        lambda: next((c.name for c in ws.channels.values() if c.name.startswith("inc-1-")), None),
-        timeout=10,
-        describe=lambda: "no incident channel",
-    )
-    await ws.wait_for_message(channel, contains="Payments are slow")  # set up: the header is there
+    channel = (await incident_channel(ws, 1)).name
     for item in ("Add a canary for the payment provider", "Page on p95 latency, not p99"):
         await slack.slash("/incident", f"action {item}", user="bob", channel=channel)
     await ws.wait_for_ephemeral(user="bob", contains="Action item 2 of INC-1 recorded")
