@@ -46,6 +46,16 @@ def section(text: str, *, fields: list[str] | None = None, block_id: str | None 
     return block
 
 
+def text_sections(text: str, *, block_id: str | None = None) -> list[dict[str, Any]]:
+    """Text of any length as consecutive sections (each holds 3,000 characters); the first has `block_id`."""
+    text = text or " "
+    chunks = [text[start : start + SECTION_TEXT] for start in range(0, len(text), SECTION_TEXT)]
+    blocks = [section(chunk) for chunk in chunks[:BLOCKS_PER_MESSAGE]]
+    if block_id:
+        blocks[0]["block_id"] = block_id
+    return blocks
+
+
 def context(*texts: str) -> dict[str, Any]:
     return {"type": "context", "elements": [mrkdwn(t, CONTEXT_TEXT) for t in texts[:10]]}
 

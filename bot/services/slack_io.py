@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.limits import section
+from bot.blocks.limits import text_sections
 from bot.deps import Deps
 
 
@@ -55,9 +55,8 @@ async def post_once(
         found = await find_by_block_id(deps, channel_id=channel_id, block_id=marker, thread_ts=thread_ts)
         if found is not None:
             return found
-    return await post(
-        deps, channel_id=channel_id, text=text, thread_ts=thread_ts, blocks=[section(text, block_id=marker)]
-    )
+    blocks = text_sections(text, block_id=marker)
+    return await post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts, blocks=blocks)
 
 
 async def _post_joining(deps: Deps, *, channel_id: str, payload: dict[str, Any]) -> Any:

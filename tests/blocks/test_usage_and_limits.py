@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from bot.blocks.limits import BLOCKS_PER_MESSAGE, clip, header, message, section
+from bot.blocks.limits import BLOCKS_PER_MESSAGE, clip, header, message, section, text_sections
 from bot.blocks.usage import render_usage
 from bot.domain.usage import ALL_COMMANDS, ONCALL
+from sandbox.blockkit import validate_blocks
 
 
 def test_clip_marks_the_cut() -> None:
@@ -39,3 +40,12 @@ def test_usage_names_the_problem_first() -> None:
 def test_every_usage_fits_in_one_message() -> None:
     for usage in ALL_COMMANDS:
         assert len(render_usage(usage)["blocks"]) <= BLOCKS_PER_MESSAGE
+
+
+def test_long_text_becomes_several_sections_that_keep_every_character() -> None:
+    text = "update " * 1500  # 10,500 characters: four sections
+    blocks = text_sections(text, block_id="marker-1")
+    assert validate_blocks(blocks) == []
+    assert len(blocks) == 4 and blocks[0]["block_id"] == "marker-1"
+    assert "".join(b["text"]["text"] for b in blocks) == text
+    assert validate_blocks(text_sections("")) == []
