@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from bot.config import Settings, deep_merge, load_settings
 from bot.deps import build_deps
 from bot.server import RunningServer, start_server
 from sandbox import SlackPlayer, start_sandbox
+from storage.db import Database, create_database
+from storage.migrate import upgrade
 from tests.support import databases
 from tests.support.processes import OpsbotProcesses
 from tests.support.services import postgres_reachable, require
@@ -48,6 +51,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Run the test once on SQLite and once on PostgreSQL."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database handle on `database_url` (SQLite and PostgreSQL), for storage-level tests."""
+    await asyncio.to_thread(upgrade, database_url)
+    database = create_database(database_url)
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,22 +19,13 @@ from bot.services.metric_sources import (
     create_metric_source,
     kpis_from_config,
 )
-from storage.db import Database, create_database
+from storage.db import Database
 from storage.host_samples import HostSample, add_samples
-from storage.migrate import upgrade
 from tests.support.prom import free_port
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 KPIS = kpis_from_config(load_settings({}).file.kpis)
 READING = HostReading(cpu_percent=12.5, memory_percent=40, disks={"/": 50, "/data": 91}, load=(2, 1, 0.5))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    database = create_database(database_url)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

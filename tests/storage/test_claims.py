@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from storage.claims import claim, forget_claims, is_claimed
-from storage.db import Database, create_database
-from storage.migrate import current_revision, head_revision, upgrade
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    database = create_database(database_url)
-    yield database
-    await database.dispose()
+from storage.db import Database
+from storage.migrate import current_revision, head_revision
 
 
 async def test_migrations_reach_the_newest_revision(db: Database) -> None:

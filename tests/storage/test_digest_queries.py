@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,23 +15,14 @@ from bot.domain.digests import capacity_trend
 from storage import digest_queries as q
 from storage import digests as store
 from storage import outbox
-from storage.db import Database, create_database
+from storage.db import Database
 from storage.host_samples import HostSample
 from storage.incidents import Incident
-from storage.migrate import upgrade
 from storage.models import Alert, AlertGroup
 
 BERLIN = "Europe/Berlin"
 # The week of Monday 23 March 2026 in Berlin: clocks go forward on Sunday the 29th.
 WEEK = week_period(date(2026, 3, 25), BERLIN)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    database = create_database(database_url)
-    yield database
-    await database.dispose()
 
 
 def alert(n: int, at: datetime, *, minutes: float, name: str = "DiskFull", severity: str = "warning",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from storage.db import Database, create_database
+from storage.db import Database
 from storage.host_samples import (
     HostSample,
     SampleStats,
@@ -18,21 +16,12 @@ from storage.host_samples import (
     samples_between,
     stats_between,
 )
-from storage.migrate import upgrade
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    database = create_database(database_url)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from storage import incidents as store
-from storage.db import Database, create_database
+from storage.db import Database
 from storage.incidents import Incident
-from storage.migrate import upgrade
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    database = create_database(database_url)
-    yield database
-    await database.dispose()
 
 
 def incident(title: str, *, at: datetime = T0, key: str | None = None, **fields: object) -> Incident:

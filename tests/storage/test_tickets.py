@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from storage import tickets as store
-from storage.db import Database, create_database
-from storage.migrate import upgrade
+from storage.db import Database
 from storage.tickets import Ticket
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ACTIVE = ["open", "in progress"]
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    database = create_database(database_url)
-    yield database
-    await database.dispose()
 
 
 def ticket(title: str, *, quadrant: str = "Quick Win", **fields: object) -> Ticket:
