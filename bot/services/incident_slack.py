@@ -253,13 +253,10 @@ async def post(
             if (entry["channel_id"], entry["ts"]) != place
         ]
     for copy, (channel_id, thread_ts) in enumerate(targets):
-        if post_id is None:  # a job queued before posts carried markers
-            await slack_io.post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
-            continue
+        marker = f"incident-post-{post_id}-{copy}" if post_id else None
         await slack_io.post_once(
-            deps, channel_id=channel_id, thread_ts=thread_ts, text=text,
-            marker=f"incident-post-{post_id}-{copy}", look_first=retried,
-        )  # fmt: skip
+            deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=retried
+        )
 
 
 async def upload_postmortem(deps: Deps, incident_id: int) -> None:

@@ -166,13 +166,10 @@ async def remind(deps: Deps, incident_id: int, *, post_id: str | None = None, re
         f"(SEV{incident.level} asks every {humanize_duration(interval)}). `/incident update <text>`"
     )
     channel_id, thread_ts = _place(incident)
-    if post_id is None:  # a reminder queued before reminders carried markers
-        await slack_io.post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
-    else:
-        await slack_io.post_once(
-            deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=f"incident-remind-{post_id}",
-            look_first=retried,
-        )  # fmt: skip
+    marker = f"incident-remind-{post_id}" if post_id else None
+    await slack_io.post_once(
+        deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=retried
+    )
     await incident_slack.sync(deps, incident_id)  # the header's elapsed time moves on too
     async with deps.db.transaction() as session:
         fresh = await store.lock(session, incident_id)

@@ -47,10 +47,19 @@ async def post(deps: Deps, *, channel_id: str, text: str, thread_ts: str | None 
 
 
 async def post_once(
-    deps: Deps, *, channel_id: str, text: str, marker: str, look_first: bool, thread_ts: str | None = None
+    deps: Deps,
+    *,
+    channel_id: str,
+    text: str,
+    marker: str | None,
+    look_first: bool,
+    thread_ts: str | None = None,
 ) -> str:
     """Post a message (or thread reply) that carries `marker` as its block_id; with `look_first` (a retry,
-    when an earlier try may have posted it and lost Slack's answer) an existing one is found instead."""
+    when an earlier try may have posted it and lost Slack's answer) an existing one is found instead.
+    Without a marker (a job queued before posts carried one) it simply posts."""
+    if marker is None:
+        return await post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
     if look_first:
         found = await find_by_block_id(deps, channel_id=channel_id, block_id=marker, thread_ts=thread_ts)
         if found is not None:
@@ -76,10 +85,7 @@ async def direct_message(
     (see post_once)."""
     opened = await deps.slack.conversations_open(users=user_id)
     channel_id = str(opened["channel"]["id"])
-    if marker is None:
-        await deps.slack.chat_postMessage(channel=channel_id, text=text)
-    else:
-        await post_once(deps, channel_id=channel_id, text=text, marker=marker, look_first=look_first)
+    await post_once(deps, channel_id=channel_id, text=text, marker=marker, look_first=look_first)
 
 
 async def find_by_block_id(
