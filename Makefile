@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Most tests wait on sockets, timers and subprocesses, not the CPU: four workers fit two cores.
+PYTEST_WORKERS ?= -n 4 --dist loadgroup
 
 .PHONY: run test lint typecheck clean
 
@@ -24,7 +26,7 @@ typecheck: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python tests/prerequisites.py
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) *.egg-info opsbot.db opsbot.db-*

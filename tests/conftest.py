@@ -22,6 +22,20 @@ from tests.support.services import postgres_reachable, require
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-sandbox-token"
+# Fixtures that start real `opsbot serve` processes (kill -9, restarts, replicas).
+PROCESS_FIXTURES = frozenset({"opsbot_processes", "opsbot_serve"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that start real opsbot processes one after another on one xdist worker.
+
+    They measure seconds-level timers, leases and schedules across several processes; two of them at once on a
+    2-core machine would test the machine's load instead. Everything else spreads over the other workers.
+    """
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("opsbot-processes"))
 
 
 @pytest.fixture(scope="session")
