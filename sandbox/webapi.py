@@ -16,7 +16,7 @@ from sandbox.errors import SlackError
 from sandbox.faults import Fault
 from sandbox.records import ApiCall
 from sandbox.scopes import METHODS as NEEDS
-from sandbox.scopes import check_scopes
+from sandbox.scopes import call_context, check_scopes
 
 if TYPE_CHECKING:
     from sandbox.workspace import Workspace
@@ -103,7 +103,8 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         handler = authenticate(ws, method, token)
         rate_limit(ws, method)
         args = Args(data)
-        context = check_scopes(ws, method, args)
+        context = call_context(ws, method, args) or ""
+        check_scopes(ws, method, args)
         headers["X-Accepted-OAuth-Scopes"] = ",".join(_accepted(method))
         fault = ws.take_fault(method)
         if fault is not None and fault.kind not in ("slow", "lost_answer"):
