@@ -27,6 +27,9 @@ KINDS = ("public_channel", "private_channel", "im", "mpim")
 # A public channel the bot is not a member of: chat.postMessage needs chat:write.public there.
 OUTSIDER = "public_channel:outsider"
 
+# Methods that post into a public channel the bot is not in only with chat:write.public.
+_POSTS = ("chat.postMessage", "chat.postEphemeral")
+
 # Conversation type -> scope, for the Conversations API methods whose scope depends on the type.
 READ = {
     "public_channel": "channels:read",
@@ -128,7 +131,7 @@ def scopes_for(method: str, context: str) -> tuple[str, ...]:
     kinds = [k for k in context.split(",") if k]
     if need.by_kind is not None:
         scopes += [need.by_kind[k.split(":")[0]] for k in kinds]
-    if method == "chat.postMessage" and OUTSIDER in kinds:
+    if method in _POSTS and OUTSIDER in kinds:
         scopes.append("chat:write.public")
     return tuple(dict.fromkeys(scopes))
 
@@ -150,7 +153,7 @@ def call_context(ws: Workspace, method: str, args: Args) -> str | None:
         return "private_channel" if args.flag("is_private") else "public_channel"
     if method == "conversations.open" and "channel" not in args:
         return "im" if len(set(args.listing("users")) - {BOT_USER_ID}) <= 1 else "mpim"
-    if method == "chat.postMessage":
+    if method in _POSTS:
         return _post_context(ws, args.text("channel"))
     if METHODS[method].by_kind is None:
         return ""
