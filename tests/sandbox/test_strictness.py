@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox import RunningSandbox, Workspace, start_sandbox
 from sandbox.faults import TierRateLimiter
-from sandbox.scopes import TIER_PER_MINUTE, manifest_scopes
+from sandbox.scopes import ALL_SCOPES, TIER_PER_MINUTE, manifest_scopes
 
 BOT_TOKEN = "xoxb-sandbox-token"
 
@@ -28,6 +28,14 @@ async def api_error(call: Any) -> dict[str, Any]:
 async def strict() -> AsyncIterator[RunningSandbox]:
     """A sandbox granting exactly manifest.yml's scopes, as the end-to-end tier runs it."""
     running = await start_sandbox(port=0, bot_token=BOT_TOKEN, rate_limits=True)
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def full() -> AsyncIterator[RunningSandbox]:
+    """A sandbox granting every scope its methods know, to check what comes after the scope check."""
+    running = await start_sandbox(port=0, bot_token=BOT_TOKEN, scopes=ALL_SCOPES)
     yield running
     await running.close()
 
@@ -95,22 +103,22 @@ async def test_posting_into_a_public_channel_the_bot_is_not_in_needs_chat_write_
     ],
 )
 async def test_methods_taking_a_conversation_id_refuse_a_name(
-    strict: RunningSandbox, method: str, args: dict[str, Any]
+    full: RunningSandbox, method: str, args: dict[str, Any]
 ) -> None:
-    client = client_for(strict)
+    client = client_for(full)
     for name in ("general", "#general"):
         body = await api_error(client.api_call(method, json={"channel": name, **args}))
         assert body["error"] == "channel_not_found", (method, name)
 
 
-async def test_bookmarks_add_refuses_a_name_but_chat_post_message_takes_one(strict: RunningSandbox) -> None:
-    client = client_for(strict)
+async def test_bookmarks_add_refuses_a_name_but_chat_post_message_takes_one(full: RunningSandbox) -> None:
+    client = client_for(full)
     body = await api_error(
         client.bookmarks_add(channel_id="general", title="Runbook", type="link", link="https://example.com")
     )
     assert body["error"] == "channel_not_found"
     posted = await client.chat_postMessage(channel="#general", text="names are fine here")
-    assert posted["channel"] == strict.workspace.channel_by_name("general").id
+    assert posted["channel"] == full.workspace.channel_by_name("general").id
 
 
 async def test_conversations_open_follows_slacks_rules(strict: RunningSandbox) -> None:
@@ -205,3 +213,18 @@ async def test_an_element_a_block_cannot_hold_is_refused(strict: RunningSandbox)
     assert body["errors"] == [
         "unsupported element type: plain_text_input [json-pointer:/blocks/0/elements/0/type]"
     ]
+
+
+async def test_the_pages_lost_answer_button_loses_the_next_posts_answer(strict: RunningSandbox) -> None:
+    ws = strict.workspace
+    general = ws.channel_by_name("general").id
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{strict.url}/_sandbox/faults", json={"kind": "lost_answer"}) as response:
+            assert response.status == 200, await response.text()
+        with pytest.raises(aiohttp.ClientError):
+            await http.post(
+                f"{strict.api_url}chat.postMessage",
+                json={"channel": general, "text": "from the page"},
+                headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+            )
+    assert ws.messages(general)[-1].text == "from the page"
