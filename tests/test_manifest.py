@@ -14,7 +14,7 @@ import yaml
 
 from handlers import registered_commands
 from sandbox.scopes import COMMANDS_SCOPE, EVENTS, scopes_for
-from tests.support.slack_calls import OPSBOT_CALLS
+from tests.support.slack_calls import OPSBOT_CALLS, unused_entries, write_record
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT.parent / "shared" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
@@ -88,3 +88,16 @@ def test_the_scope_check_can_fail(manifest: dict[str, Any]) -> None:
     broken["oauth_config"]["scopes"]["bot"].append("mpim:history")
     assert scope_gaps(broken, OPSBOT_CALLS) == (["chat:write"], ["mpim:history"])
     assert scope_gaps(manifest, OPSBOT_CALLS | {("conversations.history", "mpim")})[0] == ["mpim:history"]
+
+
+def test_a_full_e2e_run_judges_unused_entries_and_a_partial_one_does_not(tmp_path: Path) -> None:
+    everything = set(OPSBOT_CALLS)
+    one = sorted(everything)[0]
+    modules = {"test_a.py", "test_b.py"}
+    (tmp_path / "gw0").mkdir()
+    write_record(tmp_path / "gw0", "gw0", everything - {one}, {"test_a.py"})
+    assert unused_entries(tmp_path, modules) is None, "test_b.py has not run: nothing to judge"
+    write_record(tmp_path, "gw1", set(), {"test_b.py"})
+    assert unused_entries(tmp_path, modules) == [one]
+    write_record(tmp_path, "gw2", {one}, set())
+    assert unused_entries(tmp_path, modules) == []

@@ -82,3 +82,12 @@ def read_records(directory: Path) -> tuple[set[Call], set[str]]:
         calls |= {(method, context) for method, context in record["calls"]}
         files |= set(record["e2e_files"])
     return calls, files
+
+
+def unused_entries(directory: Path, e2e_modules: set[str]) -> list[Call] | None:
+    """Entries of OPSBOT_CALLS no process under `directory` saw opsbot make; None when the records do not
+    cover every e2e module (a partial run cannot tell)."""
+    seen, ran = read_records(directory)
+    if ran != e2e_modules:
+        return None
+    return sorted(OPSBOT_CALLS - seen)
