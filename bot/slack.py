@@ -8,11 +8,15 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -51,11 +55,39 @@ def create_web_client(
         token=token, base_url=url if url.endswith("/") else url + "/", timeout=timeout, telemetry=telemetry
     )
     client.retry_handlers = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
+        _IdempotentOnly(AsyncConnectionErrorRetryHandler(max_retry_count=2)),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),  # a 429 did nothing: always safe to resend
+        _IdempotentOnly(AsyncServerErrorRetryHandler(max_retry_count=2)),
     ]
     return client
+
+
+# Calls that create something each time they run. A dropped connection or a 500 does not say whether Slack
+# already did it, so resending blindly posts twice; they are left to the caller, whose retry first looks
+# for what an earlier try made (see bot/services/slack_io.py::post_once).
+NOT_RESENT = frozenset({"chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"})
+
+
+class _IdempotentOnly(AsyncRetryHandler):
+    """Retry like `inner`, but never resend a call in NOT_RESENT."""
+
+    def __init__(self, inner: AsyncRetryHandler) -> None:
+        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
+        self._inner = inner
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").rsplit("/", 1)[-1] in NOT_RESENT:
+            return False
+        return await self._inner._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 class ChannelDirectory:

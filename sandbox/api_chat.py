@@ -37,22 +37,25 @@ def content(args: Args) -> tuple[str, list[dict[str, Any]] | None, list[dict[str
     return text, blocks, attachments
 
 
-def bot_channel(ws: Workspace, ref: str) -> Channel:
-    """Resolve a conversation the bot may write to: id, name, or a user id meaning the bot's DM."""
-    if ref.startswith(("U", "W")) and ref in ws.users:
+def bot_channel(ws: Workspace, ref: str, *, by_name: bool = False, public_ok: bool = False) -> Channel:
+    """Resolve a conversation the bot may write to by ID (and, where Slack allows it, by name or a user ID
+    meaning the bot's DM). `public_ok`: a public channel the bot is not in will do (chat:write.public)."""
+    if by_name and ref.startswith(("U", "W")) and ref in ws.users:
         return ws.open_conversation([ref])[0]
-    channel = ws.channel(ref)
-    if channel.is_private and BOT_USER_ID not in channel.members:
+    channel = ws.channel(ref) if by_name else ws.conversation(ref)
+    if (channel.is_private or channel.is_im or channel.is_mpim) and BOT_USER_ID not in channel.members:
         raise SlackError("channel_not_found")
     if channel.is_archived:
         raise SlackError("is_archived")
-    require_member(channel.members, BOT_USER_ID)
+    public = not (channel.is_private or channel.is_im or channel.is_mpim)
+    if not (public_ok and public and "chat:write.public" in ws.scopes):
+        require_member(channel.members, BOT_USER_ID)
     return channel
 
 
 def post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     """Post a message (or thread reply) as the bot."""
-    channel = bot_channel(ws, args.text("channel", required=True))
+    channel = bot_channel(ws, args.text("channel", required=True), by_name=True, public_ok=True)
     if ws.rate_limiter is not None:
         retry_after = ws.rate_limiter.acquire(channel.id)
         if retry_after is not None:
@@ -73,7 +76,7 @@ def post_message(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def update(ws: Workspace, args: Args) -> dict[str, Any]:
     """Edit one of the bot's messages; omitted blocks/attachments are kept."""
-    channel = ws.channel(args.text("channel", required=True))
+    channel = ws.conversation(args.text("channel", required=True))
     message = ws.message(channel.id, args.text("ts", required=True))
     if message.user != BOT_USER_ID:
         raise SlackError("cant_update_message")
@@ -93,7 +96,7 @@ def update(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def delete(ws: Workspace, args: Args) -> dict[str, Any]:
     """Delete one of the bot's messages."""
-    channel = ws.channel(args.text("channel", required=True))
+    channel = ws.conversation(args.text("channel", required=True))
     message = ws.message(channel.id, args.text("ts", required=True))
     if message.user != BOT_USER_ID:
         raise SlackError("cant_delete_message")
@@ -104,7 +107,7 @@ def delete(ws: Workspace, args: Args) -> dict[str, Any]:
 def post_ephemeral(ws: Workspace, args: Args) -> dict[str, Any]:
     """Show a message to one member of a channel."""
     user = ws.user(args.text("user", required=True))
-    channel = bot_channel(ws, args.text("channel", required=True))
+    channel = bot_channel(ws, args.text("channel", required=True), by_name=True, public_ok=True)
     require_member(channel.members, user.id, error="user_not_in_channel")
     text, blocks, attachments = content(args)
     ephemeral = ws.add_ephemeral(
@@ -120,21 +123,21 @@ def post_ephemeral(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def get_permalink(ws: Workspace, args: Args) -> dict[str, Any]:
     """Return a message's permalink."""
-    channel = ws.channel(args.text("channel", required=True))
+    channel = ws.conversation(args.text("channel", required=True))
     link = ws.permalink(channel.id, args.text("message_ts", required=True))
     return {"ok": True, "channel": channel.id, "permalink": link}
 
 
 def reactions_add(ws: Workspace, args: Args) -> dict[str, Any]:
     """Add the bot's emoji reaction to a message."""
-    channel = ws.channel(args.text("channel", required=True))
+    channel = ws.conversation(args.text("channel", required=True))
     ws.add_reaction(channel.id, args.text("timestamp", required=True), _emoji(args), user=BOT_USER_ID)
     return {"ok": True}
 
 
 def reactions_remove(ws: Workspace, args: Args) -> dict[str, Any]:
     """Remove the bot's emoji reaction from a message."""
-    channel = ws.channel(args.text("channel", required=True))
+    channel = ws.conversation(args.text("channel", required=True))
     ws.remove_reaction(channel.id, args.text("timestamp", required=True), _emoji(args), user=BOT_USER_ID)
     return {"ok": True}
 
@@ -162,7 +165,7 @@ def pins_remove(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def pins_list(ws: Workspace, args: Args) -> dict[str, Any]:
     """List a channel's pinned messages."""
-    channel = ws.channel(args.text("channel", required=True))
+    channel = ws.conversation(args.text("channel", required=True))
     items = [
         {**pin, "message": ws.message(channel.id, pin["ts"]).to_api()} for pin in ws.pins.get(channel.id, [])
     ]
@@ -183,7 +186,7 @@ def bookmarks_add(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def bookmarks_list(ws: Workspace, args: Args) -> dict[str, Any]:
     """List a channel's bookmarks."""
-    channel = ws.channel(args.text("channel_id", required=True))
+    channel = ws.conversation(args.text("channel_id", required=True))
     return {"ok": True, "bookmarks": list(ws.bookmarks.get(channel.id, []))}
 
 

@@ -17,7 +17,7 @@ _TYPES = {"public_channel", "private_channel", "im", "mpim"}
 
 
 def _visible(ws: Workspace, ref: str) -> Channel:
-    channel = ws.channel(ref)
+    channel = ws.conversation(ref)
     if (channel.is_private or channel.is_im or channel.is_mpim) and BOT_USER_ID not in channel.members:
         raise SlackError("channel_not_found")
     return channel
@@ -78,7 +78,7 @@ def invite(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def join(ws: Workspace, args: Args) -> dict[str, Any]:
     """Let the bot join a public channel."""
-    channel = ws.channel(args.text("channel", required=True))
+    channel = ws.conversation(args.text("channel", required=True))
     if channel.is_private or channel.is_im or channel.is_mpim:
         raise SlackError("method_not_supported_for_channel_type")
     if channel.is_archived:
@@ -91,15 +91,26 @@ def join(ws: Workspace, args: Args) -> dict[str, Any]:
 
 
 def open_conversation(ws: Workspace, args: Args) -> dict[str, Any]:
-    """Open (or find) the bot's DM or group DM with the given users."""
+    """Open (or resume) the bot's DM (one user) or group DM (2-8 users), as conversations.open does.
+
+    `channel` resumes an existing DM or group DM; `users` are user IDs; `return_im` asks for the full
+    channel object of a DM (a group DM's comes back whole anyway); `prevent_creation` only looks one up.
+    """
     if "channel" in args:
         channel, existed = _visible(ws, args.text("channel")), True
+        if not (channel.is_im or channel.is_mpim):
+            raise SlackError("method_not_supported_for_channel_type")
     else:
-        channel, existed = ws.open_conversation(args.listing("users", required=True))
-    body: dict[str, Any] = {
-        "ok": True,
-        "channel": channel.to_api() if args.flag("return_im") else {"id": channel.id},
-    }
+        users = args.listing("users")
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) > 8:
+            raise SlackError("too_many_users")
+        if any(u not in ws.users for u in users):
+            raise SlackError("user_not_found")
+        channel, existed = ws.open_conversation(users, create=not args.flag("prevent_creation"))
+    whole = channel.is_mpim or args.flag("return_im")
+    body: dict[str, Any] = {"ok": True, "channel": channel.to_api() if whole else {"id": channel.id}}
     if existed:
         body.update(no_op=True, already_open=True)
     return body

@@ -23,6 +23,79 @@ ELEMENT_TYPES = frozenset(
     }
 )  # fmt: skip
 INPUT_ELEMENT_TYPES = ELEMENT_TYPES - {"button", "image", "overflow", "workflow_button"}
+_TEXT_INPUTS = {"plain_text_input", "email_text_input", "url_text_input", "number_input", "rich_text_input"}
+ACTIONS_ELEMENT_TYPES = ELEMENT_TYPES - {"image", "file_input", *_TEXT_INPUTS}
+ACCESSORY_TYPES = ELEMENT_TYPES - {"datetimepicker", "file_input", *_TEXT_INPUTS}
+
+# The fields Slack's Block Kit reference lists for each block, element and composition object; anything else
+# is refused (docs.slack.dev/reference/block-kit/blocks, .../block-elements, .../composition-objects).
+BLOCK_FIELDS: dict[str, frozenset[str]] = {
+    kind: frozenset({"type", "block_id", *fields})
+    for kind, fields in {
+        "header": {"text"},
+        "section": {"text", "fields", "accessory", "expand"},
+        "divider": set(),
+        "context": {"elements"},
+        "actions": {"elements"},
+        "image": {"image_url", "slack_file", "alt_text", "title"},
+        "input": {"label", "element", "dispatch_action", "hint", "optional"},
+        "rich_text": {"elements"},
+        "file": {"external_id", "source"},
+        "video": {
+            "alt_text", "author_name", "description", "provider_icon_url", "provider_name", "title",
+            "title_url", "thumbnail_url", "video_url",
+        },
+    }.items()
+}  # fmt: skip
+_SELECT = {"placeholder", "confirm", "focus_on_load"}
+_MULTI = {"max_selected_items"}
+_TYPED_INPUT = {"placeholder", "initial_value", "dispatch_action_config", "focus_on_load"}
+ELEMENT_FIELDS: dict[str, frozenset[str]] = {
+    kind: frozenset({"type", "action_id", *fields})
+    for kind, fields in {
+        "button": {"text", "value", "url", "style", "confirm", "accessibility_label"},
+        "workflow_button": {"text", "workflow", "style", "accessibility_label"},
+        "image": {"image_url", "slack_file", "alt_text"},
+        "overflow": {"options", "confirm"},
+        "checkboxes": {"options", "initial_options", "confirm", "focus_on_load"},
+        "radio_buttons": {"options", "initial_option", "confirm", "focus_on_load"},
+        "static_select": {"options", "option_groups", "initial_option", *_SELECT},
+        "multi_static_select": {"options", "option_groups", "initial_options", *_SELECT, *_MULTI},
+        "external_select": {"initial_option", "min_query_length", *_SELECT},
+        "multi_external_select": {"initial_options", "min_query_length", *_SELECT, *_MULTI},
+        "users_select": {"initial_user", *_SELECT},
+        "multi_users_select": {"initial_users", *_SELECT, *_MULTI},
+        "conversations_select": {
+            "initial_conversation", "default_to_current_conversation", "response_url_enabled", "filter",
+            *_SELECT,
+        },
+        "multi_conversations_select": {
+            "initial_conversations", "default_to_current_conversation", "filter", *_SELECT, *_MULTI,
+        },
+        "channels_select": {"initial_channel", "response_url_enabled", *_SELECT},
+        "multi_channels_select": {"initial_channels", *_SELECT, *_MULTI},
+        "datepicker": {"initial_date", *_SELECT},
+        "timepicker": {"initial_time", "timezone", *_SELECT},
+        "datetimepicker": {"initial_date_time", "confirm", "focus_on_load"},
+        "plain_text_input": {"multiline", "min_length", "max_length", *_TYPED_INPUT},
+        "email_text_input": _TYPED_INPUT,
+        "url_text_input": _TYPED_INPUT,
+        "number_input": {"is_decimal_allowed", "min_value", "max_value", *_TYPED_INPUT},
+        "rich_text_input": _TYPED_INPUT,
+        "file_input": {"filetypes", "max_files"},
+    }.items()
+}  # fmt: skip
+TEXT_FIELDS = {
+    "plain_text": frozenset({"type", "text", "emoji"}),
+    "mrkdwn": frozenset({"type", "text", "verbatim"}),
+}
+VIEW_FIELDS = frozenset(
+    {
+        "type", "title", "blocks", "close", "submit", "private_metadata", "callback_id", "clear_on_close",
+        "notify_on_close", "external_id", "submit_disabled",
+    }
+)  # fmt: skip
+OPTION_FIELDS = frozenset({"text", "value", "description", "url"})
 SELECTS_WITH_OPTIONS = frozenset({"static_select", "multi_static_select", "checkboxes", "radio_buttons"})
 
 
@@ -34,6 +107,12 @@ class _Checker:
 
     def fail(self, message: str, pointer: str) -> None:
         self.errors.append(f"{message} [json-pointer:{pointer}]")
+
+    def known(self, obj: dict[str, Any], allowed: frozenset[str], pointer: str) -> None:
+        """Refuse every field Slack does not define for this object, naming it."""
+        for name in obj:
+            if name not in allowed:
+                self.fail(f"unknown field: {name}", f"{pointer}/{name}")
 
     def string(self, value: Any, pointer: str, *, max_len: int, required: bool = False) -> None:
         if value is None:
@@ -58,6 +137,8 @@ class _Checker:
         allowed = ("plain_text",) if plain else ("plain_text", "mrkdwn")
         if obj.get("type") not in allowed:
             self.fail("must be a valid enum value", f"{pointer}/type")
+        else:
+            self.known(obj, TEXT_FIELDS[obj["type"]], pointer)
         value = obj.get("text")
         if not isinstance(value, str) or not value:
             self.fail("must be more than 0 characters", f"{pointer}/text")
@@ -91,6 +172,7 @@ def _check_options(c: _Checker, element: dict[str, Any], pointer: str, *, low: i
         if not isinstance(option, dict):
             c.fail("must provide an object", opt_pointer)
             continue
+        c.known(option, OPTION_FIELDS, opt_pointer)
         c.text(option.get("text"), f"{opt_pointer}/text", max_len=75, plain=plain)
         c.string(option.get("value"), f"{opt_pointer}/value", max_len=150, required=True)
 
@@ -105,6 +187,7 @@ def _check_element(
     if kind not in allowed:
         c.fail(f"unsupported element type: {kind}", f"{pointer}/type")
         return
+    c.known(element, ELEMENT_FIELDS[kind], pointer)
     c.string(element.get("action_id"), f"{pointer}/action_id", max_len=255)
     if kind == "button":
         c.text(element.get("text"), f"{pointer}/text", max_len=75, plain=True)
@@ -137,7 +220,7 @@ def _check_section(c: _Checker, block: dict[str, Any], pointer: str) -> None:
         for i, item in enumerate(c.items(block["fields"], f"{pointer}/fields", low=1, high=10)):
             c.text(item, f"{pointer}/fields/{i}", max_len=2000)
     if "accessory" in block:
-        _check_element(c, block["accessory"], f"{pointer}/accessory")
+        _check_element(c, block["accessory"], f"{pointer}/accessory", allowed=ACCESSORY_TYPES)
 
 
 def _check_context(c: _Checker, block: dict[str, Any], pointer: str) -> None:
@@ -151,7 +234,7 @@ def _check_context(c: _Checker, block: dict[str, Any], pointer: str) -> None:
 def _check_actions(c: _Checker, block: dict[str, Any], pointer: str) -> None:
     seen: set[str] = set()
     for i, element in enumerate(c.items(block.get("elements"), f"{pointer}/elements", low=1, high=25)):
-        _check_element(c, element, f"{pointer}/elements/{i}")
+        _check_element(c, element, f"{pointer}/elements/{i}", allowed=ACTIONS_ELEMENT_TYPES)
         action_id = element.get("action_id") if isinstance(element, dict) else None
         if isinstance(action_id, str) and action_id in seen:
             c.fail(f"duplicate action_id: {action_id}", f"{pointer}/elements/{i}/action_id")
@@ -204,6 +287,7 @@ def _check_blocks(c: _Checker, blocks: Any, pointer: str, *, max_blocks: int) ->
         if block.get("type") not in BLOCK_TYPES:
             c.fail(f"unsupported block type: {block.get('type')}", f"{here}/type")
             continue
+        c.known(block, BLOCK_FIELDS[block["type"]], here)
         block_id = block.get("block_id")
         c.string(block_id, f"{here}/block_id", max_len=255)
         if isinstance(block_id, str) and block_id in seen:
@@ -231,6 +315,7 @@ def validate_view(view: Any) -> list[str]:
     kind = view.get("type")
     if kind not in ("modal", "home"):
         c.fail("must be a valid enum value", "/view/type")
+    c.known(view, VIEW_FIELDS, "/view")
     if kind == "modal":
         c.text(view.get("title"), "/view/title", max_len=24, plain=True)
         c.text(view.get("submit"), "/view/submit", max_len=24, plain=True, required=False)

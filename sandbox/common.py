@@ -16,12 +16,6 @@ if TYPE_CHECKING:
 
 WORKSPACE_KEY: web.AppKey[Workspace] = web.AppKey("sandbox_workspace")
 CLOSING_KEY: web.AppKey[asyncio.Event] = web.AppKey("sandbox_closing")
-BOT_SCOPES = (
-    "app_mentions:read,bookmarks:write,channels:history,channels:join,channels:manage,channels:read,chat:write,"
-    "chat:write.public,commands,files:read,files:write,groups:history,groups:read,groups:write,im:history,"
-    "im:read,im:write,mpim:read,pins:write,reactions:read,reactions:write,usergroups:read,users:read,"
-    "users:read.email"
-)
 _TRUE = {"1", "true", "yes", "on"}
 
 

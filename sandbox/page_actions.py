@@ -243,6 +243,7 @@ SLACK_FAULTS: dict[FaultKind, tuple[int, int, str]] = {
     "500": (3, 0, "fail the next 3 posts and updates with HTTP 500"),
     "slow": (1, 15, "carry out the next post or update but answer only after 15 s"),
     "timeout": (1, 15, "leave the next post or update unanswered for 15 s, doing nothing"),
+    "lost_answer": (1, 0, "carry out the next post or update, then drop the connection unanswered"),
 }
 
 

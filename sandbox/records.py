@@ -108,6 +108,9 @@ class ApiCall:
     status: int
     response: dict[str, Any]
     at: float = field(default_factory=time.time)
+    # The conversation kinds the call touched (see sandbox.scopes.call_context) and the caller's User-Agent.
+    context: str = ""
+    agent: str = ""
 
     @property
     def ok(self) -> bool:

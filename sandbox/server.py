@@ -21,6 +21,8 @@ from sandbox.webapi import handle_api
 from sandbox.workspace import Workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import aiohttp
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -121,10 +123,18 @@ async def start_sandbox(
     port: int = 0,
     bot_token: str | None = None,
     rate_limit: float | None = None,
+    rate_limits: bool = False,
+    scopes: Iterable[str] | None = None,
     workspace: Workspace | None = None,
 ) -> RunningSandbox:
-    """Serve a (new or given) workspace on `host:port` (0 = ephemeral) and return where it runs."""
-    workspace = workspace or Workspace(bot_token=bot_token or DEFAULT_BOT_TOKEN)
+    """Serve a (new or given) workspace on `host:port` (0 = ephemeral) and return where it runs.
+
+    `rate_limits` turns on Slack's tiers and per-channel posting limit; `scopes` replaces the scopes
+    granted to the bot token (by default, exactly those manifest.yml asks for).
+    """
+    workspace = workspace or Workspace(
+        bot_token=bot_token or DEFAULT_BOT_TOKEN, scopes=None if scopes is None else frozenset(scopes)
+    )
     app = create_sandbox_app(workspace, bot_token=bot_token)
     runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
     await runner.setup()
@@ -133,6 +143,8 @@ async def start_sandbox(
     bound_port = runner.addresses[0][1]
     url = f"http://{host}:{bound_port}"
     workspace.base_url = url
+    if rate_limits:
+        workspace.set_rate_limits()
     if rate_limit is not None:
         workspace.set_rate_limit(rate_limit)
     return RunningSandbox(url=url, workspace=workspace, runner=runner)

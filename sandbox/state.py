@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from sandbox.errors import SlackError
-from sandbox.faults import ChannelRateLimiter, Fault
+from sandbox.faults import ChannelRateLimiter, Fault, TierRateLimiter
 from sandbox.model import (
     BOT_USER_ID,
     TEAM_DOMAIN,
@@ -22,6 +22,7 @@ from sandbox.model import (
     Usergroup,
 )
 from sandbox.records import ApiCall, File, ResponseUrl, Trigger, View
+from sandbox.scopes import manifest_scopes
 
 DEFAULT_BOT_TOKEN = "xoxb-sandbox-token"
 _ID_CHARS = string.ascii_uppercase + string.digits
@@ -36,8 +37,11 @@ class WorkspaceState:
         bot_token: str = DEFAULT_BOT_TOKEN,
         base_url: str = "http://127.0.0.1",
         seed: int | None = None,
+        scopes: frozenset[str] | None = None,
     ) -> None:
         self.bot_token = bot_token
+        # What the bot token was granted: exactly what manifest.yml asks for, unless a test says otherwise.
+        self.scopes = manifest_scopes() if scopes is None else frozenset(scopes)
         self.base_url = base_url.rstrip("/")
         self.team: dict[str, str] = {"id": TEAM_ID, "domain": TEAM_DOMAIN, "name": TEAM_NAME}
         self.bot_user_id = BOT_USER_ID
@@ -58,6 +62,7 @@ class WorkspaceState:
         self.events: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.rate_limiter: ChannelRateLimiter | None = None
+        self.tier_limiter: TierRateLimiter | None = None
         self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
         self._rng = random.Random(seed)
         self._last_ts_us = 0
@@ -130,6 +135,12 @@ class WorkspaceState:
             if channel.name == ref and not channel.is_im:
                 return channel
         raise SlackError("channel_not_found")
+
+    def conversation(self, channel_id: str) -> Channel:
+        """Find a conversation by its ID only, as Web API methods taking a conversation ID do."""
+        if channel_id not in self.channels:
+            raise SlackError("channel_not_found")
+        return self.channels[channel_id]
 
     def channel_by_name(self, name: str) -> Channel:
         """Find a channel by name (or id); raise `SlackError` when it does not exist."""

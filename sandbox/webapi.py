@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sandbox import api_chat, api_conversations, api_directory, api_files, api_views
-from sandbox.common import BOT_SCOPES, CLOSING_KEY, WORKSPACE_KEY, Args, Handler
+from sandbox.common import CLOSING_KEY, WORKSPACE_KEY, Args, Handler
 from sandbox.errors import SlackError
 from sandbox.faults import Fault
 from sandbox.records import ApiCall
+from sandbox.scopes import METHODS as NEEDS
+from sandbox.scopes import call_context, check_scopes
 
 if TYPE_CHECKING:
     from sandbox.workspace import Workspace
@@ -67,8 +69,8 @@ async def parse_call(request: web.Request) -> tuple[dict[str, Any], str | None]:
     return data, token if isinstance(token, str) and token else None
 
 
-def invoke(ws: Workspace, method: str, data: dict[str, Any], token: str | None) -> dict[str, Any]:
-    """Authenticate and run one method against the workspace."""
+def authenticate(ws: Workspace, method: str, token: str | None) -> Handler:
+    """Find the method and check the token, as Slack does before anything else."""
     handler = METHODS.get(method)
     if handler is None:
         raise SlackError("unknown_method")
@@ -76,7 +78,16 @@ def invoke(ws: Workspace, method: str, data: dict[str, Any], token: str | None) 
         raise SlackError("not_authed")
     if token != ws.bot_token:
         raise SlackError("invalid_auth")
-    return handler(ws, Args(data))
+    return handler
+
+
+def rate_limit(ws: Workspace, method: str) -> None:
+    """Answer 429 with Retry-After when the method's tier (or, for posts, the channel) is over its rate."""
+    if ws.tier_limiter is None:
+        return
+    retry_after = ws.tier_limiter.acquire(method, NEEDS[method].tier)
+    if retry_after is not None:
+        raise SlackError("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
 
 
 async def handle_api(request: web.Request) -> web.StreamResponse:
@@ -84,24 +95,54 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     ws = request.app[WORKSPACE_KEY]
     method = request.match_info["method"]
     data: dict[str, Any] = {}
-    headers = {"X-OAuth-Scopes": BOT_SCOPES, "X-Accepted-OAuth-Scopes": ""}
-    fault = None
+    headers = {"X-OAuth-Scopes": ",".join(sorted(ws.scopes)), "X-Accepted-OAuth-Scopes": ""}
+    fault, context = None, ""
+    agent = request.headers.get("User-Agent", "")
     try:
         data, token = await parse_call(request)
+        handler = authenticate(ws, method, token)
+        rate_limit(ws, method)
+        args = Args(data)
+        context = call_context(ws, method, args) or ""
+        check_scopes(ws, method, args)
+        headers["X-Accepted-OAuth-Scopes"] = ",".join(_accepted(method))
         fault = ws.take_fault(method)
-        if fault is not None and fault.kind != "slow":
+        if fault is not None and fault.kind not in ("slow", "lost_answer"):
             return await _faulted(request, ws, method, data, fault)
-        body, status = invoke(ws, method, data, token), 200
+        body, status = handler(ws, args), 200
     except SlackError as error:
         body, status = error.to_body(), error.status
         headers.update(error.headers)
     except Exception:
         logger.exception("sandbox method failed", extra={"method": method})
         body, status = {"ok": False, "error": "internal_error"}, 500
-    ws.record_call(ApiCall(method=method, args=data, status=status, response=body))
+    call = ApiCall(method=method, args=data, status=status, response=body, context=context, agent=agent)
+    if fault is not None and fault.kind == "lost_answer":
+        return await _lose_answer(request, ws, call, fault)
+    ws.record_call(call)
     if fault is not None:  # slow: done, but answered late
         await _wait_or_close(request, fault.delay)
     return web.json_response(body, status=status, headers=headers)
+
+
+def _accepted(method: str) -> list[str]:
+    need = NEEDS[method]
+    return [*need.fixed, *(need.by_kind or {}).values()]
+
+
+async def _lose_answer(
+    request: web.Request, ws: Workspace, call: ApiCall, fault: Fault
+) -> web.StreamResponse:
+    """The call took effect; the caller gets a dropped connection or a bare 500 instead of its result."""
+    lost = {"ok": False, "error": "lost_answer", "done": call.response}
+    ws.record_call(
+        ApiCall(call.method, call.args, status=500, response=lost, context=call.context, agent=call.agent)
+    )
+    if fault.answer == "500":
+        return web.Response(status=500, text="Internal Server Error", content_type="text/plain")
+    assert request.transport is not None
+    request.transport.close()  # the answer never reaches the caller
+    raise asyncio.CancelledError
 
 
 async def _faulted(

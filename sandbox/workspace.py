@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 from sandbox.errors import SlackError
-from sandbox.faults import ChannelRateLimiter, Fault, FaultKind
+from sandbox.faults import ChannelRateLimiter, Fault, FaultKind, LostAnswer, TierRateLimiter
 from sandbox.messaging import MessagingMixin
 from sandbox.model import BOT_USER_ID, Channel, Message
 from sandbox.records import ResponseUrl, Trigger
+from sandbox.scopes import TIER_PER_MINUTE
 from sandbox.seed import seed_workspace
 from sandbox.state import DEFAULT_BOT_TOKEN
 from sandbox.viewstate import ViewsMixin
@@ -32,8 +33,9 @@ class Workspace(MessagingMixin, ViewsMixin, WaitsMixin):
         base_url: str = "http://127.0.0.1",
         seed: int | None = None,
         trigger_ttl: float = TRIGGER_TTL,
+        scopes: frozenset[str] | None = None,
     ) -> None:
-        super().__init__(bot_token=bot_token, base_url=base_url, seed=seed)
+        super().__init__(bot_token=bot_token, base_url=base_url, seed=seed, scopes=scopes)
         self.trigger_ttl = trigger_ttl
         seed_workspace(self)
 
@@ -68,7 +70,7 @@ class Workspace(MessagingMixin, ViewsMixin, WaitsMixin):
         self.emit(event)
         return True
 
-    def open_conversation(self, users: list[str]) -> tuple[Channel, bool]:
+    def open_conversation(self, users: list[str], *, create: bool = True) -> tuple[Channel, bool]:
         """Return the bot's DM (one user) or group DM (several); True when it already existed."""
         user_ids = sorted({self.user(u).id for u in users} - {BOT_USER_ID})
         if not user_ids:
@@ -77,6 +79,8 @@ class Workspace(MessagingMixin, ViewsMixin, WaitsMixin):
         for channel in self.channels.values():
             if (channel.is_im or channel.is_mpim) and sorted(channel.members) == members:
                 return channel, True
+        if not create:
+            raise SlackError("channel_not_found")
         if len(user_ids) == 1:
             channel = Channel(id=self.new_id("D"), name=user_ids[0], is_im=True, im_user=user_ids[0])
         else:
@@ -170,12 +174,13 @@ class Workspace(MessagingMixin, ViewsMixin, WaitsMixin):
         methods: set[str] | None = None,
         retry_after: int = 1,
         delay: float = 10.0,
+        answer: LostAnswer = "drop",
     ) -> None:
         """Make the next `count` Web API calls (of `methods`, or any) fail as `kind`."""
-        if kind not in ("500", "429", "timeout", "slow"):
+        if kind not in ("500", "429", "timeout", "slow", "lost_answer"):
             raise ValueError(f"unknown fault kind {kind!r}")
         chosen = frozenset(methods) if methods is not None else None
-        self.faults.append(Fault(count, kind, chosen, retry_after=retry_after, delay=delay))
+        self.faults.append(Fault(count, kind, chosen, retry_after=retry_after, delay=delay, answer=answer))
 
     def take_fault(self, method: str) -> Fault | None:
         """Consume one pending fault that applies to `method`, if any."""
@@ -188,6 +193,14 @@ class Workspace(MessagingMixin, ViewsMixin, WaitsMixin):
     def set_rate_limit(self, rate_per_channel: float | None = 1.0, *, burst: int = 2) -> None:
         """Turn Slack's per-channel chat.postMessage limit on (messages/s) or off (None)."""
         self.rate_limiter = None if rate_per_channel is None else ChannelRateLimiter(rate_per_channel, burst)
+
+    def set_rate_limits(self, on: bool = True) -> None:
+        """Turn all of Slack's rate limits on or off: method tiers, and chat.postMessage ~1/s per channel.
+
+        Slack: "Posting messages: 1 per second. Short bursts >1 allowed" -- a burst of 3 here.
+        """
+        self.tier_limiter = TierRateLimiter(TIER_PER_MINUTE) if on else None
+        self.set_rate_limit(1.0 if on else None, burst=3)
 
     def snapshot(self) -> dict[str, Any]:
         """Summarise the workspace as JSON-friendly data (for debugging and the web page)."""

@@ -16,7 +16,7 @@ from bot.server import RunningServer, start_server
 from sandbox import SlackPlayer, start_sandbox
 from storage.db import Database, create_database
 from storage.migrate import upgrade
-from tests.support import databases
+from tests.support import databases, slack_calls
 from tests.support.processes import OpsbotProcesses
 from tests.support.services import postgres_reachable, require
 
@@ -88,11 +88,43 @@ def bot_config() -> dict[str, Any]:
     return {}
 
 
+_SEEN_CALLS: set[slack_calls.Call] = set()
+_E2E = Path(__file__).resolve().parent / "e2e"
+
+
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Any]:
-    running = await start_sandbox(port=0, bot_token=BOT_TOKEN)
+    """The Slack sandbox as opsbot meets it: the scopes manifest.yml asks for, Slack's rate limits on.
+
+    When it closes, every Web API call opsbot made must be on the list manifest.yml's scopes are checked
+    against (tests/support/slack_calls.py)."""
+    running = await start_sandbox(port=0, bot_token=BOT_TOKEN, rate_limits=True)
     yield running
     await running.close()
+    made = slack_calls.calls_made(running.workspace)
+    _SEEN_CALLS.update(made)
+    missing = slack_calls.unlisted(made)
+    assert not missing, f"opsbot called Web API methods missing from OPSBOT_CALLS: {missing}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record this process's calls; in the main process, fail a run of the whole e2e tier on unused entries.
+
+    Under xdist each worker writes its own file under the session's base temporary directory and the main
+    process, finishing after them, merges the files. Only a run of every e2e module is judged (no `-k`):
+    a partial run cannot know that an entry is unused."""
+    base = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
+    ran = {Path(str(item.path)).name for item in session.items if Path(str(item.path)).parent == _E2E}
+    slack_calls.write_record(base, worker, _SEEN_CALLS, ran)
+    if worker != "main" or session.config.option.keyword:
+        return
+    unused = slack_calls.unused_entries(base, {p.name for p in _E2E.glob("test_*.py")})
+    if unused:
+        session.config.get_terminal_writer().line(
+            f"OPSBOT_CALLS lists calls the end-to-end tier never made: {unused}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""manifest.yml must be an app manifest Slack accepts, and list exactly the commands opsbot answers."""
+"""manifest.yml must be an app manifest Slack accepts, list exactly the commands opsbot answers, and ask for
+exactly the scopes opsbot needs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 import yaml
 
 from handlers import registered_commands
+from sandbox.scopes import COMMANDS_SCOPE, EVENTS, scopes_for
+from tests.support.slack_calls import OPSBOT_CALLS, unused_entries, write_record
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT.parent / "shared" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
@@ -56,3 +59,45 @@ def test_manifest_subscribes_to_the_events_opsbot_handles(manifest: dict[str, An
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_home_opened", "reaction_added", "member_joined_channel"} <= events
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def scope_gaps(manifest: dict[str, Any], calls: frozenset[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """(scopes opsbot needs that the manifest lacks, scopes the manifest asks for that nothing needs).
+
+    Needs come from the one table in sandbox/scopes.py: each Web API call opsbot makes (OPSBOT_CALLS,
+    kept complete by every end-to-end test's sandbox), each event it subscribes to, and slash commands."""
+    needed = {scope for method, context in calls for scope in scopes_for(method, context)}
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        needed |= set(EVENTS[event])
+    if manifest["features"].get("slash_commands"):
+        needed.add(COMMANDS_SCOPE)
+    asked = set(manifest["oauth_config"]["scopes"]["bot"])
+    return sorted(needed - asked), sorted(asked - needed)
+
+
+def test_manifest_asks_for_exactly_the_scopes_opsbot_needs(manifest: dict[str, Any]) -> None:
+    missing, unused = scope_gaps(manifest, OPSBOT_CALLS)
+    assert missing == [], "opsbot would get missing_scope on Slack"
+    assert unused == [], "the manifest asks for scopes opsbot never uses"
+
+
+def test_the_scope_check_can_fail(manifest: dict[str, Any]) -> None:
+    broken = copy.deepcopy(manifest)
+    broken["oauth_config"]["scopes"]["bot"] = [s for s in manifest["oauth_config"]["scopes"]["bot"]]
+    broken["oauth_config"]["scopes"]["bot"].remove("chat:write")
+    broken["oauth_config"]["scopes"]["bot"].append("mpim:history")
+    assert scope_gaps(broken, OPSBOT_CALLS) == (["chat:write"], ["mpim:history"])
+    assert scope_gaps(manifest, OPSBOT_CALLS | {("conversations.history", "mpim")})[0] == ["mpim:history"]
+
+
+def test_a_full_e2e_run_judges_unused_entries_and_a_partial_one_does_not(tmp_path: Path) -> None:
+    everything = set(OPSBOT_CALLS)
+    one = sorted(everything)[0]
+    modules = {"test_a.py", "test_b.py"}
+    (tmp_path / "gw0").mkdir()
+    write_record(tmp_path / "gw0", "gw0", everything - {one}, {"test_a.py"})
+    assert unused_entries(tmp_path, modules) is None, "test_b.py has not run: nothing to judge"
+    write_record(tmp_path, "gw1", set(), {"test_b.py"})
+    assert unused_entries(tmp_path, modules) == [one]
+    write_record(tmp_path, "gw2", {one}, set())
+    assert unused_entries(tmp_path, modules) == []

@@ -92,10 +92,17 @@ async def find_by_block_id(
     deps: Deps, *, channel_id: str, block_id: str, thread_ts: str | None = None, recent: int = 200
 ) -> str | None:
     """The ts of a recent message in the channel (or the thread) carrying a block with `block_id`."""
-    if thread_ts:
-        response = await deps.slack.conversations_replies(channel=channel_id, ts=thread_ts, limit=recent)
-    else:
-        response = await deps.slack.conversations_history(channel=channel_id, limit=recent)
+    try:
+        if thread_ts:
+            response = await deps.slack.conversations_replies(channel=channel_id, ts=thread_ts, limit=recent)
+        else:
+            response = await deps.slack.conversations_history(channel=channel_id, limit=recent)
+    except SlackApiError as error:
+        # Not (or no longer) a member: opsbot cannot read the channel, and the post that follows joins it
+        # first. Raising here would fail every retry of the job the same way, forever.
+        if error.response.get("error") != "not_in_channel":
+            raise
+        return None
     messages: list[dict[str, Any]] = response.get("messages", [])
     for message in messages:
         if any(block.get("block_id") == block_id for block in message.get("blocks") or []):

@@ -8,6 +8,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox import RunningSandbox, SlackPlayer, Workspace, start_sandbox
+from sandbox.scopes import ALL_SCOPES
 from tests.sandbox.fakebot import SECRET, FakeBot
 
 BOT_TOKEN = "xoxb-sandbox-token"
@@ -15,8 +16,10 @@ BOT_TOKEN = "xoxb-sandbox-token"
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[RunningSandbox]:
-    """A sandbox on an ephemeral loopback port."""
-    running = await start_sandbox(port=0, bot_token=BOT_TOKEN)
+    """A sandbox on an ephemeral loopback port, granting every scope its methods know (but chat:write.public,
+    so a post into a channel the bot is not in stays `not_in_channel`): these tests exercise the methods;
+    tests/sandbox/test_strictness.py checks the scopes."""
+    running = await start_sandbox(port=0, bot_token=BOT_TOKEN, scopes=ALL_SCOPES - {"chat:write.public"})
     yield running
     await running.close()
 

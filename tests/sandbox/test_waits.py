@@ -52,13 +52,13 @@ async def test_wait_for_update_call_and_ephemeral(client: AsyncWebClient, ws: Wo
     waiter = asyncio.create_task(
         ws.wait_for_update("ops-alerts", posted["ts"], contains="RESOLVED", timeout=2)
     )
-    await client.chat_update(channel="ops-alerts", ts=posted["ts"], text="still FIRING")
+    await client.chat_update(channel=posted["channel"], ts=posted["ts"], text="still FIRING")
     await asyncio.sleep(0.01)
     assert not waiter.done()
-    await client.chat_update(channel="ops-alerts", ts=posted["ts"], text="RESOLVED")
+    await client.chat_update(channel=posted["channel"], ts=posted["ts"], text="RESOLVED")
     assert (await waiter).edited is not None
     call = await ws.wait_for_call("chat.update", predicate=lambda c: c.args["text"] == "RESOLVED", timeout=1)
-    assert call.ok and call.args["channel"] == "ops-alerts"
+    assert call.ok and call.args["channel"] == ws.channel_by_name("ops-alerts").id
     await client.chat_postEphemeral(channel="ops-alerts", user="U0DAVE", text="just for dave")
     assert (await ws.wait_for_ephemeral(user="dave", channel="ops-alerts", timeout=1)).text == "just for dave"
 

@@ -1,0 +1,58 @@
+"""Slack as strict as the real one: a channel opsbot was never invited to, answers lost after the fact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.server import RunningServer
+from tests.support.alertmanager import alert, send
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    return {
+        "alerts": {
+            "pace_per_channel_seconds": 0.02,
+            "routes": [{"match": ["team=web"], "channel": "random"}],  # opsbot is not in #random
+            "escalation": [{"after_minutes": 60}],
+        }
+    }
+
+
+async def test_a_channel_opsbot_is_not_in_is_joined_then_posted_to(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    assert "U0OPSBOT" not in ws.channel_by_name("random").members
+    status, _ = await send(opsbot.url, alert("WebDown", team="web"))
+    assert status == 200
+    await ws.wait_for_message("random", contains="WebDown")
+    assert "U0OPSBOT" in ws.channel_by_name("random").members
+    assert [c.method for c in ws.calls if c.method == "conversations.join"] == ["conversations.join"]
+
+
+async def test_a_post_whose_answer_is_lost_is_not_posted_twice(opsbot: RunningServer, sandbox: Any) -> None:
+    ws = sandbox.workspace
+    ws.inject_faults(1, kind="lost_answer", methods={"chat.postMessage"})  # posted, connection dropped
+    status, _ = await send(opsbot.url, alert("DiskFull", severity="critical"))
+    assert status == 200
+    await ws.wait_for_message("critical-alerts", contains="DiskFull")
+    await ws.wait_for_call("chat.postMessage", predicate=lambda c: c.ok, timeout=10)
+    await ws.wait_for_message("critical-alerts", contains="DiskFull", timeout=3)
+    posted = [m for m in ws.messages("critical-alerts") if "DiskFull" in ws.message_text(m)]
+    assert len(posted) == 1, [ws.message_text(m) for m in posted]
+
+
+async def test_a_post_answered_with_a_500_after_it_took_effect_is_not_posted_twice(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    ws.inject_faults(1, kind="lost_answer", answer="500", methods={"chat.postMessage"})
+    status, _ = await send(opsbot.url, alert("DiskFull", severity="critical"))
+    assert status == 200
+    await ws.wait_for_message("critical-alerts", contains="DiskFull")
+    await ws.wait_for_call("chat.postMessage", predicate=lambda c: c.ok, timeout=10)
+    posted = [m for m in ws.messages("critical-alerts") if "DiskFull" in ws.message_text(m)]
+    assert len(posted) == 1, [ws.message_text(m) for m in posted]
