@@ -102,7 +102,7 @@ async def test_events_are_signed_and_a_failed_delivery_is_retried(
     dropped = json.loads(body)
     assert headers["X-Opsbot-Signature"] == signature_for(body)
     assert dropped["event"] == "dropped" and dropped["ticket"]["status"] == "dropped"
-    await wait_until_drained(opsbot.deps.db, now=opsbot.deps.clock())
+    await wait_until_drained(opsbot.deps.db)
     assert await outbox.counts_by_status(opsbot.deps.db) == {"done": 3}  # created, assigned, dropped
     assert receiver.calls == 4 and receiver.requests.empty()  # the three events and the one retry
 

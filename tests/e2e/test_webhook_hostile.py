@@ -97,7 +97,7 @@ async def test_odd_but_valid_payloads_are_stored_whole_and_shown_safely(
             assert getattr(stored, column) == expected[column], column
     ws = sandbox.workspace
     message = await ws.wait_for_message("ops-alerts", contains=expected["shows"])
-    await wait_until_drained(opsbot.deps.db, now=opsbot.deps.clock())
+    await wait_until_drained(opsbot.deps.db)
     assert [m.ts for m in ws.messages("ops-alerts")] == [message.ts]  # one group, one message
     assert [(g.channel, g.slack_ts) for g in await rows(opsbot, AlertGroup)] == [("ops-alerts", message.ts)]
     texts = [message.text or "", *mrkdwn_texts(message.blocks)]

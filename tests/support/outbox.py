@@ -1,5 +1,5 @@
-"""Wait for opsbot's outbox to have done all the work that is due: the positive signal after which a test
-can assert that nothing more was posted (instead of sleeping for a while and hoping)."""
+"""Wait for opsbot's outbox to have done its work: the positive signal after which a test can assert that
+nothing more was posted (instead of sleeping for a while and hoping nothing else arrives)."""
 
 from __future__ import annotations
 
@@ -13,26 +13,24 @@ from storage.models import OutboxJob
 from storage.outbox import PENDING, SENDING
 
 
-async def due_jobs(db: Database, *, now: datetime) -> list[OutboxJob]:
-    """Jobs being sent, or pending and already due (timers set for later do not count)."""
+async def unfinished_jobs(db: Database, *, due_by: datetime | None = None) -> list[OutboxJob]:
+    """Jobs being sent or still pending; with `due_by`, only those due by then (later timers do not count)."""
+    waiting = col(OutboxJob.status) == PENDING
+    if due_by is not None:
+        waiting = waiting & (col(OutboxJob.due_at) <= due_by)
     async with db.sessions() as session:
-        rows = await session.execute(
-            select(OutboxJob).where(
-                (col(OutboxJob.status) == SENDING)
-                | ((col(OutboxJob.status) == PENDING) & (col(OutboxJob.due_at) <= now))
-            )
-        )
+        rows = await session.execute(select(OutboxJob).where((col(OutboxJob.status) == SENDING) | waiting))
         return list(rows.scalars().all())
 
 
-async def wait_until_drained(db: Database, *, now: datetime, within: float = 15.0) -> None:
-    """Return once no job due at `now` is left (every post, update and sync it implies has been made)."""
+async def wait_until_drained(db: Database, *, due_by: datetime | None = None, within: float = 15.0) -> None:
+    """Return once no job is left (retries included), or none due by `due_by`: its posts are all made."""
     try:
         async with asyncio.timeout(within):
             while True:
-                if not await due_jobs(db, now=now):
+                if not await unfinished_jobs(db, due_by=due_by):
                     return
                 await asyncio.sleep(0.05)  # a poll of the stored state, not a guess at how long work takes
     except TimeoutError:
-        left = [(job.kind, job.status, job.attempts, job.last_error) for job in await due_jobs(db, now=now)]
-        raise TimeoutError(f"after {within}s the outbox still has due jobs: {left}") from None
+        left = [(j.kind, j.status, j.attempts, j.due_at, j.last_error) for j in await unfinished_jobs(db)]
+        raise TimeoutError(f"after {within}s the outbox still has work: {left}") from None
