@@ -14,17 +14,18 @@ from storage.outbox import PENDING, SENDING
 
 
 async def unfinished_jobs(db: Database, *, due_by: datetime | None = None) -> list[OutboxJob]:
-    """Jobs being sent or still pending; with `due_by`, only those due by then (later timers do not count)."""
+    """Jobs being sent or still pending. With `due_by`, pending ones count only when due by then or when
+    they are retries (tried before, waiting out a backoff); timers set for later do not count."""
     waiting = col(OutboxJob.status) == PENDING
     if due_by is not None:
-        waiting = waiting & (col(OutboxJob.due_at) <= due_by)
+        waiting = waiting & ((col(OutboxJob.due_at) <= due_by) | (col(OutboxJob.attempts) > 0))
     async with db.sessions() as session:
         rows = await session.execute(select(OutboxJob).where((col(OutboxJob.status) == SENDING) | waiting))
         return list(rows.scalars().all())
 
 
 async def wait_until_drained(db: Database, *, due_by: datetime | None = None, within: float = 15.0) -> None:
-    """Return once no job is left (retries included), or none due by `due_by`: its posts are all made."""
+    """Return once no job is left, or none due by `due_by` and no retry: every post they imply is made."""
     try:
         async with asyncio.timeout(within):
             while True:
