@@ -91,7 +91,7 @@ def render_group(view: GroupView) -> dict[str, Any]:
     links = _links(view, first)
     if links:
         blocks.append(context(links))
-    if view.severity_label is not None and view.severity_label != view.severity:
+    if view.severity_label is not None and view.severity_label.strip().lower() != view.severity:
         label = escape(view.severity_label)
         note = f"Severity label `{label}` is not critical, warning or info: treated as warning."
         blocks.append(context(note))

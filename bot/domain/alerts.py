@@ -34,7 +34,7 @@ class SeverityReading:
     @property
     def was_unknown(self) -> bool:
         """True when the label was missing or not one of ours (the alert is then treated as warning)."""
-        return self.label is None or self.label.lower() != self.severity.value
+        return self.label is None or self.label.strip().lower() != self.severity.value
 
 
 def read_severity(labels: Mapping[str, str]) -> SeverityReading:

@@ -111,4 +111,9 @@ def _time(value: Any, where: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise PayloadError(f"{where}: {value!r} is not an RFC 3339 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)  # stored in UTC: 9999-12-31T23:59-14:00 would overflow there
+    except OverflowError:
+        raise PayloadError(f"{where}: {value!r} is outside the years 1 to 9999 in UTC") from None
+    return parsed

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.blocks.alerts import AlertLine, GroupView, render_details, render_group, thread_reply
 from sandbox.blockkit import validate_blocks
+from sandbox.waits import message_text
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 text = st.text(min_size=0, max_size=5000)
@@ -103,3 +106,24 @@ def test_thread_replies_never_mention_anyone() -> None:
     )
     assert "<@" not in (reply or "")
     assert thread_reply([], joined=0, firing=1) is None
+
+
+@pytest.mark.parametrize(
+    ("label", "severity", "note"),
+    [
+        ("critical", "critical", None),
+        ("CRITICAL", "critical", None),
+        (" Critical ", "critical", None),
+        ("page", "warning", "Severity label `page` is not critical, warning or info: treated as warning."),
+        (None, "warning", "No `severity` label: treated as warning."),
+    ],
+)
+def test_the_severity_note_appears_only_when_the_label_was_not_understood(
+    label: str | None, severity: str, note: str | None
+) -> None:
+    shown = dataclasses.replace(
+        view(alertname="DiskFull", annotations={}, shown={}, severity_label=label), severity=severity
+    )
+    text = message_text(render_group(shown))
+    notes = [line for line in text.splitlines() if "treated as warning" in line]
+    assert notes == ([note] if note else [])

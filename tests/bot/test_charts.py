@@ -56,7 +56,9 @@ def test_kpi_chart_is_a_valid_png_with_the_line_and_the_target() -> None:
 def test_kpi_chart_with_several_series_and_no_target() -> None:
     load = Kpi(name="load", title="Load", promql="x")
     data = kpi_chart(load, [series(1, mountpoint="/"), series(5, mountpoint="/data")], subtitle="s")
-    assert png_size(data)[0] > 0
+    assert png_size(data) == (990, 440)
+    assert pixels_of(data, LINE_COLOUR) > 1000 and pixels_of(data, "#ff7f0e") > 1000  # both series
+    assert pixels_of(data, TARGET_COLOUR) == 0  # no target, no target line
 
 
 def test_query_chart_draws_up_to_ten_series() -> None:

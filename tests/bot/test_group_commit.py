@@ -17,9 +17,11 @@ class Store:
         self.stored: set[int] = set()
         self.bad, self.pause = bad, pause
         self.attempts = 0
+        self.started: asyncio.Queue[list[int]] = asyncio.Queue()  # each write's items, as it begins
 
     async def write(self, items: Sequence[int]) -> None:
         self.attempts += 1
+        self.started.put_nowait(list(items))
         await asyncio.sleep(self.pause)  # a transaction in flight: others queue meanwhile
         if self.bad & set(items):
             raise ValueError(f"bad items {sorted(self.bad & set(items))}")
@@ -54,10 +56,12 @@ async def test_a_bad_item_fails_only_its_own_caller() -> None:
 async def test_a_caller_cancelled_mid_write_does_not_strand_the_items_written_with_its_own() -> None:
     commits, store = GroupCommit[int](), Store(pause=0.05)
     first = asyncio.ensure_future(commits.submit(0, store.write))
-    await asyncio.sleep(0.01)  # 0 is being written; 1 and 2 queue behind it
+    # 0 is being written; 1 and 2 queue behind it
+    assert await asyncio.wait_for(store.started.get(), 5) == [0]
     others = [asyncio.ensure_future(commits.submit(i, store.write)) for i in (1, 2)]
-    await asyncio.sleep(0.06)  # 0 is written; the caller of 1 now writes 1 and 2 together
-    others[0].cancel()
+    # 0 is written; the caller of 1 now writes 1 and 2 together
+    assert await asyncio.wait_for(store.started.get(), 5) == [1, 2]
+    others[0].cancel()  # mid-write
     with pytest.raises(asyncio.CancelledError):
         await others[0]
     await asyncio.wait_for(others[1], timeout=1)

@@ -24,7 +24,8 @@ DEFAULTS = {Severity.CRITICAL: "critical-alerts", Severity.WARNING: "ops-alerts"
         ("critical", Severity.CRITICAL, False),
         ("warning", Severity.WARNING, False),
         ("info", Severity.INFO, False),
-        ("CRITICAL", Severity.CRITICAL, True),
+        ("CRITICAL", Severity.CRITICAL, False),
+        (" Warning ", Severity.WARNING, False),
         ("page", Severity.WARNING, True),
         (None, Severity.WARNING, True),
     ],
@@ -32,7 +33,7 @@ DEFAULTS = {Severity.CRITICAL: "critical-alerts", Severity.WARNING: "ops-alerts"
 def test_severity_from_label(label: str | None, severity: Severity, unknown: bool) -> None:
     reading = read_severity({"severity": label} if label is not None else {})
     assert reading.severity == severity
-    assert reading.was_unknown == unknown or label == "CRITICAL"
+    assert reading.was_unknown is unknown
 
 
 def test_default_channels_by_severity() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from typing import Any
@@ -10,7 +9,9 @@ from typing import Any
 import pytest
 
 from bot.server import RunningServer
+from storage.db import create_database
 from tests.support.alertmanager import alert, send
+from tests.support.outbox import wait_until_drained
 from tests.support.processes import OpsbotProcesses
 
 
@@ -47,14 +48,14 @@ async def test_429s_and_500s_during_a_burst_still_deliver_every_alert_once(
         status, _ = await send(opsbot.url, alert(f"Burst{i}", severity="warning"))
         assert status == 200
     await wait_for_count(sandbox, "ops-alerts", 8)
-    await asyncio.sleep(0.5)
+    await wait_until_drained(opsbot.deps.db, within=30)  # retries included: nothing left to post twice
     assert alertnames(sandbox, "ops-alerts") == Counter({f"Burst{i}": 1 for i in range(8)})
     statuses = Counter(c.status for c in ws.calls if c.method == "chat.postMessage")
     assert statuses[500] == 3 and statuses[429] >= 3
 
 
 async def test_kill_9_right_after_the_200_loses_nothing(
-    opsbot_processes: OpsbotProcesses, sandbox: Any
+    opsbot_processes: OpsbotProcesses, sandbox: Any, bot_database_url: str
 ) -> None:
     ws = sandbox.workspace
     ws.inject_faults(10_000, kind="500", methods={"chat.postMessage"})  # Slack is down: nothing gets out
@@ -68,7 +69,11 @@ async def test_kill_9_right_after_the_200_loses_nothing(
     assert alertnames(sandbox, "ops-alerts") == Counter()
     await opsbot_processes.start()
     await wait_for_count(sandbox, "ops-alerts", 5, within=45)  # an in-flight job waits out its lease
-    await asyncio.sleep(0.5)
+    db = create_database(bot_database_url)
+    try:
+        await wait_until_drained(db, within=45)  # every job the killed replica left is done now
+    finally:
+        await db.dispose()
     assert alertnames(sandbox, "ops-alerts") == Counter({f"Burst{i}": 1 for i in range(5)})
 
 
@@ -90,4 +95,5 @@ async def test_a_lost_message_ts_is_found_again_instead_of_posting_twice(opsbot:
     opsbot.deps.clock = lambda: later  # past a job lease: an earlier try may have posted
     await send(opsbot.url, alert("Burst1", severity="warning", job="api", instance="second"))
     await ws.wait_for_update("ops-alerts", first.ts, contains="2 of 2")
+    await wait_until_drained(opsbot.deps.db)
     assert alertnames(sandbox, "ops-alerts") == Counter({"Burst1": 1})

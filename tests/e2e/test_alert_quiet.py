@@ -8,6 +8,7 @@ import pytest
 
 from bot.server import RunningServer
 from tests.support.alertmanager import alert, send
+from tests.support.outbox import wait_until_drained
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ async def test_a_flapping_group_stays_in_one_quiet_message(opsbot: RunningServer
     await send(opsbot.url, resolved)
     await send(opsbot.url, firing)
     await ws.wait_for_update("ops-alerts", message.ts, contains="Firing since")
+    await wait_until_drained(opsbot.deps.db)  # every reply the changes imply has been posted
     replies = [m.text for m in ws.thread("ops-alerts", message.ts)[1:]]
     assert len(ws.messages("ops-alerts")) == 1
     assert sum("Flapping" in r for r in replies) == 1
@@ -60,3 +62,6 @@ async def test_a_snooze_that_ends_while_firing_is_told_once(
         timeout=5,
         describe=lambda: "the message still says it is snoozed",
     )
+    await wait_until_drained(opsbot.deps.db)
+    thread = [ws.message_text(m) for m in ws.thread("ops-alerts", message.ts)[1:]]
+    assert sum("Snooze ended and it is still firing" in text for text in thread) == 1, thread

@@ -38,11 +38,13 @@ async def test_garbage_gets_a_clear_reply_and_no_error(
         before = len(ws.ephemerals)
         response = await slack.slash(command, text, user="carol", channel="general")
         assert response.status == 200, (command, text)
-        await ws.wait_until(
-            lambda n=before: True if len(ws.ephemerals) > n or ws.messages("general") else None,
+        await ws.wait_until(  # garbage is answered to its sender only
+            lambda n=before: True if len(ws.ephemerals) > n else None,
             timeout=10,
             describe=lambda t=text: f"no reply to {command} {t!r}",
         )
+    assert ws.messages("general") == []  # garbage declared, opened or changed nothing
+    assert len(ws.ephemerals) == len(GARBAGE) and all(e.user == "U0CAROL" for e in ws.ephemerals)
     for reply in ws.ephemerals:
         assert validate_blocks(reply.blocks or []) == [], (command, ws.message_text(reply))
         assert "went wrong on opsbot's side" not in ws.message_text(reply), ws.message_text(reply)

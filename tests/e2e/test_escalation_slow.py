@@ -3,13 +3,13 @@ page in the alert's thread (and the DM) by its marker."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from bot.server import RunningServer
 from tests.support.alertmanager import alert, send
+from tests.support.outbox import wait_until_drained
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ async def test_a_page_answered_late_is_not_sent_twice(opsbot: RunningServer, san
         lambda: [c for c in ws.channels.values() if c.is_im] or None, timeout=10, describe=lambda: "no DM"
     )
     await ws.wait_for_message(dms[0].id, contains="needs you", timeout=10)
-    await asyncio.sleep(1)
+    await wait_until_drained(opsbot.deps.db)  # the retried page job and the DM job are both done
     thread = ws.thread("critical-alerts", message.ts)
     assert sum("critical and unacknowledged" in ws.message_text(m) for m in thread) == 1
     assert sum("needs you" in ws.message_text(m) for c in dms for m in ws.messages(c.id)) == len(dms)

@@ -46,7 +46,7 @@ async def test_one_kpi_with_chart_in_the_channel(opsbot: RunningServer, slack: A
     numbers = ws.message_text(await ws.wait_for_message("general", contains="Min / avg / max", timeout=10))
     assert "30 % / 35 % / 40 %" in numbers
     assert "Trend vs previous 1h" in numbers and "▲ 75 % (worse)" in numbers
-    assert "target" not in numbers.lower() or "< 80 %" in numbers
+    assert "*Target*\n< 80 %" in numbers  # the CPU KPI's packaged target
 
 
 async def test_in_a_channel_opsbot_is_not_in_the_numbers_come_ephemerally(

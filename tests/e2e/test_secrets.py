@@ -35,6 +35,15 @@ def bot_config() -> dict[str, Any]:
     return {"alerts": {"pace_per_channel_seconds": 0.02, "escalation": []}}
 
 
+async def logged_line(log: Path, text: str, *, within: float = 10) -> None:
+    """Wait until the replica's log holds `text` (it is another process: polling its file is the signal)."""
+    async with asyncio.timeout(within):
+        while True:
+            if text in await asyncio.to_thread(log.read_text):
+                return
+            await asyncio.sleep(0.05)
+
+
 def leaked(text: str, secrets: list[str]) -> list[str]:
     return [secret for secret in secrets if secret in text]
 
@@ -81,17 +90,19 @@ async def test_no_secret_in_the_log_or_any_answer_whatever_fails(
     await ws.wait_for_message("critical-alerts", contains="SecretCheck", timeout=15)
 
     # A replica whose bot token Slack refuses: every Web API call fails, and says why without the token.
-    refused = await opsbot_processes.start(log=log, SLACK_BOT_TOKEN=WRONG_BOT_TOKEN, **env)
+    refused_log = tmp_path / "refused.log"  # its own log, so the wait below sees this replica's failure
+    refused = await opsbot_processes.start(log=refused_log, SLACK_BOT_TOKEN=WRONG_BOT_TOKEN, **env)
     status, _ = await send(refused.url, alert("RefusedToken"), token=WEBHOOK_TOKEN)
     assert status == 200
     async with sandbox.player(bot_url=f"{refused.url}/slack/events", signing_secret=SIGNING_SECRET) as slack:
         response = await slack.slash("/oncall", "")
         answers.append(f"{response.status} {response.body}")
-    await asyncio.sleep(3)  # the outbox tries, fails with invalid_auth, and logs it
+    # Its outbox (woken by the webhook) tries to post the alert, Slack refuses the token, it logs that.
+    await logged_line(refused_log, "outbox job failed; will retry")
 
     secrets = [BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN, TICKET_SECRET, DB_PASSWORD, WRONG_BOT_TOKEN]
-    logged = log.read_text()
-    assert "invalid_auth" in logged, "the refused token never reached Slack, so its errors went untested"
+    assert "invalid_auth" in refused_log.read_text(), "the refused token's errors went untested"
+    logged = log.read_text() + refused_log.read_text()
     assert "DEBUG" in logged
     assert not leaked(logged, secrets), [line for line in logged.splitlines() if leaked(line, secrets)][:5]
     assert not leaked("\n".join(answers), secrets)

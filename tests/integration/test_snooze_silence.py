@@ -49,7 +49,8 @@ async def test_snooze_creates_an_alertmanager_silence(
             assert silence["status"]["state"] == "active"
             matchers = {m["name"]: m["value"] for m in silence["matchers"]}
             assert matchers == {"alertname": "DiskAlmostFull", "job": "node"}
-            assert "alice" in silence["createdBy"]
+            assert silence["createdBy"] == "alice"
+            assert silence["comment"] == "Snoozed from Slack by alice via opsbot"
         finally:
             await slack.close()
             await server.close()

@@ -25,15 +25,23 @@ pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
 
 @pytest.fixture
-def bot_config() -> dict[str, Any]:
+def kpi_comparison() -> str:
+    """The KPI's direction ("<": lower is better); parametrized where the verdict depends on it."""
+    return "<"
+
+
+@pytest.fixture
+def bot_config(kpi_comparison: str) -> dict[str, Any]:
     return {
         "kpis": [
             {
-                "name": "head_series",
-                "title": "Series in the head block",
-                "promql": "prometheus_tsdb_head_series",
-                "target": 1000000,
-                "comparison": "<",
+                # A counter that grows with every scrape of Prometheus by itself: the window after `done`
+                # always averages higher than the one before `start`, so the verdict is known in advance.
+                "name": "samples_appended",
+                "title": "Samples appended to the head block",
+                "promql": "sum(prometheus_tsdb_head_samples_appended_total)",
+                "target": 1e12 if kpi_comparison == "<" else 1,
+                "comparison": kpi_comparison,
                 "unit": "count",
             }
         ],
@@ -52,7 +60,7 @@ async def opsbot_on_prometheus(
 ) -> AsyncIterator[RunningServer]:
     async with running_prometheus(tmp_path) as prom:
         async with asyncio.timeout(30):
-            await prom.wait_for_query("count_over_time(prometheus_tsdb_head_series[1m]) > 2")
+            await prom.wait_for_query("count_over_time(prometheus_tsdb_head_samples_appended_total[1m]) > 2")
         deps = build_deps(make_settings(PROMETHEUS_URL=prom.url))
         server = await start_server(deps, host="127.0.0.1", port=0)
         try:
@@ -82,11 +90,15 @@ async def stored_when(server: RunningServer, number: int, ready: Callable[[Ticke
             await asyncio.sleep(0.1)
 
 
+@pytest.mark.parametrize(
+    ("kpi_comparison", "verdict", "mark"),
+    [("<", Verdict.WORSE, "🔴 worse"), (">", Verdict.BETTER, "✅ better")],
+)
 async def test_baseline_and_after_are_measured_and_shown(
-    opsbot_on_prometheus: RunningServer, player: SlackPlayer, sandbox: Any
+    opsbot_on_prometheus: RunningServer, player: SlackPlayer, sandbox: Any, verdict: Verdict, mark: str
 ) -> None:
     server, ws = opsbot_on_prometheus, sandbox.workspace
-    await player.slash("/ticket", "new Trim label cardinality impact=high effort=low metric=head_series")
+    await player.slash("/ticket", "new Trim label cardinality impact=high effort=low metric=samples_appended")
     await ws.wait_for_message("general", contains="opened TKT-1")
     await player.slash("/ticket", "start 1")
     await ws.wait_for_message("general", contains="Measuring the baseline")
@@ -99,20 +111,24 @@ async def test_baseline_and_after_are_measured_and_shown(
     await player.slash("/ticket", "done 1 dropped two labels")
     await ws.wait_for_message("general", contains="finished TKT-1")
     done = await stored_when(server, 1, lambda t: t.after_final)
-    assert done.after_value is not None and done.after_value > 0
+    assert done.measure_error is None and done.after_value is not None
+    assert done.baseline_value == started.baseline_value
+    assert done.after_value > done.baseline_value  # the counter only grows
     await player.slash("/ticket", "show 1", user="carol")
     shown = ws.message_text(await ws.wait_for_ephemeral(user="carol", contains="Measured impact"))
     assert "→ after" in shown and "(so far)" not in shown
-    assert any(mark in shown for mark in ("✅ better", "🔴 worse", "➖ unchanged"))
+    assert [m for m in ("✅ better", "🔴 worse", "➖ unchanged") if m in shown] == [mark]
     await player.slash("/ticket", "registry", user="carol")
     listed = ws.message_text(await ws.wait_for_ephemeral(user="carol", contains="Optimization registry"))
-    assert "TKT-1" in listed and "Series in the head block" in listed
+    assert "TKT-1" in listed and "Samples appended to the head block" in listed
     now = server.deps.clock()
     entries = await tickets.registry(server.deps, now - timedelta(hours=1), now + timedelta(seconds=1))
     assert [e.number for e in entries] == [1]
     impact = entries[0].impact
-    assert impact is not None and impact.change is not None and impact.lower_is_better
-    assert impact.before == done.baseline_value and impact.after == done.after_value
+    assert impact is not None and impact.change is not None
+    assert impact.lower_is_better is (verdict is Verdict.WORSE)
+    assert (impact.before, impact.after) == (done.baseline_value, done.after_value)
+    assert impact.change.verdict is verdict
 
 
 async def test_raw_promql_follows_the_configured_direction(

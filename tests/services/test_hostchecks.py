@@ -204,7 +204,7 @@ async def test_samples_are_stored_with_network_rates_and_old_ones_purged(
         (at(30), 100.0),
     ]
     assert await latest(deps.db, metric="net_recv_bps") == (at(30), 200.0)
-    assert await latest(deps.db, metric="load1") is not None
+    assert await latest(deps.db, metric="load1") == (at(30), 0.0)  # QUIET's load averages
 
 
 @pytest.mark.parametrize("host_config", [{"interval_seconds": 0.02}])
@@ -227,8 +227,11 @@ async def test_the_loops_run_until_stopped_and_survive_a_bad_round(deps: Deps, h
             await two_readings.wait()
     finally:
         await checker.stop()
-    assert await latest(deps.db, metric="cpu") is not None
+    stored_cpu = await latest(deps.db, metric="cpu")
+    assert stored_cpu is not None and stored_cpu[1] == 10.0  # QUIET's CPU, read by the loop
     calls = host.calls
+    # No positive signal can show that nothing happens: wait five check intervals; a loop still running
+    # would have read the host again.
     await asyncio.sleep(0.1)
     assert host.calls == calls  # stopped means stopped
 
@@ -260,7 +263,7 @@ class LocalSite:
             return web.Response(status=self.status, text="ok")
 
         async def slow(_: web.Request) -> web.Response:
-            await asyncio.sleep(2)
+            await asyncio.sleep(2)  # a site slower than the check's timeout: the delay is the test input
             return web.Response(text="late")
 
         app = web.Application()

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
 
 from storage.claims import claim, forget_claims, is_claimed
-from storage.db import Database
+from storage.db import Database, create_database, is_unavailable
 from storage.migrate import current_revision, head_revision
 
 
@@ -39,5 +44,24 @@ async def test_old_claims_can_be_forgotten(db: Database) -> None:
     assert not await is_claimed(db, scope="slack-event", key="Ev1")
 
 
-async def test_ping_answers(db: Database) -> None:
-    await db.ping()
+async def test_ping_answers_a_live_database_and_raises_for_one_that_is_gone(
+    db: Database, tmp_path: Path
+) -> None:
+    await db.ping()  # a live database: no error
+    if db.url.startswith("sqlite"):
+        gone = create_database(f"sqlite:///{tmp_path / 'no-such-directory' / 'opsbot.db'}")
+    else:
+        gone = create_database(f"postgresql://postgres@127.0.0.1:{closed_port()}/test")
+    try:
+        with pytest.raises(OperationalError) as raised:
+            await gone.ping()
+        assert is_unavailable(raised.value)  # what /healthz and the webhook turn into a 503
+    finally:
+        await gone.dispose()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
