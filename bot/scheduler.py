@@ -74,10 +74,10 @@ def last_fire_time(trigger: CronTrigger, *, since: datetime, now: datetime) -> d
     APScheduler's own maths answer "the first fire at or after t" (always a whole second). Some fire lies
     in [t, now] exactly when t is at or before the last fire time, so halving the whole seconds of
     (since, now] finds it in ~40 questions even for years of a seconds-level schedule, where walking
-    forward fire by fire would take millions. Only `get_next_fire_time(None, t)` is asked: given a
-    previous fire time inside an autumn DST fold, APScheduler 3.11 can answer an earlier time.
+    forward fire by fire would take millions. Instants are stepped in UTC: adding to a local time
+    ignores `fold`, which inside an autumn DST fold would jump back an hour.
     """
-    low = _whole_second(since + STEP, up=True)  # invariant: some fire in [low, now]
+    low = _whole_second(since.astimezone(UTC) + STEP, up=True)  # invariant: some fire in [low, now]
     if not _fires_between(trigger, low, now):
         return None
     high = _whole_second(now, up=False)  # invariant: the last fire is in [low, high]
