@@ -81,7 +81,7 @@ def _skip_retried_events(deps: Deps) -> Callable[..., Awaitable[Any]]:
         body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[Any]]
     ) -> Any:
         event_id = body.get("event_id")
-        if event_id and not await claim(deps.db, scope="slack-event", key=str(event_id)):
+        if event_id and not await claim(deps.db, scope="slack-event", key=str(event_id), now=deps.clock()):
             retry = request.headers.get("x-slack-retry-num", ["?"])[0]
             log.info("skipping a repeated Slack event", extra={"event_id": event_id, "retry": retry})
             return BoltResponse(status=200, body="")

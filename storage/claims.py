@@ -13,11 +13,15 @@ from storage.models import Claim, utcnow
 from storage.outbox import _rowcount
 
 
-async def claim(db: Database, *, scope: str, key: str, owner: str = "") -> bool:
-    """Claim (scope, key); True for the one caller that got it, False for everyone after."""
+async def claim(db: Database, *, scope: str, key: str, owner: str = "", now: datetime | None = None) -> bool:
+    """Claim (scope, key); True for the one caller that got it, False for everyone after.
+
+    `now` is the app's clock (deps.clock), so claimed_at agrees with the `older_than` that forgets it.
+    """
     try:
         async with db.transaction() as session:
-            session.add(Claim(scope=scope, key=key, claimed_by=owner, claimed_at=utcnow()))
+            stamped = now if now is not None else utcnow()
+            session.add(Claim(scope=scope, key=key, claimed_by=owner, claimed_at=stamped))
     except IntegrityError:
         return False
     return True

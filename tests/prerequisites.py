@@ -18,6 +18,7 @@ PACKAGES = {
     "prometheus-alertmanager": "prometheus-alertmanager",
     "amtool": "prometheus-alertmanager",
     "chromium": "chromium",
+    "faketime": "faketime",  # libfaketime for tests/faketime_run.py (the suite at calendar edges)
 }
 
 
@@ -64,7 +65,7 @@ def main() -> int:
     if not postgres_up():
         missing.append("PostgreSQL at 127.0.0.1:5432")
     if not missing:
-        print("prerequisites: PostgreSQL, prometheus, alertmanager and chromium are here", flush=True)
+        print("prerequisites: PostgreSQL, prometheus, alertmanager, chromium, faketime", flush=True)
         return 0
     if in_ci():
         print("prerequisites MISSING under CI=true: " + ", ".join(missing), file=sys.stderr)

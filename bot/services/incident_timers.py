@@ -90,7 +90,7 @@ async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str
     # Once per target and stage, even when a re-armed timer comes due again; but a notice Slack failed to
     # take (claimed, never recorded) is tried again, and found rather than repeated if it did get through.
     key = f"{incident_id}:{clock}:{stage}:{due}"
-    first_try = await claim(deps.db, scope="incident-timer", key=key)
+    first_try = await claim(deps.db, scope="incident-timer", key=key, now=deps.clock())
     if not first_try and await _told(deps, incident_id, f"{clock}_{stage}", due):
         return
     now = deps.clock()

@@ -129,7 +129,7 @@ async def post_update(
     deps: Deps, number: int, *, user_id: str, text: str, request_key: str | None = None
 ) -> None:
     """Post a status update in the incident's place and announcement threads; resets the reminder."""
-    if request_key and not await claim(deps.db, scope="incident-update", key=request_key):
+    if request_key and not await claim(deps.db, scope="incident-update", key=request_key, now=deps.clock()):
         return
     async with deps.db.transaction() as session:
         incident = await _locked(session, number, open_only=True)

@@ -9,11 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.domain.digest_periods import DigestKind
-from bot.scheduler import build_scheduler, catch_up, digest_trigger, last_fire_time
+from bot.scheduler import STEP, build_scheduler, catch_up, digest_trigger, last_fire_time
 from storage.migrate import upgrade
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -117,3 +118,143 @@ async def test_catch_up_of_the_monthly_deep_dive(deps_at: Callable[..., Deps]) -
         "weekly:ops:2026-W49",
         "weekly:payments:2026-W49",
     ]
+
+
+class CountingTrigger(CronTrigger):  # type: ignore[misc]
+    """A CronTrigger that counts the questions asked of it (the search must not walk fire by fire)."""
+
+    calls = 0
+
+    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+        self.calls += 1
+        fired: datetime | None = super().get_next_fire_time(previous, now)
+        return fired
+
+
+def walk_forward(trigger: CronTrigger, *, since: datetime, now: datetime) -> datetime | None:
+    """The obvious answer, fire by fire (only for short windows): the reference the search must match.
+
+    Steps in UTC: adding to a local time ignores `fold`, and would loop inside an autumn DST fold.
+    """
+    found = None
+    moment = trigger.get_next_fire_time(None, since + timedelta(microseconds=1))
+    while moment is not None and moment <= now:
+        found = moment
+        moment = trigger.get_next_fire_time(None, moment.astimezone(UTC) + timedelta(seconds=1))
+    return found
+
+
+def test_last_fire_time_of_a_two_second_schedule_over_a_long_lookback() -> None:
+    clock = datetime(2026, 11, 30, 0, 10, 1, 500_000, tzinfo=UTC)  # Monday 00:10 UTC
+    every_two = CountingTrigger(second="*/2", timezone=UTC)
+    for lookback in (timedelta(hours=12), timedelta(days=30), timedelta(days=3 * 365)):
+        every_two.calls = 0
+        found = last_fire_time(every_two, since=clock - lookback, now=clock)
+        assert found == datetime(2026, 11, 30, 0, 10, 0, tzinfo=UTC)
+        assert every_two.calls < 80  # ~log2 of the lookback in microseconds, not one call per fire
+    on_a_fire = datetime(2026, 11, 30, 0, 10, tzinfo=UTC)
+    assert last_fire_time(every_two, since=on_a_fire - timedelta(days=1), now=on_a_fire) == on_a_fire
+    assert last_fire_time(every_two, since=on_a_fire, now=on_a_fire + timedelta(seconds=1.9)) is None
+
+
+@pytest.mark.parametrize(
+    ("clock", "expected"),
+    [
+        # Spring forward on Sunday 2027-03-28: 09:00 Berlin is 08:00 UTC before and 07:00 UTC after.
+        (datetime(2027, 3, 29, 0, 10, tzinfo=UTC), datetime(2027, 3, 22, 8, tzinfo=UTC)),
+        (datetime(2027, 3, 29, 6, 59, 59, tzinfo=UTC), datetime(2027, 3, 22, 8, tzinfo=UTC)),
+        (datetime(2027, 3, 29, 7, 0, 1, tzinfo=UTC), datetime(2027, 3, 29, 7, tzinfo=UTC)),
+        # Fall back on Sunday 2027-10-31: 09:00 Berlin is 07:00 UTC before and 08:00 UTC after.
+        (datetime(2027, 10, 31, 1, 30, tzinfo=UTC), datetime(2027, 10, 25, 7, tzinfo=UTC)),
+        (datetime(2027, 11, 1, 7, 30, tzinfo=UTC), datetime(2027, 10, 25, 7, tzinfo=UTC)),
+        (datetime(2027, 11, 1, 8, 0, tzinfo=UTC), datetime(2027, 11, 1, 8, tzinfo=UTC)),
+    ],
+)
+def test_last_weekly_fire_in_berlin_across_both_dst_changes(
+    deps_at: Callable[..., Deps], clock: datetime, expected: datetime
+) -> None:
+    weekly = digest_trigger(deps_at(clock), DigestKind.WEEKLY, "ops")
+    found = last_fire_time(weekly, since=clock - timedelta(days=8), now=clock)
+    assert found == expected
+    assert found is not None and found.astimezone(BERLIN).hour == 9 and found.weekday() == 0
+
+
+@pytest.mark.parametrize(
+    ("clock", "expected"),
+    [
+        (datetime(2027, 1, 4, 8, 30, tzinfo=UTC), datetime(2027, 1, 4, 8, tzinfo=UTC)),  # 1st Mon of 2027
+        (datetime(2027, 1, 4, 7, 59, tzinfo=UTC), datetime(2026, 12, 7, 8, tzinfo=UTC)),  # a minute early
+        (datetime(2027, 1, 1, 0, 30, tzinfo=UTC), datetime(2026, 12, 7, 8, tzinfo=UTC)),  # New Year
+        (datetime(2027, 4, 5, 7, 0, tzinfo=UTC), datetime(2027, 4, 5, 7, tzinfo=UTC)),  # CEST by April
+    ],
+)
+def test_last_monthly_fire_on_the_first_monday(
+    deps_at: Callable[..., Deps], clock: datetime, expected: datetime
+) -> None:
+    monthly = digest_trigger(deps_at(clock), DigestKind.MONTHLY, "ops")
+    assert last_fire_time(monthly, since=clock - timedelta(days=62), now=clock) == expected
+
+
+def test_last_fire_time_over_the_year_end(deps_at: Callable[..., Deps]) -> None:
+    clock = datetime(2027, 1, 1, 0, 30, tzinfo=UTC)
+    weekly = digest_trigger(deps_at(clock), DigestKind.WEEKLY, "payments")  # a UTC team
+    assert last_fire_time(weekly, since=clock - timedelta(days=30), now=clock) == datetime(
+        2026, 12, 28, 9, tzinfo=UTC
+    )
+    new_years_eve = CronTrigger(month=12, day="last", hour=23, minute=59, second=59, timezone=UTC)
+    assert last_fire_time(new_years_eve, since=clock - timedelta(days=400), now=clock) == datetime(
+        2026, 12, 31, 23, 59, 59, tzinfo=UTC
+    )
+
+
+def test_last_fire_time_of_a_leap_day_schedule() -> None:
+    leap_noon = CountingTrigger(month=2, day=29, hour=12, timezone=UTC)
+    clock = datetime(2031, 6, 1, tzinfo=UTC)
+    found = last_fire_time(leap_noon, since=clock - timedelta(days=3660), now=clock)
+    assert found == datetime(2028, 2, 29, 12, tzinfo=UTC) and leap_noon.calls < 80
+    at_noon = datetime(2028, 2, 29, 12, tzinfo=UTC)
+    assert last_fire_time(leap_noon, since=at_noon - timedelta(days=1), now=at_noon) == at_noon
+    assert last_fire_time(leap_noon, since=at_noon - timedelta(days=1000), now=at_noon - STEP) is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"hour": "2", "minute": "30"},  # skipped in spring, repeated in autumn
+        {"minute": "*/15"},
+        {"day_of_week": "sun", "hour": "1-3", "minute": "0,59", "second": "30"},
+    ],
+)
+@pytest.mark.parametrize(
+    "clock",
+    [datetime(2027, 3, 28, 3, 17, 11, tzinfo=UTC), datetime(2027, 10, 31, 3, 17, 11, tzinfo=UTC)],
+)
+def test_last_fire_time_matches_a_fire_by_fire_walk_around_dst(
+    fields: dict[str, str], clock: datetime
+) -> None:
+    trigger = CronTrigger(timezone=BERLIN, **fields)
+    for hours in range(30):
+        now = clock - timedelta(hours=hours, minutes=7 * hours)
+        since = now - timedelta(hours=26)
+        assert last_fire_time(trigger, since=since, now=now) == walk_forward(trigger, since=since, now=now)
+
+
+@pytest.mark.parametrize(
+    "bot_config",
+    [
+        {
+            "team": {"timezone": "Europe/Berlin"},
+            "digests": {
+                "cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}},
+                "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}],
+            },
+        }
+    ],
+)
+async def test_catch_up_of_a_seconds_schedule_on_monday_at_ten_past_midnight(
+    deps_at: Callable[..., Deps],
+) -> None:
+    """Issue #13: a 10,000-fire cap found a fire from Sunday afternoon and posted the week before."""
+    monday = datetime(2026, 11, 30, 0, 10, 1, tzinfo=UTC)
+    done = await catch_up(deps_at(monday))
+    assert sorted(r.key for r in done) == ["weekly:ops:2026-W48", "weekly:payments:2026-W48"]

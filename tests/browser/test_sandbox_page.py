@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +44,20 @@ def chromium() -> str:
 @pytest.fixture
 async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS, env=browser_environ()
+        )
         yield launched
         await launched.close()
+
+
+def browser_environ() -> dict[str, str]:
+    """Our environment without libfaketime: chromium hangs at start-up under it (tests/faketime_run.py).
+
+    The page still runs on the tests' clock: `open_page` sets it from the test process's time.
+    """
+    kept = [p for p in os.environ.get("LD_PRELOAD", "").split() if "libfaketime" not in p]
+    return {**os.environ, "LD_PRELOAD": " ".join(kept)}
 
 
 @pytest.fixture
@@ -74,6 +87,7 @@ async def fake_bot(sandbox: Any) -> AsyncIterator[FakeBot]:
 @asynccontextmanager
 async def open_page(browser: Browser, url: str) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    await context.clock.set_system_time(datetime.now(UTC))  # the page's Date runs on the tests' clock
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))

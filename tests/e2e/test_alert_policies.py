@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from bot.server import RunningServer
 from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
+
+STEP_SECONDS = 1.2  # each escalation step's delay
 
 
 @pytest.fixture
@@ -19,8 +22,8 @@ def bot_config() -> dict[str, Any]:
             "pace_per_channel_seconds": 0.02,
             "permissions": {"acknowledge": ["U0ALICE", "S0SRE"], "resolve": ["U0ALICE"]},
             "escalation": [
-                {"after_minutes": 0.02, "target": "oncall"},
-                {"after_minutes": 0.02, "target": "users", "ids": ["U0DAVE"]},
+                {"after_minutes": STEP_SECONDS / 60, "target": "oncall"},
+                {"after_minutes": STEP_SECONDS / 60, "target": "users", "ids": ["U0DAVE"]},
             ],
         },
     }
@@ -53,10 +56,12 @@ async def test_a_user_group_member_may_acknowledge(opsbot: RunningServer, sandbo
 
 async def test_unacknowledged_critical_escalates_along_the_chain(opsbot: RunningServer, sandbox: Any) -> None:
     ws = sandbox.workspace
+    sent = time.time()  # the alert starts now: its steps are due 1.2 s and 2.4 s from here, not at once
     await send(opsbot.url, alert("ApiDown", job="api"))
     message = await ws.wait_for_message("critical-alerts", contains="ApiDown")
     first = await ws.wait_for_message("critical-alerts", contains=":rotating_light:", timeout=10)
     assert first.thread_ts == message.ts
+    assert float(first.ts) - sent >= STEP_SECONDS
     oncall = next(u for u in ("U0BOB", "U0CAROL") if f"<@{u}>" in first.text)
     dm = await ws.wait_for_call(
         "chat.postMessage", predicate=lambda c: str(c.args.get("channel", "")).startswith("D")
@@ -64,6 +69,7 @@ async def test_unacknowledged_critical_escalates_along_the_chain(opsbot: Running
     assert "ApiDown" in str(dm.args.get("text"))
     second = await ws.wait_for_message("critical-alerts", contains="<@U0DAVE>", timeout=10)
     assert second.thread_ts == message.ts and oncall not in second.text
+    assert float(second.ts) - sent >= 2 * STEP_SECONDS  # the steps' delays add up
 
 
 async def test_acknowledging_stops_the_escalation(opsbot: RunningServer, sandbox: Any, slack: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.server import RunningServer
-from tests.support.alertmanager import alert, send
+from tests.support.alertmanager import alert, resolved, send
 from tests.support.outbox import wait_until_drained
 
 
@@ -57,7 +57,7 @@ async def test_a_group_is_one_message_updated_in_place(opsbot: RunningServer, sa
     await send(opsbot.url, *alerts)
     message = await ws.wait_for_message("ops-alerts", contains="3 of 3")
     await send(opsbot.url, *alerts)  # Alertmanager's repeat
-    await send(opsbot.url, *[{**a, "status": "resolved", "endsAt": "2026-11-22T09:00:00Z"} for a in alerts])
+    await send(opsbot.url, *[resolved(a) for a in alerts])
     updated = await ws.wait_for_update("ops-alerts", message.ts, contains="RESOLVED")
     assert "Resolved by its source" in ws.message_text(updated)
     reply = await ws.wait_for_message("ops-alerts", contains=":white_check_mark: Resolved after")

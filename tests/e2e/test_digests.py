@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -190,8 +190,9 @@ async def test_the_command_line_previews_as_text_and_posts_once(
     code, out = await opsbot_serve.command(sqlite_url, "digest", "weekly")
     assert code == 1 and "already posted weekly digest for ops" in out and "use --force" in out
     assert len(digests_in(sandbox)) == 1
-    code, out = await opsbot_serve.command(sqlite_url, "digest", "monthly", "--for", "2026-10-15")
-    assert code == 0 and "posted monthly digest for ops 2026-10 to #ops-review" in out, out
+    last_month = (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).replace(day=15)
+    code, out = await opsbot_serve.command(sqlite_url, "digest", "monthly", "--for", last_month.isoformat())
+    assert code == 0 and f"posted monthly digest for ops {last_month:%Y-%m} to #ops-review" in out, out
     monthly = digests_in(sandbox, "Monthly deep dive")
     assert len(monthly) == 1 and validate_blocks(monthly[0].blocks) == []
     assert "Capacity" in sandbox.workspace.message_text(monthly[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,8 @@ from bot.services import digest_runs, digests
 from storage.migrate import upgrade
 from storage.tickets import Ticket
 
-WEEK = period_containing(DigestKind.WEEKLY, date(2026, 11, 18), "UTC")
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)  # the clock of these tests: the Monday the weekly review runs
+WEEK = period_containing(DigestKind.WEEKLY, NOW.date() - timedelta(days=5), "UTC")  # the week before
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def bot_database_url(database_url: str) -> str:
 @pytest.fixture
 async def deps(make_settings: Callable[..., Settings], database_url: str) -> AsyncIterator[Deps]:
     await asyncio.to_thread(upgrade, database_url)
-    built = build_deps(make_settings(), clock=lambda: datetime(2026, 11, 23, 9, tzinfo=UTC))
+    built = build_deps(make_settings(), clock=lambda: NOW)
     yield built
     await built.close()
 

@@ -16,13 +16,16 @@ def alert(
     status: str = "firing",
     summary: str | None = None,
     starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
     **labels: str,
 ) -> dict[str, Any]:
+    """One alert as Alertmanager sends it; it starts now (so escalation delays run from the send) and a
+    resolved one ends now, unless told otherwise."""
     all_labels = {"alertname": name, **labels}
     if severity is not None:
         all_labels["severity"] = severity
     fingerprint = hashlib.sha256(repr(sorted(all_labels.items())).encode()).hexdigest()[:16]
-    started = (starts_at or datetime(2026, 11, 22, 8, 0, tzinfo=UTC)).isoformat().replace("+00:00", "Z")
+    now = datetime.now(UTC)
     return {
         "status": status,
         "labels": all_labels,
@@ -30,11 +33,21 @@ def alert(
             "summary": summary or f"{name} is {status}",
             "runbook_url": "https://runbooks.example/x",
         },
-        "startsAt": started,
-        "endsAt": "2026-11-22T09:00:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
+        "startsAt": timestamp(starts_at or now),
+        "endsAt": timestamp(ends_at or now) if status == "resolved" else "0001-01-01T00:00:00Z",
         "generatorURL": "http://prometheus.example/graph?g0.expr=up",
         "fingerprint": fingerprint,
     }
+
+
+def timestamp(moment: datetime) -> str:
+    """An instant the way Alertmanager writes it (RFC 3339, UTC, `Z`)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def resolved(firing: dict[str, Any]) -> dict[str, Any]:
+    """The same alert resolved now, as Alertmanager sends it after the alert clears."""
+    return {**firing, "status": "resolved", "endsAt": timestamp(datetime.now(UTC))}
 
 
 def payload(*alerts: dict[str, Any]) -> dict[str, Any]:
