@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from sandbox.common import Args
     from sandbox.workspace import Workspace
 
-MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+# sandbox/manifest.yml links to the top-level manifest.yml, so an installed package carries the same file.
+MANIFEST = Path(__file__).resolve().parent / "manifest.yml"
 KINDS = ("public_channel", "private_channel", "im", "mpim")
 # A public channel the bot is not a member of: chat.postMessage needs chat:write.public there.
 OUTSIDER = "public_channel:outsider"
