@@ -16,7 +16,10 @@ def bot_config() -> dict[str, Any]:
     return {
         "alerts": {
             "pace_per_channel_seconds": 0.02,
-            "routes": [{"match": ["team=web"], "channel": "random"}],  # opsbot is not in #random
+            "routes": [
+                {"match": ["team=web"], "channel": "random"},  # opsbot is not in #random
+                {"match": ["team=security"], "channel": "security-alerts"},  # private, opsbot invited
+            ],
             "escalation": [{"after_minutes": 60}],
         }
     }
@@ -57,4 +60,22 @@ async def test_a_post_answered_with_a_500_after_it_took_effect_is_not_posted_twi
     await wait_until_drained(opsbot.deps.db, due_by=opsbot.deps.clock())  # the retry has run
     assert [c.method for c in ws.calls if c.method.startswith("chat.")] == ["chat.postMessage", "chat.update"]
     posted = [m for m in ws.messages("critical-alerts") if "DiskFull" in ws.message_text(m)]
+    assert len(posted) == 1, [ws.message_text(m) for m in posted]
+
+
+async def test_a_lost_answer_in_a_private_channel_is_found_not_posted_twice(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
+    """Teams keep some alert channels private: finding a post there again reads it with groups:history."""
+    ws = sandbox.workspace
+    private = ws.create_channel("security-alerts", is_private=True, creator="U0ALICE")
+    ws.join_channel(private.id, "U0OPSBOT", inviter="U0ALICE")
+    ws.inject_faults(1, kind="lost_answer", methods={"chat.postMessage"})
+    status, _ = await send(opsbot.url, alert("TokenLeak", severity="critical", team="security"))
+    assert status == 200
+    await ws.wait_for_message("security-alerts", contains="TokenLeak")
+    await wait_until_drained(opsbot.deps.db, due_by=opsbot.deps.clock())  # the retry has run
+    history = [c for c in ws.calls if c.method == "conversations.history"]
+    assert history and all(c.ok for c in history), [c.response for c in history]
+    posted = [m for m in ws.messages("security-alerts") if "TokenLeak" in ws.message_text(m)]
     assert len(posted) == 1, [ws.message_text(m) for m in posted]

@@ -33,6 +33,7 @@ OPSBOT_CALLS: frozenset[Call] = frozenset(
         ("conversations.open", "im"),  # escalation DMs
         ("conversations.history", "public_channel"),  # a retried post looks for its marker first
         ("conversations.history", "im"),  # ... in a DM too
+        ("conversations.history", "private_channel"),  # ... and in a private alert channel
         ("conversations.replies", "public_channel"),
         ("pins.add", ""),
         ("usergroups.users.list", ""),
