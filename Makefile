@@ -29,10 +29,10 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q $(PYTEST_WORKERS)
 
 # The suite (all but the Prometheus tiers) under libfaketime at the calendar edges of issue #13;
-# extra pytest arguments go in PYTEST_ARGS, e.g. `make test-clock PYTEST_ARGS="-n 2 tests/e2e"`.
+# extra pytest arguments go in PYTEST_ARGS, e.g. `make test-clock PYTEST_ARGS="tests/e2e --at leap-day"`.
 test-clock: $(STAMP)
 	$(BIN)/python tests/prerequisites.py
-	$(BIN)/python tests/faketime_run.py $(PYTEST_ARGS)
+	$(BIN)/python tests/faketime_run.py $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info opsbot.db opsbot.db-*

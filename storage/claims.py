@@ -9,19 +9,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from storage.db import Database
-from storage.models import Claim, utcnow
+from storage.models import Claim
 from storage.outbox import _rowcount
 
 
-async def claim(db: Database, *, scope: str, key: str, owner: str = "", now: datetime | None = None) -> bool:
+async def claim(db: Database, *, scope: str, key: str, now: datetime, owner: str = "") -> bool:
     """Claim (scope, key); True for the one caller that got it, False for everyone after.
 
     `now` is the app's clock (deps.clock), so claimed_at agrees with the `older_than` that forgets it.
     """
     try:
         async with db.transaction() as session:
-            stamped = now if now is not None else utcnow()
-            session.add(Claim(scope=scope, key=key, claimed_by=owner, claimed_at=stamped))
+            session.add(Claim(scope=scope, key=key, claimed_by=owner, claimed_at=now))
     except IntegrityError:
         return False
     return True

@@ -19,27 +19,29 @@ async def test_migrations_reach_the_newest_revision(db: Database) -> None:
     assert await asyncio.to_thread(current_revision, db.url) == head_revision()
 
 
+NOW = datetime.now(UTC)  # the app clock of these tests: now at test start
+
+
 async def test_only_the_first_claim_wins(db: Database) -> None:
-    assert await claim(db, scope="digest", key="weekly:ops:2026-W47", owner="replica-a")
-    assert not await claim(db, scope="digest", key="weekly:ops:2026-W47", owner="replica-b")
-    assert await claim(db, scope="digest", key="weekly:ops:2026-W48")
-    assert await claim(db, scope="other", key="weekly:ops:2026-W47")
+    assert await claim(db, scope="digest", key="weekly:ops:2026-W47", owner="replica-a", now=NOW)
+    assert not await claim(db, scope="digest", key="weekly:ops:2026-W47", owner="replica-b", now=NOW)
+    assert await claim(db, scope="digest", key="weekly:ops:2026-W48", now=NOW)
+    assert await claim(db, scope="other", key="weekly:ops:2026-W47", now=NOW)
     assert await is_claimed(db, scope="digest", key="weekly:ops:2026-W47")
     assert not await is_claimed(db, scope="digest", key="monthly:ops:2026-11")
 
 
 async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:
     results = await asyncio.gather(
-        *(claim(db, scope="timer", key="escalate:42", owner=str(i)) for i in range(20))
+        *(claim(db, scope="timer", key="escalate:42", owner=str(i), now=NOW) for i in range(20))
     )
     assert results.count(True) == 1
 
 
 async def test_old_claims_can_be_forgotten(db: Database) -> None:
-    await claim(db, scope="slack-event", key="Ev1")
-    removed = await forget_claims(
-        db, scope="slack-event", older_than=datetime.now(UTC) + timedelta(seconds=1)
-    )
+    await claim(db, scope="slack-event", key="Ev1", now=NOW)
+    assert await forget_claims(db, scope="slack-event", older_than=NOW) == 0  # not older than itself
+    removed = await forget_claims(db, scope="slack-event", older_than=NOW + timedelta(seconds=1))
     assert removed == 1
     assert not await is_claimed(db, scope="slack-event", key="Ev1")
 
