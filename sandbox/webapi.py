@@ -167,5 +167,6 @@ async def _faulted(
 
 async def _wait_or_close(request: web.Request, seconds: float) -> None:
     """Hold an answer back for `seconds`, or until the sandbox shuts down."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(request.app[CLOSING_KEY].wait(), timeout=seconds)
+    with contextlib.suppress(TimeoutError):  # asyncio.timeout lets a cancel through (see OutboxWorker._loop)
+        async with asyncio.timeout(seconds):
+            await request.app[CLOSING_KEY].wait()

@@ -77,8 +77,12 @@ class OutboxWorker:
                 log.exception("outbox round failed; retrying")
                 worked = 0
             if not worked:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when it is cancelled
+                # just as the event it waits on is set (a request waking the worker as the server stops), and
+                # the loop would then never end.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._idle_poll)
+                    async with asyncio.timeout(self._idle_poll):
+                        await self._wake.wait()
                 self._wake.clear()
 
     async def run_once(self) -> int:
