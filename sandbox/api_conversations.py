@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.common import Args, Handler, page, require_member
 from sandbox.errors import SlackError
 from sandbox.model import BOT_USER_ID, Channel, Message, ts_key
+from sandbox.scopes import kind_of
 
 if TYPE_CHECKING:
     from sandbox.workspace import Workspace
@@ -23,14 +24,6 @@ def _visible(ws: Workspace, ref: str) -> Channel:
     return channel
 
 
-def _kind(channel: Channel) -> str:
-    if channel.is_im:
-        return "im"
-    if channel.is_mpim:
-        return "mpim"
-    return "private_channel" if channel.is_private else "public_channel"
-
-
 def list_conversations(ws: Workspace, args: Args) -> dict[str, Any]:
     """List the conversations the bot can see, one page at a time."""
     types = set(args.listing("types") or ["public_channel"])
@@ -38,9 +31,9 @@ def list_conversations(ws: Workspace, args: Args) -> dict[str, Any]:
         raise SlackError("invalid_types")
     found = []
     for channel in ws.channels.values():
-        hidden = _kind(channel) != "public_channel" and BOT_USER_ID not in channel.members
+        hidden = kind_of(channel) != "public_channel" and BOT_USER_ID not in channel.members
         if (
-            _kind(channel) in types
+            kind_of(channel) in types
             and not hidden
             and not (args.flag("exclude_archived") and channel.is_archived)
         ):
