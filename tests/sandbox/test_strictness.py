@@ -44,6 +44,15 @@ def client_for(running: RunningSandbox) -> AsyncWebClient:
     return AsyncWebClient(token=BOT_TOKEN, base_url=running.api_url, timeout=5)
 
 
+async def post_raw(http: aiohttp.ClientSession, running: RunningSandbox, channel: str, text: str) -> Any:
+    """chat.postMessage over plain HTTP, so the test sees the transport itself (a dropped answer, a 500)."""
+    return await http.post(
+        f"{running.api_url}chat.postMessage",
+        json={"channel": channel, "text": text},
+        headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+    )
+
+
 async def test_the_sandbox_grants_exactly_the_manifests_scopes_and_says_so(strict: RunningSandbox) -> None:
     assert strict.workspace.scopes == manifest_scopes()
     response = await client_for(strict).auth_test()
@@ -145,11 +154,7 @@ async def test_a_lost_answer_still_takes_effect(strict: RunningSandbox) -> None:
     ws.inject_faults(1, kind="lost_answer", methods={"chat.postMessage"})
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientError):
-            await http.post(
-                f"{strict.api_url}chat.postMessage",
-                json={"channel": general, "text": "posted, answer lost"},
-                headers={"Authorization": f"Bearer {BOT_TOKEN}"},
-            )
+            await post_raw(http, strict, general, "posted, answer lost")
     assert ws.messages(general)[-1].text == "posted, answer lost"
     assert ws.calls[-1].response["error"] == "lost_answer"
 
@@ -159,11 +164,7 @@ async def test_a_lost_answer_can_come_back_as_a_500(strict: RunningSandbox) -> N
     general = ws.channel_by_name("general").id
     ws.inject_faults(1, kind="lost_answer", answer="500", methods={"chat.postMessage"})
     async with aiohttp.ClientSession() as http:
-        response = await http.post(
-            f"{strict.api_url}chat.postMessage",
-            json={"channel": general, "text": "posted, then a 500"},
-            headers={"Authorization": f"Bearer {BOT_TOKEN}"},
-        )
+        response = await post_raw(http, strict, general, "posted, then a 500")
         assert response.status == 500
     assert ws.messages(general)[-1].text == "posted, then a 500"
 
@@ -222,9 +223,5 @@ async def test_the_pages_lost_answer_button_loses_the_next_posts_answer(strict: 
         async with http.post(f"{strict.url}/_sandbox/faults", json={"kind": "lost_answer"}) as response:
             assert response.status == 200, await response.text()
         with pytest.raises(aiohttp.ClientError):
-            await http.post(
-                f"{strict.api_url}chat.postMessage",
-                json={"channel": general, "text": "from the page"},
-                headers={"Authorization": f"Bearer {BOT_TOKEN}"},
-            )
+            await post_raw(http, strict, general, "from the page")
     assert ws.messages(general)[-1].text == "from the page"
