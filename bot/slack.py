@@ -116,21 +116,29 @@ class ChannelDirectory:
         """Record a channel opsbot created itself, so it needs no new listing."""
         self._ids[name] = channel_id
 
-    async def _refresh(self) -> None:
+    async def find(self, name: str) -> dict[str, Any] | None:
+        """The channel called `name` as a fresh listing shows it (with its creator and creation time)."""
+        name = name.removeprefix("#")
+        async with self._lock:
+            found = await self._refresh()
+        return found.get(name)
+
+    async def _refresh(self) -> dict[str, dict[str, Any]]:
         cursor: str | None = None
-        found: dict[str, str] = {}
+        found: dict[str, dict[str, Any]] = {}
         while True:
             response = await self._client.conversations_list(
                 types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
             )
             channels: list[dict[str, Any]] = response.get("channels", [])
             for channel in channels:
-                found[channel["name"]] = channel["id"]
+                found[channel["name"]] = channel
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 break
-        self._ids.update(found)
+        self._ids.update((name, channel["id"]) for name, channel in found.items())
         log.info("channel directory refreshed", extra={"channels": len(found)})
+        return found
 
 
 def _looks_like_id(value: str) -> bool:

@@ -11,7 +11,7 @@ from bot.services.outbox import ATTEMPT, JobRunner
 
 
 async def _setup(deps: Deps, payload: dict[str, Any]) -> None:
-    await incident_slack.set_up(deps, int(payload["incident_id"]))
+    await incident_slack.set_up(deps, int(payload["incident_id"]), retried=int(payload.get(ATTEMPT, 1)) > 1)
 
 
 async def _sync(deps: Deps, payload: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from storage.models import AlertGroup
 
 log = logging.getLogger(__name__)
 MAX_NAME_ATTEMPTS = 50
+CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours when it stamps a channel
 UNINVITABLE = frozenset(
     {"already_in_channel", "user_not_found", "cant_invite", "cant_invite_self", "user_is_restricted"}
 )
@@ -48,38 +49,58 @@ async def _save(deps: Deps, incident_id: int, **changes: Any) -> Incident:
     return incident
 
 
-async def set_up(deps: Deps, incident_id: int) -> None:
-    """Make Slack match the incident's level: channel, invites, header, checklist, announcements."""
+async def set_up(deps: Deps, incident_id: int, *, retried: bool = False) -> None:
+    """Make Slack match the incident's level: channel, invites, header, checklist, announcements.
+
+    When `retried`, an earlier attempt may have posted a message and died (or lost Slack's answer) before
+    saving its ts: each post then looks for its own marked copy first. A channel such an attempt made is
+    found whenever creating it says its name is taken.
+    """
     incident = await _load(deps, incident_id)
     rules = policy(deps.settings, incident.level)
     if rules.space == Space.CHANNEL and incident.channel_id is None:
         incident = await _create_channel(deps, incident)
     if incident.channel_id is not None:
         incident = await _invite(deps, incident, rules.invite_oncall)
-    incident = await _post_header(deps, incident)
+    incident = await _post_header(deps, incident, retried=retried)
     if rules.checklist and incident.checklist_ts is None and rules.space != Space.NONE:
-        incident = await _post_checklist(deps, incident, rules.label, rules.checklist)
-    await _announce(deps, incident, (deps.settings.file.channels.incidents, *rules.announce))
-    await _link_alert(deps, incident)
+        incident = await _post_checklist(deps, incident, rules.label, rules.checklist, retried=retried)
+    channels = (deps.settings.file.channels.incidents, *rules.announce)
+    await _announce(deps, incident, channels, retried=retried)
+    await _link_alert(deps, incident, retried=retried)
     await sync(deps, incident_id)
 
 
 async def _create_channel(deps: Deps, incident: Incident) -> Incident:
+    """Create the incident's channel. A name that is taken may be this incident's own channel, made by an
+    attempt that died (or lost Slack's answer) before saving it: that one is adopted, not duplicated."""
     assert incident.id is not None
     prefix = deps.settings.file.incidents.channel_prefix
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
         name = channel_name(prefix, incident.id, incident.title, attempt=attempt)
         try:
-            created = await deps.slack.conversations_create(name=name)
+            created = (await deps.slack.conversations_create(name=name))["channel"]
         except SlackApiError as error:
-            if error.response.get("error") == "name_taken":
+            if error.response.get("error") != "name_taken":
+                raise
+            created = await _made_earlier(deps, incident, name)
+            if created is None:
                 continue
-            raise
-        channel_id = str(created["channel"]["id"])
+        channel_id = str(created["id"])
         deps.channels.remember(name, channel_id)
         # a thread's checklist stays there; the new channel gets its own, pinned
         return await _save(deps, incident.id, channel_id=channel_id, channel_name=name, checklist_ts=None)
     raise RuntimeError(f"no free channel name for incident {incident.id} after {MAX_NAME_ATTEMPTS} tries")
+
+
+async def _made_earlier(deps: Deps, incident: Incident, name: str) -> dict[str, Any] | None:
+    """The channel `name` if opsbot itself created it since the incident was declared, else None."""
+    channel = await deps.channels.find(name)
+    if channel is None:
+        return None
+    me = str((await deps.slack.auth_test())["user_id"])
+    since = incident.declared_at.timestamp() - CLOCK_SKEW.total_seconds()
+    return channel if channel.get("creator") == me and int(channel.get("created", 0)) >= since else None
 
 
 async def wanted_people(deps: Deps, incident: Incident, *, with_oncall: bool) -> list[str]:
@@ -122,7 +143,7 @@ async def _invite_one(deps: Deps, channel_id: str, user: str) -> None:
         )
 
 
-async def _post_header(deps: Deps, incident: Incident) -> Incident:
+async def _post_header(deps: Deps, incident: Incident, *, retried: bool) -> Incident:
     """Post the header where the incident lives (its channel, else #incidents); pin it in a channel."""
     assert incident.id is not None
     home = incident.channel_id
@@ -130,7 +151,8 @@ async def _post_header(deps: Deps, incident: Incident) -> Incident:
         return incident
     channel_id = home or await deps.channels.id_for(deps.settings.file.channels.incidents)
     payload = render_header(to_facts(deps.settings, incident), now=deps.clock())
-    ts = await slack_io.post(deps, channel_id=channel_id, **payload)
+    marker = f"incident-{incident.id}-header-{channel_id}"
+    ts = await slack_io.post_once(deps, channel_id=channel_id, marker=marker, look_first=retried, **payload)
     changes: dict[str, Any] = {"header_channel_id": channel_id, "header_ts": ts}
     if home is None:
         incidents_channel = deps.settings.file.channels.incidents
@@ -152,11 +174,16 @@ async def _pin(deps: Deps, channel_id: str, ts: str) -> None:
             raise
 
 
-async def _post_checklist(deps: Deps, incident: Incident, label: str, items: tuple[str, ...]) -> Incident:
+async def _post_checklist(
+    deps: Deps, incident: Incident, label: str, items: tuple[str, ...], *, retried: bool
+) -> Incident:
     assert incident.id is not None and incident.header_channel_id is not None
     payload = render_checklist(label, items)
+    marker = f"incident-{incident.id}-checklist-{incident.channel_id or incident.header_channel_id}"
     if incident.channel_id:
-        ts = await slack_io.post(deps, channel_id=incident.channel_id, **payload)
+        ts = await slack_io.post_once(
+            deps, channel_id=incident.channel_id, marker=marker, look_first=retried, **payload
+        )
         await _pin(deps, incident.channel_id, ts)
     else:
         people = " ".join(f"<@{u}>" for u in await wanted_people(deps, incident, with_oncall=True))
@@ -166,13 +193,18 @@ async def _post_checklist(deps: Deps, incident: Incident, label: str, items: tup
                 *payload["blocks"],
                 {"type": "section", "text": {"type": "mrkdwn", "text": f"cc {people}"}},
             ]
-        ts = await slack_io.post(
-            deps, channel_id=incident.header_channel_id, thread_ts=incident.header_ts, **payload
+        ts = await slack_io.post_once(
+            deps,
+            channel_id=incident.header_channel_id,
+            thread_ts=incident.header_ts,
+            marker=marker,
+            look_first=retried,
+            **payload,
         )
     return await _save(deps, incident.id, checklist_ts=ts)
 
 
-async def _announce(deps: Deps, incident: Incident, channels: tuple[str, ...]) -> None:
+async def _announce(deps: Deps, incident: Incident, channels: tuple[str, ...], *, retried: bool) -> None:
     assert incident.id is not None
     done = {a["channel"] for a in incident.announcements}
     for name in dict.fromkeys(channels):
@@ -180,12 +212,15 @@ async def _announce(deps: Deps, incident: Incident, channels: tuple[str, ...]) -
             continue
         channel_id = await deps.channels.id_for(name)
         payload = render_announcement(to_facts(deps.settings, incident), now=deps.clock())
-        ts = await slack_io.post(deps, channel_id=channel_id, **payload)
+        marker = f"incident-{incident.id}-announce-{channel_id}"
+        ts = await slack_io.post_once(
+            deps, channel_id=channel_id, marker=marker, look_first=retried, **payload
+        )
         entry = {"channel": name, "channel_id": channel_id, "ts": ts}
         incident = await _save(deps, incident.id, announcements=[*incident.announcements, entry])
 
 
-async def _link_alert(deps: Deps, incident: Incident) -> None:
+async def _link_alert(deps: Deps, incident: Incident, *, retried: bool) -> None:
     """Link the alert group the incident was declared from (and tell the alert's thread)."""
     if incident.alert_group_id is None or incident.alert_link is not None:
         return
@@ -195,14 +230,21 @@ async def _link_alert(deps: Deps, incident: Incident) -> None:
     if group is None or group.slack_channel_id is None or group.slack_ts is None:
         return
     link = await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts)
-    await _save(deps, incident.id, alert_link=str(link["permalink"]))
     where = (
         f"<#{incident.channel_id}>" if incident.channel_id else "#" + deps.settings.file.channels.incidents
     )
     text = (
         f":rotating_light: Incident INC-{incident.id} (SEV{incident.level}) declared for this alert: {where}"
     )
-    await slack_io.post(deps, channel_id=group.slack_channel_id, text=text, thread_ts=group.slack_ts)
+    await slack_io.post_once(
+        deps,
+        channel_id=group.slack_channel_id,
+        thread_ts=group.slack_ts,
+        text=text,
+        marker=f"incident-{incident.id}-alert-link",
+        look_first=retried,
+    )
+    await _save(deps, incident.id, alert_link=str(link["permalink"]))
 
 
 async def sync(deps: Deps, incident_id: int) -> None:

@@ -54,17 +54,23 @@ async def post_once(
     marker: str | None,
     look_first: bool,
     thread_ts: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> str:
-    """Post a message (or thread reply) that carries `marker` as its block_id; with `look_first` (a retry,
-    when an earlier try may have posted it and lost Slack's answer) an existing one is found instead.
-    Without a marker (a job queued before posts carried one) it simply posts."""
+    """Post a message (or thread reply) that carries `marker` as its first block's block_id; with
+    `look_first` (a retry, when an earlier try may have posted it and lost Slack's answer or died before
+    saving it) an existing one is found instead. Without `blocks` the text becomes the blocks. Without a
+    marker (a job queued before posts carried one) it simply posts."""
     if marker is None:
-        return await post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts)
+        extra = {"blocks": blocks} if blocks else {}
+        return await post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts, **extra)
     if look_first:
         found = await find_by_block_id(deps, channel_id=channel_id, block_id=marker, thread_ts=thread_ts)
         if found is not None:
             return found
-    blocks = text_sections(text, block_id=marker)
+    if blocks:
+        blocks = [{**blocks[0], "block_id": marker}, *blocks[1:]]
+    else:
+        blocks = text_sections(text, block_id=marker)
     return await post(deps, channel_id=channel_id, text=text, thread_ts=thread_ts, blocks=blocks)
 
 

@@ -21,12 +21,12 @@ Call = tuple[str, str]
 
 OPSBOT_CALLS: frozenset[Call] = frozenset(
     {
-        ("auth.test", ""),  # Bolt, at start
+        ("auth.test", ""),  # Bolt, at start; and who created a taken incident channel name
         ("chat.postMessage", ""),
         ("chat.update", ""),
         ("chat.postEphemeral", ""),
         ("chat.getPermalink", ""),
-        ("conversations.list", "private_channel,public_channel"),  # channel names -> IDs
+        ("conversations.list", "private_channel,public_channel"),  # channel names -> IDs, creators
         ("conversations.join", ""),  # a channel opsbot posts to but was never invited into
         ("conversations.create", "public_channel"),  # an incident's channel
         ("conversations.invite", "public_channel"),
