@@ -64,6 +64,16 @@ class ServerConfig(Section):
     slack_timeout_seconds: float = Field(default=10, gt=0)
 
 
+class DeliveryConfig(Section):
+    """The outbox that delivers everything to Slack: how long a job is leased, how many run at once, and
+    for how long a failing job is retried before it is given up (and reported)."""
+
+    lease_seconds: float = Field(default=15, gt=0)
+    concurrent_jobs: int = Field(default=32, ge=1)
+    max_backoff_seconds: float = Field(default=300, gt=0)
+    give_up_after_hours: float = Field(default=12, gt=0)
+
+
 class RouteConfig(Section):
     """An alert route: label matchers (Alertmanager syntax) -> channel; first match wins unless continue."""
 
@@ -292,6 +302,7 @@ class FileConfig(Section):
     team: TeamConfig = TeamConfig()
     channels: ChannelsConfig = ChannelsConfig()
     server: ServerConfig = ServerConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     alerts: AlertsConfig = AlertsConfig()
     oncall: RotationConfig = RotationConfig()
     host_checks: HostChecksConfig = HostChecksConfig()

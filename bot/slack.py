@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -27,6 +29,11 @@ log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 
 
+# Set by the outbox worker while a job runs: called before each Web API call, it raises when the job's
+# lease is lost (another replica may be running the job now), so the work stops before its next Slack call.
+BEFORE_CALL: ContextVar[Callable[[], None] | None] = ContextVar("opsbot_before_slack_call", default=None)
+
+
 class InstrumentedWebClient(AsyncWebClient):
     """AsyncWebClient that counts calls and failures per method for /metrics."""
 
@@ -35,6 +42,9 @@ class InstrumentedWebClient(AsyncWebClient):
         self._telemetry = telemetry
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        check = BEFORE_CALL.get()
+        if check is not None:
+            check()
         self._telemetry.slack_calls.labels(api_method).inc()
         try:
             return await super().api_call(api_method, **kwargs)
@@ -56,7 +66,7 @@ def create_web_client(
     )
     client.retry_handlers = [
         _IdempotentOnly(AsyncConnectionErrorRetryHandler(max_retry_count=2)),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=5),  # a 429 did nothing: always safe to resend
+        _OutsideJobs(AsyncRateLimitErrorRetryHandler(max_retry_count=5)),  # a 429 did nothing: safe to resend
         _IdempotentOnly(AsyncServerErrorRetryHandler(max_retry_count=2)),
     ]
     return client
@@ -66,6 +76,29 @@ def create_web_client(
 # already did it, so resending blindly posts twice; they are left to the caller, whose retry first looks
 # for what an earlier try made (see bot/services/slack_io.py::post_once).
 NOT_RESENT = frozenset({"chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"})
+
+
+class _OutsideJobs(AsyncRetryHandler):
+    """Retry like `inner` in a request handler; inside an outbox job, raise instead: the worker reschedules
+    the job at Retry-After and pauses its lane, rather than holding a job slot asleep."""
+
+    def __init__(self, inner: AsyncRetryHandler) -> None:
+        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
+        self._inner = inner
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if BEFORE_CALL.get() is not None:
+            return False
+        return await self._inner._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 class _IdempotentOnly(AsyncRetryHandler):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass
@@ -34,4 +34,29 @@ class Telemetry:
         )
         self.alerts_posted = Counter(
             "opsbot_alerts_posted", "Alert messages posted or updated in Slack", registry=r
+        )
+        self.outbox_jobs_done = Counter("opsbot_outbox_jobs_done", "Outbox jobs done", ["kind"], registry=r)
+        self.outbox_retries = Counter(
+            "opsbot_outbox_retries",
+            "Outbox job attempts that failed and will be retried",
+            ["kind"],
+            registry=r,
+        )
+        self.outbox_jobs_failed = Counter(
+            "opsbot_outbox_jobs_failed", "Outbox jobs given up after failing for hours", ["kind"], registry=r
+        )
+        self.outbox_jobs = Gauge(
+            "opsbot_outbox_jobs",
+            "Outbox jobs by state, read from the database at scrape",
+            ["status"],
+            registry=r,
+        )
+        self.outbox_overdue = Gauge(
+            "opsbot_outbox_overdue_jobs", "Pending outbox jobs due more than a minute ago", registry=r
+        )
+        self.alert_post_failures = Counter(
+            "opsbot_alert_post_failures",
+            "Alert groups whose message could not be posted to their channel (a broken route)",
+            ["channel", "error"],
+            registry=r,
         )

@@ -11,6 +11,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.db import Database
 from storage.models import Alert, AlertEvent, AlertGroup
 
 FIRING = "firing"
@@ -71,6 +72,14 @@ async def add_event(
             group_id=group_id, kind=kind, actor=actor, detail=detail or {}, at=now, announced=announced
         )
     )
+
+
+async def record_post_attempt(db: Database, group_id: int, *, at: datetime) -> None:
+    """Note, before the group's first post is sent, that it may be out there from now on."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(AlertGroup).where(col(AlertGroup.id) == group_id).values(post_attempted_at=at)
+        )
 
 
 async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:

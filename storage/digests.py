@@ -52,7 +52,9 @@ ALERTS_WINDOW_INDEX = Index(
 )
 
 
-async def claim_and_enqueue(db: Database, run: DigestRun, *, now: datetime, force: bool = False) -> bool:
+async def claim_and_enqueue(
+    db: Database, run: DigestRun, *, now: datetime, priority: int = 40, force: bool = False
+) -> bool:
     """Claim the run's key and enqueue its post job in ONE transaction; False when it was claimed before.
 
     With `force` an already claimed period is posted again (the run is reset and a new job enqueued).
@@ -62,7 +64,7 @@ async def claim_and_enqueue(db: Database, run: DigestRun, *, now: datetime, forc
             session.add(Claim(scope=CLAIM_SCOPE, key=run.key, claimed_by=run.claimed_by, claimed_at=now))
             session.add(run)
             await session.flush()
-            await _enqueue(session, run, now=now)
+            await _enqueue(session, run, now=now, priority=priority)
         return True
     except IntegrityError:
         if not force:
@@ -73,17 +75,18 @@ async def claim_and_enqueue(db: Database, run: DigestRun, *, now: datetime, forc
             .where(col(DigestRun.key) == run.key)
             .values(status=CLAIMED, ts=None, posted_at=None, chart_done=False, runs=DigestRun.runs + 1)
         )
-        await _enqueue(session, run, now=now)
+        await _enqueue(session, run, now=now, priority=priority)
     return True
 
 
-async def _enqueue(session: AsyncSession, run: DigestRun, *, now: datetime) -> None:
+async def _enqueue(session: AsyncSession, run: DigestRun, *, now: datetime, priority: int) -> None:
     await outbox.enqueue(
         session,
         kind=POST_JOB,
         payload={"key": run.key},
         now=now,
         channel=run.channel,
+        priority=priority,
         dedupe_key=f"digest:{run.key}",
     )
 

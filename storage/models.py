@@ -42,7 +42,8 @@ class OutboxJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64)
     dedupe_key: str | None = Field(default=None, max_length=255)
-    channel: str | None = Field(default=None, max_length=80)
+    channel: str | None = Field(default=None, max_length=80)  # the lane: one job at a time, paced
+    priority: int = 50  # lower runs first (bot/domain/delivery.py)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
@@ -52,6 +53,20 @@ class OutboxJob(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxLane(SQLModel, table=True):
+    """A lane (a Slack channel): which replica runs its one job now, and when its next post may go out.
+
+    Kept in the database, so N replicas together post at Slack's pace, not N times it.
+    """
+
+    __tablename__ = "outbox_lanes"
+
+    name: str = Field(primary_key=True, max_length=80)
+    next_post_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Alert(SQLModel, table=True):
@@ -105,6 +120,9 @@ class AlertGroup(SQLModel, table=True):
     escalation_level: int = 0
     slack_channel_id: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
+    # set before the first post is tried: a retry (any replica, any job) then looks for it before posting
+    post_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    post_error: str | None = Field(default=None, max_length=200)  # the first post failed for good: why
     announced_firing: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

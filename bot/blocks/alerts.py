@@ -237,6 +237,15 @@ _THREAD_TEXT = {
 }
 
 
+def broken_route_page(alertname: str, *, channel: str, reason: str, firing: int) -> str:
+    """The DM that pages the on-call when a critical alert's channel cannot take its message."""
+    return (
+        f":rotating_light: Critical alert *{clip(escape(alertname), 200)}* ({firing} firing) could not be "
+        f"posted to #{channel}: Slack said `{reason}`. It pages you here instead; please fix the route "
+        "(invite opsbot, unarchive the channel, or change `alerts.routes`)."
+    )
+
+
 def render_details(alertname: str, alerts: Sequence[AlertLine], *, total: int) -> dict[str, Any]:
     """The alerts of a group, one line each with their labels (shown only to the person who asked)."""
     lines = []

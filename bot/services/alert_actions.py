@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocks.alerts import broken_route_page
 from bot.deps import Deps
+from bot.domain.delivery import alert_priority
 from bot.domain.durations import parse_duration
 from bot.domain.oncall import EscalationStep, EscalationTarget, step_due_at
 from bot.errors import NotFound, UpstreamError, UsageError
@@ -88,6 +90,7 @@ async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, cho
             channel=group.channel,
             due_at=now + duration,
             dedupe_key=f"snooze_end:{group_id}",
+            priority=alert_priority(group.severity),
         )
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
@@ -130,29 +133,39 @@ async def escalate(deps: Deps, group_id: int, *, level: int, episode: str, retri
         group = await session.get(AlertGroup, group_id)
     if group is None or not _still_unattended(group, episode, deps.clock()) or level >= len(chain):
         return
-    if group.slack_ts is None or group.slack_channel_id is None:
+    posted = group.slack_ts is not None and group.slack_channel_id is not None
+    if not posted and group.post_error is None:
         raise RetryLater(timedelta(seconds=2), "the alert message is not posted yet")
     users = await _targets(deps, chain[level])
+    marker = f"alert-group-{group_id}-page-{level}-{datetime.fromisoformat(episode).timestamp():.0f}"
+    if posted:
+        dm_text = await _page_in_thread(deps, group, users=users, marker=marker, retried=retried)
+    else:  # the channel cannot take the message: the DM is the page (see alerts._report_broken_route)
+        assert group.post_error is not None
+        dm_text = broken_route_page(
+            group.alertname, channel=group.channel, reason=group.post_error, firing=group.firing_count
+        )
+    for user in users:
+        await slack_io.direct_message(deps, user_id=user, text=dm_text, marker=marker, look_first=retried)
+    await _record_escalation(deps, group, level=level, users=users, episode=episode, chain=chain)
+
+
+async def _page_in_thread(
+    deps: Deps, group: AlertGroup, *, users: list[str], marker: str, retried: bool
+) -> str:
+    """Mention the step's people in the alert's thread; return the DM that links them to it."""
+    assert group.slack_channel_id is not None and group.slack_ts is not None
     mentions = " ".join(f"<@{u}>" for u in users) or "nobody is on call"
-    waited = deps.clock() - group.first_fired_at
-    minutes = int(waited.total_seconds() // 60)
+    minutes = int((deps.clock() - group.first_fired_at).total_seconds() // 60)
     text = (
         f":rotating_light: {mentions} — *{group.alertname}* is critical and unacknowledged for {minutes} min."
     )
-    marker = f"alert-group-{group_id}-page-{level}-{datetime.fromisoformat(episode).timestamp():.0f}"
     await slack_io.post_once(
         deps, channel_id=group.slack_channel_id, thread_ts=group.slack_ts, text=text, marker=marker,
         look_first=retried,
     )  # fmt: skip
-    link = (await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts))[
-        "permalink"
-    ]
-    for user in users:
-        await slack_io.direct_message(
-            deps, user_id=user, text=f":rotating_light: Critical alert *{group.alertname}* needs you: {link}",
-            marker=marker, look_first=retried,
-        )  # fmt: skip
-    await _record_escalation(deps, group, level=level, users=users, episode=episode, chain=chain)
+    link = await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts)
+    return f":rotating_light: Critical alert *{group.alertname}* needs you: {link['permalink']}"
 
 
 async def _record_escalation(
@@ -233,7 +246,7 @@ async def _locked(session: AsyncSession, group_id: int) -> AlertGroup:
 
 async def _queue_sync(session: AsyncSession, group: AlertGroup, *, now: datetime) -> None:
     assert group.id is not None
-    await queue_sync(session, group_id=group.id, channel=group.channel, now=now)
+    await queue_sync(session, group_id=group.id, channel=group.channel, severity=group.severity, now=now)
 
 
 async def details(deps: Deps, group_id: int) -> dict[str, object]:

@@ -8,10 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.alerts import AlertLine, GroupView, group_marker, render_group, reply_marker, thread_reply
+from bot.blocks.alerts import (
+    AlertLine,
+    GroupView,
+    broken_route_page,
+    group_marker,
+    render_group,
+    reply_marker,
+    thread_reply,
+)
 from bot.config import AlertsConfig, Settings
 from bot.deps import Deps
 from bot.domain.alerts import (
@@ -22,17 +31,20 @@ from bot.domain.alerts import (
     read_severity,
     route_channels,
 )
+from bot.domain.delivery import Priority, alert_priority, broken_route
 from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert
+from bot.errors import NotFound
 from bot.services import slack_io
+from bot.services.oncall import who_is_on_call
 from storage import alert_groups
 from storage import alerts as store
 from storage.db import is_write_conflict
+from storage.models import AlertGroup
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 INGEST_ATTEMPTS = 4
-POSTED_CHECK_AFTER = timedelta(seconds=30)  # the outbox lease: a first post older than this may have happened
 SYNC, ESCALATE, SNOOZE_END = "alert_group.sync", "alert_group.escalate", "alert_group.snooze_end"
 
 
@@ -125,7 +137,9 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 async def _queue_change(
     session: AsyncSession, change: store.GroupChange, *, config: AlertsConfig, now: datetime
 ) -> None:
-    await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
+    await queue_sync(
+        session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
+    )
     if change.fired and change.severity == Severity.CRITICAL and config.escalation:
         await queue_escalation(
             session,
@@ -157,10 +171,13 @@ async def queue_escalation(
         due_at=max(due, now),
         payload={"group_id": group_id, "level": level, "episode": episode},
         dedupe_key=f"escalate:{group_id}",
+        priority=Priority.PAGE,
     )
 
 
-async def queue_sync(session: AsyncSession, *, group_id: int, channel: str, now: datetime) -> None:
+async def queue_sync(
+    session: AsyncSession, *, group_id: int, channel: str, severity: str, now: datetime
+) -> None:
     """Queue the group's message update; pending updates of one group coalesce into one."""
     await enqueue(
         session,
@@ -169,6 +186,7 @@ async def queue_sync(session: AsyncSession, *, group_id: int, channel: str, now:
         now=now,
         channel=channel,
         dedupe_key=f"sync:{group_id}",
+        priority=alert_priority(severity),
     )
 
 
@@ -214,17 +232,27 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
     group = snapshot.group
     payload = render_group(group_view(snapshot, deps=deps))
     was_posted = group.slack_ts is not None
-    # A crash between posting and storing the ts must not post twice: when an earlier try may have posted
-    # (a repeated attempt, or a group older than a job lease still without a ts), look for its message first.
-    maybe_posted = attempt > 1 or deps.clock() - group.created_at > POSTED_CHECK_AFTER
-    channel_id, ts = await slack_io.post_or_update(
-        deps,
-        channel=group.channel,
-        channel_id=group.slack_channel_id,
-        ts=group.slack_ts,
-        payload=payload,
-        marker=group_marker(group_id) if not was_posted and maybe_posted else None,
-    )
+    # A crash (or a lost answer) between posting and storing the ts must not post twice. Whether an earlier
+    # try may have posted is recorded before the first post, so any retry, on any replica, looks first.
+    maybe_posted = not was_posted and group.post_attempted_at is not None
+    if not was_posted and not maybe_posted:
+        await alert_groups.record_post_attempt(deps.db, group_id, at=deps.clock())
+    try:
+        channel_id, ts = await slack_io.post_or_update(
+            deps,
+            channel=group.channel,
+            channel_id=group.slack_channel_id,
+            ts=group.slack_ts,
+            payload=payload,
+            marker=group_marker(group_id) if maybe_posted else None,
+        )
+    except (SlackApiError, NotFound) as error:
+        code = error.response.get("error") if isinstance(error, SlackApiError) else "channel_not_found"
+        broken = broken_route(str(code))
+        if was_posted or broken is None:
+            raise
+        await _report_broken_route(deps, group, broken)
+        return
     deps.telemetry.alerts_posted.inc()
     events = [
         (e.kind, _detail(e.kind, e.detail, e.actor, group.first_fired_at, e.at)) for e in snapshot.events
@@ -255,6 +283,31 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
             fresh.slack_channel_id, fresh.slack_ts = channel_id, ts
             fresh.announced_firing = group.firing_count
         await alert_groups.mark_announced(session, [e.id for e in snapshot.events if e.id is not None])
+
+
+async def _report_broken_route(deps: Deps, group: AlertGroup, reason: str) -> None:
+    """The group's channel cannot take its message (archived, renamed, opsbot not invited …): record why,
+    count it on /metrics, and DM the on-call engineer so a critical alert still pages someone. Escalation
+    then goes on by DM (see alert_actions.escalate)."""
+    assert group.id is not None
+    now = deps.clock()
+    async with deps.db.transaction() as session:
+        fresh = await alert_groups.lock_group(session, group.id)
+        if fresh is not None:
+            fresh.post_error = reason[:200]
+        detail = {"channel": group.channel, "error": reason}
+        await alert_groups.add_event(
+            session, group.id, "route_broken", now=now, detail=detail, announced=True
+        )
+    deps.telemetry.alert_post_failures.labels(group.channel, reason).inc()
+    log.error("an alert's channel cannot take its message", extra={"group": group.id, **detail})
+    if group.severity != Severity.CRITICAL:
+        return
+    oncall = (await who_is_on_call(deps))[0].user
+    text = broken_route_page(group.alertname, channel=group.channel, reason=reason, firing=group.firing_count)
+    await slack_io.direct_message(
+        deps, user_id=oncall, text=text, marker=f"alert-group-{group.id}-route-broken", look_first=True
+    )
 
 
 def _detail(

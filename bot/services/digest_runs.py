@@ -14,6 +14,7 @@ from bot import digest_charts
 from bot.blocks.digests import digest_marker, render_digest, render_text
 from bot.config import DigestTeamConfig
 from bot.deps import Deps
+from bot.domain.delivery import Priority
 from bot.domain.digest_periods import DigestKind, Period, claim_key, period_containing, period_reported_at
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
 from bot.errors import UsageError
@@ -84,7 +85,9 @@ async def request(
         claimed_by=owner_name(),
         claimed_at=deps.clock(),
     )
-    claimed = await store.claim_and_enqueue(deps.db, run, now=deps.clock(), force=force)
+    claimed = await store.claim_and_enqueue(
+        deps.db, run, now=deps.clock(), priority=Priority.DIGEST, force=force
+    )
     if claimed:
         deps.wake_outbox()
     log.info("digest requested", extra={"key": key, "claimed": claimed})

@@ -8,6 +8,7 @@ from secrets import token_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
+from bot.domain.delivery import Priority
 from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, warning_at
 from bot.services import incident_slack, slack_io
@@ -49,6 +50,7 @@ async def schedule_clocks(
                 kind=TIMER,
                 now=now,
                 channel=pacing_key(incident.id),
+                priority=Priority.INCIDENT,
                 due_at=max(at, now),
                 payload={"incident_id": incident.id, "clock": clock, "stage": stage, "due": due.isoformat()},
                 dedupe_key=_key(incident.id, clock, stage),
@@ -74,6 +76,7 @@ async def schedule_reminder(session: AsyncSession, incident: Incident, *, deps: 
         kind=REMIND,
         now=now,
         channel=pacing_key(incident.id),
+        priority=Priority.INCIDENT,
         due_at=now + interval,
         payload={"incident_id": incident.id, "post_id": token_hex(8)},
         dedupe_key=key,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
+from bot.domain.delivery import Priority
 from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, Role, Status, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
@@ -274,6 +275,7 @@ async def _queue(session: AsyncSession, incident: Incident, kind: str, now: date
         now=now,
         payload={"incident_id": incident.id},
         channel=pacing_key(incident.id),
+        priority=Priority.INCIDENT,
         dedupe_key=f"incident:{incident.id}:{kind}",
     )
 
@@ -289,6 +291,7 @@ async def _announce(
         now=now,
         payload={"incident_id": incident.id, "text": text, "announce": announce, "post_id": token_hex(8)},
         channel=pacing_key(incident.id),
+        priority=Priority.INCIDENT,
     )
     await _queue(session, incident, SYNC, now)
 

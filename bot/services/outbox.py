@@ -1,4 +1,5 @@
-"""The outbox worker: runs due jobs with leases, paces Slack posts per channel, retries with backoff."""
+"""The outbox worker: lanes (one job at a time per Slack channel, across replicas), priorities, renewed
+leases, retries bounded by time; see bot/domain/delivery.py for the rules."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.domain.delivery import backoff, gives_up, next_post_at
+from bot.slack import BEFORE_CALL
 from storage import outbox as jobs
 from storage.models import OutboxJob
 
 log = logging.getLogger(__name__)
 JobRunner = Callable[[Deps, dict[str, Any]], Awaitable[None]]
-MAX_ATTEMPTS = 12
 # The worker adds this key to every payload: a runner whose side effect is not idempotent (a first Slack post)
 # checks for an earlier attempt's effect only when this is above 1.
 ATTEMPT = "_attempt"
@@ -34,28 +36,43 @@ class RetryLater(Exception):
         self.delay = delay
 
 
-def backoff(attempts: int) -> timedelta:
-    """Exponential backoff for failed jobs: 1 s, 2 s, 4 s … capped at 5 min."""
-    return timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))
+class LeaseLost(Exception):
+    """The job's lease ran out or was taken over: another replica may be running it, so this one stops."""
+
+
+class _Lease:
+    """A running job's lease as this replica knows it: renewed in the database, trusted only until the
+    last renewal's end (measured on the monotonic clock, so a stalled event loop counts too)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.valid_until = time.monotonic() + seconds
+        self.lost = False
+
+    def renewed(self) -> None:
+        self.valid_until = time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        if self.lost or time.monotonic() >= self.valid_until:
+            self.lost = True
+            raise LeaseLost("the job's lease is gone")
 
 
 class OutboxWorker:
-    """Works off due jobs; several replicas can run one each (leases keep a job to one of them)."""
+    """Runs due jobs: one at a time per lane (a Slack channel) across all replicas, the most urgent lane and
+    job first, up to `delivery.concurrent_jobs` side by side; a slow lane never holds up another."""
 
-    def __init__(
-        self,
-        deps: Deps,
-        runners: Mapping[str, JobRunner],
-        *,
-        batch: int = 100,
-        idle_poll: float = 1.0,
-        lease: timedelta = timedelta(seconds=30),
-    ) -> None:
-        self._deps, self._runners = deps, runners
-        self._batch, self._idle_poll, self._lease = batch, idle_poll, lease
+    def __init__(self, deps: Deps, runners: Mapping[str, JobRunner], *, idle_poll: float = 1.0) -> None:
+        self._deps, self._runners, self._idle_poll = deps, runners, idle_poll
+        delivery = deps.settings.file.delivery
+        self._lease = timedelta(seconds=delivery.lease_seconds)
+        self._slots = delivery.concurrent_jobs
+        self._backoff_cap = timedelta(seconds=delivery.max_backoff_seconds)
+        self._give_up_after = timedelta(hours=delivery.give_up_after_hours)
+        self._pace = timedelta(seconds=deps.settings.file.alerts.pace_per_channel_seconds)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
-        self._next_post: dict[str, float] = {}
+        self._running: dict[asyncio.Task[None], OutboxJob] = {}
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -65,81 +82,129 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._loop(), name="outbox-worker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [t for t in (self._task, *self._running) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:
             try:
-                worked = await self.run_once()
+                await self._fill()
             except Exception:
                 log.exception("outbox round failed; retrying")
-                worked = 0
-            if not worked:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when it is cancelled
-                # just as the event it waits on is set (a request waking the worker as the server stops), and
-                # the loop would then never end.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._idle_poll):
-                        await self._wake.wait()
-                self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when it is cancelled
+            # just as the event it waits on is set (a request waking the worker as the server stops), and
+            # the loop would then never end.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._idle_poll):
+                    await self._wake.wait()
+            self._wake.clear()
 
     async def run_once(self) -> int:
-        """Claim and run one batch of due jobs; channels run side by side, each paced on its own."""
-        claimed = await jobs.claim_due(
-            self._deps.db, owner=self.owner, now=self._deps.clock(), limit=self._batch, lease=self._lease
+        """Claim what is due now (a job per free lane, and laneless jobs) and run it to the end."""
+        started = await self._fill()
+        await asyncio.gather(*started, return_exceptions=True)
+        return len(started)
+
+    async def _fill(self) -> list[asyncio.Task[None]]:
+        """Start a job on every lane that is free here and ready in the database, while slots are free."""
+        db, now = self._deps.db, self._deps.clock()
+        busy = {job.channel for job in self._running.values() if job.channel is not None}
+        free = self._slots - len(self._running)
+        laned = await jobs.claim_lanes(
+            db, owner=self.owner, now=now, lease=self._lease, limit=free, skip=busy
         )
-        by_channel: dict[str | None, list[OutboxJob]] = {}
-        for job in claimed:
-            by_channel.setdefault(job.channel, []).append(job)
-        await asyncio.gather(*(self._run_channel(channel, queue) for channel, queue in by_channel.items()))
-        return len(claimed)
+        free -= len(laned)
+        laneless = await jobs.claim_laneless(db, owner=self.owner, now=now, limit=free, lease=self._lease)
+        started = []
+        for job in (*laned, *laneless):
+            task = asyncio.create_task(self._run(job), name=f"outbox-job-{job.id}")
+            self._running[task] = job
+            task.add_done_callback(self._finished)
+            started.append(task)
+        return started
 
-    async def _run_channel(self, channel: str | None, queue: list[OutboxJob]) -> None:
-        for job in queue:
-            if channel is not None:
-                await self._pace(channel)
-            await self._run(job)
-
-    async def _pace(self, channel: str) -> None:
-        """About one Slack post per second per channel, so a storm never meets Slack's rate limit."""
-        wait = self._next_post.get(channel, 0.0) - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._next_post[channel] = time.monotonic() + self._deps.settings.file.alerts.pace_per_channel_seconds
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.pop(task, None)
+        self._wake.set()
 
     async def _run(self, job: OutboxJob) -> None:
+        lease = _Lease(self._lease.total_seconds())
+        keeper = asyncio.create_task(self._keep_leased(job, lease))
+        token = BEFORE_CALL.set(lease.check)
+        try:
+            await self._execute(job)
+        except LeaseLost:
+            log.warning("outbox job lost its lease; left to its new owner", extra={"job": job.id})
+        except Exception:
+            log.exception("outbox job bookkeeping failed; its lease will run out", extra={"job": job.id})
+        finally:
+            BEFORE_CALL.reset(token)
+            keeper.cancel()
+
+    async def _keep_leased(self, job: OutboxJob, lease: _Lease) -> None:
+        """Renew the lease at a third of its length while the job runs; mark it lost if that fails."""
+        while True:
+            await asyncio.sleep(lease.seconds / 3)
+            try:
+                kept = await jobs.renew(
+                    self._deps.db, job, owner=self.owner, now=self._deps.clock(), lease=self._lease
+                )
+            except Exception:
+                log.warning("could not renew an outbox lease", extra={"job": job.id}, exc_info=True)
+                continue  # the lease is trusted only until valid_until anyway
+            if not kept:
+                lease.lost = True
+                return
+            lease.renewed()
+
+    async def _execute(self, job: OutboxJob) -> None:
         assert job.id is not None
         runner = self._runners.get(job.kind)
-        db, now = self._deps.db, self._deps.clock
+        db, now, lane = self._deps.db, self._deps.clock, job.channel
         if runner is None:
-            await jobs.finish(
-                db, job.id, owner=self.owner, now=now(), failed_with=f"no runner for {job.kind!r}"
-            )
+            failure = f"no runner for {job.kind!r}"
+            await jobs.finish(db, job.id, owner=self.owner, now=now(), failed_with=failure, lane=lane)
             return
         try:
             await runner(self._deps, {**job.payload, ATTEMPT: job.attempts})
+        except LeaseLost:
+            raise
         except RetryLater as later:
-            await jobs.retry_at(db, job.id, owner=self.owner, due_at=now() + later.delay, error=str(later))
+            await jobs.retry_at(
+                db, job.id, owner=self.owner, due_at=now() + later.delay, error=str(later), lane=lane
+            )
         except Exception as error:
             await self._failed(job, error)
         else:
-            await jobs.finish(db, job.id, owner=self.owner, now=now())
+            paced = next_post_at(lane, now=now(), pace=self._pace)
+            await jobs.finish(db, job.id, owner=self.owner, now=now(), lane=lane, next_post_at=paced)
+            self._deps.telemetry.outbox_jobs_done.labels(job.kind).inc()
+            if paced is not None:
+                asyncio.get_running_loop().call_later(self._pace.total_seconds(), self._wake.set)
 
     async def _failed(self, job: OutboxJob, error: Exception) -> None:
+        """Back off and retry; a 429 pauses the whole lane for Retry-After; give up only after hours."""
         assert job.id is not None
-        delay = backoff(job.attempts)
+        db, now = self._deps.db, self._deps.clock()
+        reason = f"{type(error).__name__}: {error}"[:1000]
+        delay = backoff(job.attempts, cap=self._backoff_cap)
+        paused_until = next_post_at(job.channel, now=now, pace=self._pace)
         if isinstance(error, SlackApiError) and error.response.status_code == 429:
             delay = timedelta(seconds=int(error.response.headers.get("Retry-After", 1)))
-        reason = f"{type(error).__name__}: {error}"[:1000]
-        if job.attempts >= MAX_ATTEMPTS:
+            paused_until = now + delay
+        if gives_up(job.created_at, now=now, horizon=self._give_up_after):
             log.error("outbox job failed for good", extra={"job": job.id, "kind": job.kind, "error": reason})
             await jobs.finish(
-                self._deps.db, job.id, owner=self.owner, now=self._deps.clock(), failed_with=reason
-            )
+                db, job.id, owner=self.owner, now=now, failed_with=reason, lane=job.channel,
+                next_post_at=paused_until,
+            )  # fmt: skip
+            self._deps.telemetry.outbox_jobs_failed.labels(job.kind).inc()
             return
         log.warning("outbox job failed; will retry", extra={"job": job.id, "kind": job.kind, "error": reason})
         await jobs.retry_at(
-            self._deps.db, job.id, owner=self.owner, due_at=self._deps.clock() + delay, error=reason
-        )
+            db, job.id, owner=self.owner, due_at=now + delay, error=reason, lane=job.channel,
+            next_post_at=paused_until,
+        )  # fmt: skip
+        self._deps.telemetry.outbox_retries.labels(job.kind).inc()

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
+from bot.domain.delivery import TICKET_MEASUREMENTS, TICKET_WEBHOOKS, Priority
 from bot.domain.kpis import Comparison, Kpi
 from bot.domain.tickets import Impact, change
 from bot.errors import UsageError
@@ -73,7 +74,10 @@ async def queue_event(
         "actor": actor,
         "ticket": ticket_json(ticket),
     }
-    await jobs.enqueue(session, kind=WEBHOOK, payload={"body": body}, now=now)
+    await jobs.enqueue(
+        session, kind=WEBHOOK, payload={"body": body}, now=now, channel=TICKET_WEBHOOKS,
+        priority=Priority.BACKGROUND,
+    )  # fmt: skip
 
 
 async def queue_measurement(
@@ -82,8 +86,9 @@ async def queue_measurement(
     """Queue a measurement of the ticket's metric (one pending per ticket and kind)."""
     payload = {"ticket_id": ticket.id, "at": at.isoformat()}
     await jobs.enqueue(
-        session, kind=kind, payload=payload, now=at, due_at=due_at, dedupe_key=f"{kind}:{ticket.id}"
-    )
+        session, kind=kind, payload=payload, now=at, due_at=due_at, dedupe_key=f"{kind}:{ticket.id}",
+        channel=TICKET_MEASUREMENTS, priority=Priority.BACKGROUND,
+    )  # fmt: skip
 
 
 async def queue_after(deps: Deps, session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:

@@ -16,6 +16,7 @@ from tests.support.processes import OpsbotProcesses
 
 CONFIG = {
     "alerts": {"pace_per_channel_seconds": 0.02, "escalation": []},
+    "delivery": {"lease_seconds": 5},  # the killed replica's lane and job are free again 5 s later
     "incidents": {
         "levels": {"sev1": {"respond_minutes": 10 / 60, "resolve_minutes": 30, "reminder_minutes": 12 / 60}}
     },
@@ -49,7 +50,7 @@ async def test_timers_fire_once_after_a_kill_and_restart(
     await ws.wait_for_message(channel.name, contains="Time for a status update on INC-1", timeout=20)
     db = create_database(bot_database_url)
     try:
-        # Every due job is done, the killed replica's in-flight one too: once its 30 s lease has run out,
+        # Every due job is done, the killed replica's in-flight one too: once its 5 s lease has run out,
         # the restarted replica re-runs it. Reminders go on meanwhile, one per 12 s interval.
         await wait_until_drained(db, due_by=datetime.now(UTC), within=45)
     finally:
