@@ -34,6 +34,15 @@ SLACK_API_URL = "https://slack.com/api/"
 BEFORE_CALL: ContextVar[Callable[[], None] | None] = ContextVar("opsbot_before_slack_call", default=None)
 
 
+def error_code(error: SlackApiError) -> str:
+    """Slack's error code (`channel_not_found` …); for an answer that is not Slack's JSON (a bare 500 from a
+    proxy), `http_<status>`."""
+    data = error.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{error.response.status_code}"
+
+
 class InstrumentedWebClient(AsyncWebClient):
     """AsyncWebClient that counts calls and failures per method for /metrics."""
 
@@ -49,7 +58,7 @@ class InstrumentedWebClient(AsyncWebClient):
         try:
             return await super().api_call(api_method, **kwargs)
         except SlackApiError as error:
-            self._telemetry.slack_errors.labels(api_method, str(error.response.get("error", "http"))).inc()
+            self._telemetry.slack_errors.labels(api_method, error_code(error)).inc()
             raise
         except Exception as error:
             self._telemetry.slack_errors.labels(api_method, type(error).__name__).inc()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -108,7 +109,9 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         headers["X-Accepted-OAuth-Scopes"] = ",".join(_accepted(method))
         fault = ws.take_fault(method)
         if fault is not None and fault.kind not in ("slow", "lost_answer"):
-            return await _faulted(request, ws, method, data, fault)
+            return await _faulted(
+                request, ws, ApiCall(method, data, 0, {}, context=context, agent=agent), fault
+            )
         body, status = handler(ws, args), 200
     except SlackError as error:
         body, status = error.to_body(), error.status
@@ -145,22 +148,16 @@ async def _lose_answer(
     raise asyncio.CancelledError
 
 
-async def _faulted(
-    request: web.Request, ws: Workspace, method: str, data: dict[str, Any], fault: Fault
-) -> web.StreamResponse:
-    """Answer an injected failure without touching any state."""
+async def _faulted(request: web.Request, ws: Workspace, call: ApiCall, fault: Fault) -> web.StreamResponse:
+    """Answer an injected failure without touching any state (`call` says what was asked, and where)."""
     if fault.kind == "429":
         body = {"ok": False, "error": "ratelimited"}
-        ws.record_call(ApiCall(method=method, args=data, status=429, response=body))
+        ws.record_call(replace(call, status=429, response=body))
         return web.json_response(body, status=429, headers={"Retry-After": str(fault.retry_after)})
     if fault.kind == "500":
-        ws.record_call(
-            ApiCall(method=method, args=data, status=500, response={"ok": False, "error": "injected_500"})
-        )
+        ws.record_call(replace(call, status=500, response={"ok": False, "error": "injected_500"}))
         return web.Response(status=500, text="Internal Server Error", content_type="text/plain")
-    ws.record_call(
-        ApiCall(method=method, args=data, status=504, response={"ok": False, "error": "injected_timeout"})
-    )
+    ws.record_call(replace(call, status=504, response={"ok": False, "error": "injected_timeout"}))
     await _wait_or_close(request, fault.delay)
     return web.Response(status=504, text="Gateway Timeout", content_type="text/plain")
 

@@ -37,6 +37,7 @@ from bot.domain.incoming import IncomingAlert
 from bot.errors import NotFound
 from bot.services import slack_io
 from bot.services.oncall import who_is_on_call
+from bot.slack import error_code
 from storage import alert_groups
 from storage import alerts as store
 from storage.db import is_write_conflict
@@ -247,7 +248,7 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
             marker=group_marker(group_id) if maybe_posted else None,
         )
     except (SlackApiError, NotFound) as error:
-        code = error.response.get("error") if isinstance(error, SlackApiError) else "channel_not_found"
+        code = error_code(error) if isinstance(error, SlackApiError) else "channel_not_found"
         broken = broken_route(str(code))
         if was_posted or broken is None:
             raise

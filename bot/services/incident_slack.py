@@ -20,6 +20,7 @@ from bot.services import slack_io
 from bot.services.incident_policy import policy, to_facts
 from bot.services.oncall import who_is_on_call
 from bot.services.outbox import RetryLater
+from bot.slack import error_code
 from storage import incidents as store
 from storage import tickets as ticket_store
 from storage.incidents import Incident
@@ -81,7 +82,7 @@ async def _create_channel(deps: Deps, incident: Incident) -> Incident:
         try:
             created = (await deps.slack.conversations_create(name=name))["channel"]
         except SlackApiError as error:
-            if error.response.get("error") != "name_taken":
+            if error_code(error) != "name_taken":
                 raise
             created = await _made_earlier(deps, incident, name)
             if created is None:
@@ -125,7 +126,7 @@ async def _invite(deps: Deps, incident: Incident, with_oncall: bool) -> Incident
     try:
         await deps.slack.conversations_invite(channel=incident.channel_id, users=",".join(wanted), force=True)
     except SlackApiError as error:
-        if error.response.get("error") not in UNINVITABLE:
+        if error_code(error) not in UNINVITABLE:
             raise
         for user in wanted:  # one at a time, so one ID that cannot be invited keeps nobody else out
             await _invite_one(deps, incident.channel_id, user)
@@ -136,11 +137,9 @@ async def _invite_one(deps: Deps, channel_id: str, user: str) -> None:
     try:
         await deps.slack.conversations_invite(channel=channel_id, users=user)
     except SlackApiError as error:
-        if error.response.get("error") not in UNINVITABLE:
+        if error_code(error) not in UNINVITABLE:
             raise
-        log.warning(
-            "cannot invite to an incident channel", extra={"user": user, "error": error.response.get("error")}
-        )
+        log.warning("cannot invite to an incident channel", extra={"user": user, "error": error_code(error)})
 
 
 async def _post_header(deps: Deps, incident: Incident, *, retried: bool) -> Incident:
@@ -170,7 +169,7 @@ async def _pin(deps: Deps, channel_id: str, ts: str) -> None:
     try:
         await deps.slack.pins_add(channel=channel_id, timestamp=ts)
     except SlackApiError as error:
-        if error.response.get("error") != "already_pinned":
+        if error_code(error) != "already_pinned":
             raise
 
 

@@ -37,6 +37,7 @@ from bot.domain.metric_reports import (
 )
 from bot.errors import BotError, UpstreamError, UsageError
 from bot.services.metric_sources import HostSource, MetricSource, create_metric_source
+from bot.slack import error_code
 from storage import host_samples
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ async def share_chart(deps: Deps, *, channel_id: str, png: bytes, title: str, at
     try:
         await deps.slack.files_upload_v2(channel=channel_id, content=png, filename=filename, title=title)
     except SlackApiError as error:
-        code = str(error.response.get("error", ""))
+        code = error_code(error)
         if code in CHART_BLOCKED:
             return CHART_BLOCKED[code]
         raise UpstreamError(f"Slack did not take the chart ({code or 'error'}).") from None

@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.limits import text_sections
 from bot.deps import Deps
+from bot.slack import error_code
 
 
 async def post_or_update(
@@ -31,7 +32,7 @@ async def post_or_update(
             await deps.slack.chat_update(channel=channel_id, ts=ts, **payload)
             return channel_id, ts
         except SlackApiError as error:
-            if error.response.get("error") != "message_not_found":
+            if error_code(error) != "message_not_found":
                 raise
     response = await _post_joining(deps, channel_id=channel_id, payload=payload)
     return channel_id, str(response["ts"])
@@ -78,7 +79,7 @@ async def _post_joining(deps: Deps, *, channel_id: str, payload: dict[str, Any])
     try:
         return await deps.slack.chat_postMessage(channel=channel_id, **payload)
     except SlackApiError as error:
-        if error.response.get("error") != "not_in_channel":
+        if error_code(error) != "not_in_channel":
             raise
     await deps.slack.conversations_join(channel=channel_id)
     return await deps.slack.chat_postMessage(channel=channel_id, **payload)
@@ -106,7 +107,7 @@ async def find_by_block_id(
     except SlackApiError as error:
         # Not (or no longer) a member: opsbot cannot read the channel, and the post that follows joins it
         # first. Raising here would fail every retry of the job the same way, forever.
-        if error.response.get("error") != "not_in_channel":
+        if error_code(error) != "not_in_channel":
             raise
         return None
     messages: list[dict[str, Any]] = response.get("messages", [])
