@@ -24,7 +24,7 @@ from bot.domain.alerts import (
 )
 from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert
-from bot.services import slack_io
+from bot.services import alert_storms, slack_io
 from storage import alert_groups
 from storage import alerts as store
 from storage.db import is_write_conflict
@@ -32,7 +32,6 @@ from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 INGEST_ATTEMPTS = 4
-POSTED_CHECK_AFTER = timedelta(seconds=30)  # the outbox lease: a first post older than this may have happened
 SYNC, ESCALATE, SNOOZE_END = "alert_group.sync", "alert_group.escalate", "alert_group.snooze_end"
 
 
@@ -125,7 +124,12 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 async def _queue_change(
     session: AsyncSession, change: store.GroupChange, *, config: AlertsConfig, now: datetime
 ) -> None:
-    await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
+    threshold = config.rollup_after_new_groups_per_minute
+    rollup_id = await alert_storms.place(session, change, threshold=threshold, now=now)
+    if rollup_id is None:
+        await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
+    else:
+        await alert_storms.queue_rollup_sync(session, rollup_id=rollup_id, channel=change.channel, now=now)
     if change.fired and change.severity == Severity.CRITICAL and config.escalation:
         await queue_escalation(
             session,
@@ -209,14 +213,14 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
     """Post or update the group's message, then tell the thread what changed (one reply at most)."""
     async with deps.db.sessions() as session:
         snapshot = await alert_groups.load_group(session, group_id)
-    if snapshot is None:
-        return
+    if snapshot is None or (snapshot.group.rollup_id is not None and snapshot.group.slack_ts is None):
+        return  # a storm's roll-up lists this group: it has no message of its own to post
     group = snapshot.group
     payload = render_group(group_view(snapshot, deps=deps))
     was_posted = group.slack_ts is not None
     # A crash between posting and storing the ts must not post twice: when an earlier try may have posted
     # (a repeated attempt, or a group older than a job lease still without a ts), look for its message first.
-    maybe_posted = attempt > 1 or deps.clock() - group.created_at > POSTED_CHECK_AFTER
+    maybe_posted = attempt > 1 or deps.clock() - group.created_at > slack_io.POSTED_CHECK_AFTER
     channel_id, ts = await slack_io.post_or_update(
         deps,
         channel=group.channel,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.limits import text_sections
 from bot.deps import Deps
+
+# The outbox lease: a first post whose job is older than this may have happened already (look for it first).
+POSTED_CHECK_AFTER = timedelta(seconds=30)
 
 
 async def post_or_update(
