@@ -106,10 +106,15 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
     now = deps.clock()
     policy = store.FlappingPolicy(config.flapping_changes, timedelta(minutes=config.flapping_window_minutes))
     async with deps.db.transaction() as session:
+        rollups: dict[int, str] = {}  # a storm's groups share one roll-up job: queue it once per write
         for source, planned in _by_source(batches):
             changes = await store.store_batch(session, planned, source=source, now=now, flapping=policy)
             for change in changes:
-                await _queue_change(session, change, config=config, now=now)
+                rollup_id = await _queue_change(session, change, config=config, now=now)
+                if rollup_id is not None:
+                    rollups[rollup_id] = change.channel
+        for rollup_id, channel in rollups.items():
+            await alert_storms.queue_rollup_sync(session, rollup_id=rollup_id, channel=channel, now=now)
 
 
 def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
@@ -123,13 +128,13 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 
 async def _queue_change(
     session: AsyncSession, change: store.GroupChange, *, config: AlertsConfig, now: datetime
-) -> None:
+) -> int | None:
+    """Queue the group's own message update and escalation; return its roll-up's id instead when a storm's
+    roll-up lists it (the caller queues that once)."""
     threshold = config.rollup_after_new_groups_per_minute
     rollup_id = await alert_storms.place(session, change, threshold=threshold, now=now)
     if rollup_id is None:
         await queue_sync(session, group_id=change.group_id, channel=change.channel, now=now)
-    else:
-        await alert_storms.queue_rollup_sync(session, rollup_id=rollup_id, channel=change.channel, now=now)
     if change.fired and change.severity == Severity.CRITICAL and config.escalation:
         await queue_escalation(
             session,
@@ -140,6 +145,7 @@ async def _queue_change(
             due=change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes),
             now=now,
         )
+    return rollup_id
 
 
 async def queue_escalation(
