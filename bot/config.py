@@ -123,6 +123,8 @@ class AlertsConfig(Section):
         EscalationStepConfig(after_minutes=10, target="next_oncall"),
     )
     pace_per_channel_seconds: float = Field(default=1.0, ge=0)
+    # More new groups than this within a minute in one channel go into one roll-up message (0 = off).
+    rollup_after_new_groups_per_minute: int = Field(default=10, ge=0)
     permissions: PermissionsConfig = PermissionsConfig()
 
 

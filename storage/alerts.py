@@ -42,13 +42,15 @@ class FlappingPolicy:
 
 @dataclass
 class GroupChange:
-    """A group touched by a batch; `fired` when it started (or restarted) firing."""
+    """A group touched by a batch; `fired` when it started (or restarted) firing; `rollup_id` when a storm's
+    roll-up lists it."""
 
     group_id: int
     channel: str
     severity: str
     fired: bool
     first_fired_at: datetime
+    rollup_id: int | None = None
 
 
 @dataclass
@@ -207,6 +209,7 @@ async def _upsert_group(
             last_change_at=now,
             resolved_at=None if firing else now,
             changes=[now.isoformat()],
+            opened_at=now if firing else None,
         )
         session.add(group)
         fired = firing > 0
@@ -223,7 +226,7 @@ async def _upsert_group(
         if activity.severities:
             group.severity = worst_of(kept | activity.severities)
     assert group.id is not None
-    return GroupChange(group.id, channel, group.severity, fired, group.first_fired_at)
+    return GroupChange(group.id, channel, group.severity, fired, group.first_fired_at, group.rollup_id)
 
 
 def _transition(
@@ -241,6 +244,7 @@ def _transition(
     if group.status == RESOLVED and activity.fired and firing:
         kind = "refired"
         group.status, group.first_fired_at, group.resolved_at, group.resolved_by = FIRING, now, None, None
+        group.opened_at = now
         group.acked_by = group.acked_at = group.noise_by = None
         group.escalation_level = 0
     elif group.status == FIRING and firing == 0:

@@ -125,6 +125,27 @@ class AlertGroup(SQLModel, table=True):
     post_error: str | None = Field(default=None, max_length=200)  # the first post failed for good: why
     announced_firing: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When its current firing episode began as opsbot saw it (a new group, or one firing again): storms are
+    # counted from this. A group in a storm's roll-up has no message of its own while it stays there.
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rollup_id: int | None = Field(default=None, foreign_key="alert_rollups.id", index=True)
+
+
+class AlertRollup(SQLModel, table=True):
+    """One storm in one channel: a single message listing its groups, updated in place.
+
+    The storm is open (new groups join it) until `last_joined_at` is a storm window in the past.
+    """
+
+    __tablename__ = "alert_rollups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=80)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    last_joined_at: datetime = Field(sa_type=UTCDateTime)
+    slack_channel_id: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    post_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # as for AlertGroup
 
 
 class AlertEvent(SQLModel, table=True):

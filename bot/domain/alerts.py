@@ -124,6 +124,12 @@ def group_key(labels: Mapping[str, str], group_by: Iterable[str]) -> str:
     return f"{key[: GROUP_KEY_LIMIT - 17]}#{digest}"
 
 
+def key_labels(key: str) -> str:
+    """The labels of a group key besides the alertname, for telling apart groups of one alertname."""
+    pairs = (pair.partition("=") for pair in key.split(","))
+    return " ".join(f"{name}={value}" for name, _, value in pairs if value and name != "alertname")
+
+
 def is_flapping(changes: Sequence[datetime], *, now: datetime, window: timedelta, threshold: int) -> bool:
     """A group that fired or resolved `threshold` times within `window` is flapping."""
     return sum(1 for at in changes if now - at <= window) >= threshold

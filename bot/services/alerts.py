@@ -35,7 +35,7 @@ from bot.domain.delivery import Priority, alert_priority, broken_route
 from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert
 from bot.errors import NotFound
-from bot.services import slack_io
+from bot.services import alert_storms, slack_io
 from bot.services.oncall import who_is_on_call
 from bot.slack import error_code
 from storage import alert_groups
@@ -120,10 +120,15 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
     now = deps.clock()
     policy = store.FlappingPolicy(config.flapping_changes, timedelta(minutes=config.flapping_window_minutes))
     async with deps.db.transaction() as session:
+        rollups: dict[int, str] = {}  # a storm's groups share one roll-up job: queue it once per write
         for source, planned in _by_source(batches):
             changes = await store.store_batch(session, planned, source=source, now=now, flapping=policy)
             for change in changes:
-                await _queue_change(session, change, config=config, now=now)
+                rollup_id = await _queue_change(session, change, config=config, now=now)
+                if rollup_id is not None:
+                    rollups[rollup_id] = change.channel
+        for rollup_id, channel in rollups.items():
+            await alert_storms.queue_rollup_sync(session, rollup_id=rollup_id, channel=channel, now=now)
 
 
 def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
@@ -137,10 +142,15 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 
 async def _queue_change(
     session: AsyncSession, change: store.GroupChange, *, config: AlertsConfig, now: datetime
-) -> None:
-    await queue_sync(
-        session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
-    )
+) -> int | None:
+    """Queue the group's own message update and escalation; return its roll-up's id instead when a storm's
+    roll-up lists it (the caller queues that once)."""
+    threshold = config.rollup_after_new_groups_per_minute
+    rollup_id = await alert_storms.place(session, change, threshold=threshold, now=now)
+    if rollup_id is None:
+        await queue_sync(
+            session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
+        )
     if change.fired and change.severity == Severity.CRITICAL and config.escalation:
         await queue_escalation(
             session,
@@ -151,6 +161,7 @@ async def _queue_change(
             due=change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes),
             now=now,
         )
+    return rollup_id
 
 
 async def queue_escalation(
@@ -228,8 +239,8 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
     """Post or update the group's message, then tell the thread what changed (one reply at most)."""
     async with deps.db.sessions() as session:
         snapshot = await alert_groups.load_group(session, group_id)
-    if snapshot is None:
-        return
+    if snapshot is None or (snapshot.group.rollup_id is not None and snapshot.group.slack_ts is None):
+        return  # a storm's roll-up lists this group: it has no message of its own to post
     group = snapshot.group
     payload = render_group(group_view(snapshot, deps=deps))
     was_posted = group.slack_ts is not None

@@ -9,6 +9,7 @@ from bot.domain.alerts import (
     Severity,
     group_key,
     is_flapping,
+    key_labels,
     parse_matcher,
     read_severity,
     route_channels,
@@ -89,3 +90,11 @@ def test_flapping_counts_changes_inside_the_window() -> None:
 def test_worst_severity() -> None:
     assert worst([Severity.INFO, Severity.CRITICAL, Severity.WARNING]) == Severity.CRITICAL
     assert worst([]) == Severity.INFO
+
+
+def test_key_labels_leave_out_the_alertname_and_empty_values() -> None:
+    assert (
+        key_labels(group_key({"alertname": "Down", "job": "api"}, ("alertname", "service", "job")))
+        == "job=api"
+    )
+    assert key_labels("alertname=Down,service=,job=") == ""

@@ -30,7 +30,13 @@ def bot_database_url(postgres_url: str) -> str:
 @pytest.fixture
 def bot_config() -> dict[str, Any]:
     return {
-        "alerts": {"pace_per_channel_seconds": 0.02, "escalation": [{"after_minutes": 0.03}]},
+        # Roll-ups off: 40 new groups in a minute would be a storm, and this test checks that each group's
+        # own message is posted exactly once across a kill (tests/e2e/test_alert_rollup.py covers storms).
+        "alerts": {
+            "pace_per_channel_seconds": 0.02,
+            "escalation": [{"after_minutes": 0.03}],
+            "rollup_after_new_groups_per_minute": 0,
+        },
         # SEV1 clocks in seconds: a response warning and breach within ~10 s, a status reminder at 40 s.
         "incidents": {"levels": {"sev1": SEV1_IN_SECONDS}},
         # The weekly review every 2 s on each replica; the period stays "last week", so it must post once.
