@@ -64,6 +64,13 @@ class ServerConfig(Section):
     slack_timeout_seconds: float = Field(default=10, gt=0)
 
 
+class PrometheusConfig(Section):
+    """Queries to PROMETHEUS_URL: threads of their own (at most this many at once) and a deadline each."""
+
+    max_concurrent_queries: int = Field(default=4, ge=1, le=32)
+    query_timeout_seconds: float = Field(default=10, gt=0)
+
+
 class RouteConfig(Section):
     """An alert route: label matchers (Alertmanager syntax) -> channel; first match wins unless continue."""
 
@@ -295,6 +302,7 @@ class FileConfig(Section):
     alerts: AlertsConfig = AlertsConfig()
     oncall: RotationConfig = RotationConfig()
     host_checks: HostChecksConfig = HostChecksConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
     kpis: tuple[KpiConfig, ...] = ()
     incidents: IncidentsConfig = IncidentsConfig()
     digests: DigestsConfig = DigestsConfig()
