@@ -26,6 +26,7 @@ from storage import host_samples
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+THREAD_GRACE_SECONDS = 1.0
 READING_TTL = timedelta(seconds=5)
 NETWORK_FRESH = timedelta(minutes=2)
 T = TypeVar("T")
@@ -123,11 +124,12 @@ class PrometheusSource(_Resolving):
         from urllib3.util.retry import Retry
 
         # Connection refused is retried once, a slow answer never. requests' own time-out (per connect and
-        # per read) frees the thread of a query the caller has already given up on.
+        # per read) frees the thread of a query the caller has given up on; a little later than the caller's
+        # deadline, so that the deadline, not a race with it, decides what the user is told.
         self._client = PrometheusConnect(
             url=self.url,
             retry=Retry(total=1, connect=1, read=0, status=0, other=0, backoff_factor=0.1),
-            timeout=config.query_timeout_seconds,
+            timeout=config.query_timeout_seconds + THREAD_GRACE_SECONDS,
         )
 
     def close(self) -> None:

@@ -82,15 +82,22 @@ async def test_a_dead_prometheus_answers_at_once() -> None:
 async def test_a_silent_prometheus_is_given_up_at_the_configured_time_out() -> None:
     connections: list[asyncio.StreamWriter] = []
 
+    accepted = asyncio.Event()
+
     async def accept_and_say_nothing(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connections.append(writer)
+        accepted.set()
 
     server = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         config = PrometheusConfig(max_concurrent_queries=1, query_timeout_seconds=0.5)
         source = PrometheusSource(f"http://127.0.0.1:{port}", config=config)
-        first = source.series("up", start=T0 - timedelta(hours=1), end=T0, step=timedelta(minutes=1))
+        first = asyncio.create_task(
+            source.series("up", start=T0 - timedelta(hours=1), end=T0, step=timedelta(minutes=1))
+        )
+        async with asyncio.timeout(10):
+            await accepted.wait()  # the first query holds the only thread: the second has to wait for it
         second = source.instant("up")
         slow, waiting = await asyncio.gather(first, second, return_exceptions=True)
         assert str(slow) == f"Prometheus at http://127.0.0.1:{port} did not answer within 0.5 s."
