@@ -37,14 +37,23 @@ class Bench:
 
 @asynccontextmanager
 async def opsbot_with_sandbox(
-    *, config: str = "", database_url: str | None = None, rate_limit: float | None = None
+    *,
+    config: str = "",
+    database_url: str | None = None,
+    rate_limit: float | None = None,
+    env: dict[str, str] | None = None,
+    slack_by_name: bool = False,
 ) -> AsyncIterator[Bench]:
-    """Start the sandbox and `opsbot serve`; yield once /healthz answers (start-up time measured)."""
+    """Start the sandbox and `opsbot serve`; yield once /healthz answers (start-up time measured).
+
+    `env` adds to opsbot's environment. `slack_by_name` has opsbot reach the sandbox as `localhost`, as it
+    reaches slack.com: by a name, so new connections need a DNS look-up (a thread of the loop's default pool).
+    """
     precompile()
     workdir = Path(tempfile.mkdtemp(prefix="opsbot-bench-"))
     (workdir / "bench.yml").write_text("host_checks:\n  enabled: false\n" + config)
     sandbox = await start_sandbox(rate_limit=rate_limit)
-    env = {
+    environ = {
         **os.environ,
         "SLACK_BOT_TOKEN": sandbox.bot_token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -53,7 +62,10 @@ async def opsbot_with_sandbox(
         "OPSBOT_LOG_LEVEL": "WARNING",
         "OPSBOT_CONFIG": str(workdir / "bench.yml"),
         "PYTHONPATH": str(ROOT),
+        **(env or {}),
     }
+    if slack_by_name:
+        environ["SLACK_API_URL"] = sandbox.api_url.replace("127.0.0.1", "localhost")
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -62,7 +74,7 @@ async def opsbot_with_sandbox(
         "serve",
         "--port",
         "0",
-        env=env,
+        env=environ,
         stdout=asyncio.subprocess.PIPE,
         cwd=workdir,
     )

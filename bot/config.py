@@ -74,6 +74,13 @@ class DeliveryConfig(Section):
     give_up_after_hours: float = Field(default=12, gt=0)
 
 
+class PrometheusConfig(Section):
+    """Queries to PROMETHEUS_URL: threads of their own (at most this many at once) and a deadline each."""
+
+    max_concurrent_queries: int = Field(default=4, ge=1, le=32)
+    query_timeout_seconds: float = Field(default=10, gt=0)
+
+
 class RouteConfig(Section):
     """An alert route: label matchers (Alertmanager syntax) -> channel; first match wins unless continue."""
 
@@ -308,6 +315,7 @@ class FileConfig(Section):
     alerts: AlertsConfig = AlertsConfig()
     oncall: RotationConfig = RotationConfig()
     host_checks: HostChecksConfig = HostChecksConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
     kpis: tuple[KpiConfig, ...] = ()
     incidents: IncidentsConfig = IncidentsConfig()
     digests: DigestsConfig = DigestsConfig()

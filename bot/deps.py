@@ -45,7 +45,23 @@ class Deps:
         default_factory=lambda: GroupCommit(shared_failure=is_unavailable)
     )
 
+    def open_http(self) -> aiohttp.ClientSession:
+        """Open the process's HTTP session on the running loop and send every Slack call through it.
+
+        Without it slack_sdk opens a session (and a connection, and a DNS look-up on the loop's default
+        thread pool) per call. The session carries the Slack time-out: slack_sdk applies its own only to the
+        sessions it opens itself.
+        """
+        if self.http is None or self.http.closed:
+            timeout = aiohttp.ClientTimeout(total=self.settings.file.server.slack_timeout_seconds)
+            self.http = aiohttp.ClientSession(timeout=timeout)
+        self.slack.session = self.http
+        return self.http
+
     async def close(self) -> None:
+        """Close what the process opened, the HTTP session after the last Slack call that used it."""
+        if self.metrics is not None:
+            self.metrics.close()
         if self.http is not None:
             await self.http.close()
         await self.db.dispose()

@@ -24,6 +24,7 @@ async def run_digest_command(settings: Settings, args: argparse.Namespace) -> in
 
     await asyncio.to_thread(upgrade, settings.secrets.database_url.get_secret_value())
     deps = build_deps(settings)
+    deps.open_http()
     try:
         return await _run(deps, args)
     except BotError as error:

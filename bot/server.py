@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -122,7 +121,7 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
     from storage.migrate import upgrade  # imported here: Alembic is only needed at start-up
 
     await asyncio.to_thread(upgrade, deps.settings.secrets.database_url.get_secret_value())
-    deps.http = aiohttp.ClientSession()
+    deps.open_http()
     bolt = create_bolt_app(deps)
     runner = web.AppRunner(create_web_app(deps, bolt), access_log=None, handler_cancellation=False)
     await runner.setup()

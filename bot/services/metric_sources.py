@@ -16,17 +16,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from bot.config import KpiConfig, Settings
+from bot.config import KpiConfig, PrometheusConfig, Settings
 from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import Comparison, Kpi, raw_query, resolve_metric, step_for
 from bot.domain.metric_reports import Sample, Series, average_of, downsample
 from bot.errors import UpstreamError, UsageError
+from bot.services.bounded_calls import BoundedCalls, NoSlot
 from storage import host_samples
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-PROMETHEUS_TIMEOUT_SECONDS = 5.0
-# Connection refused is retried once; a slow answer is not retried, so a dead Prometheus answers in ~5 s.
+THREAD_GRACE_SECONDS = 1.0
 READING_TTL = timedelta(seconds=5)
 NETWORK_FRESH = timedelta(minutes=2)
 T = TypeVar("T")
@@ -63,6 +63,10 @@ class MetricSource(Protocol):
         """The average of `what` from `start` to `end` (the worst series when there are several)."""
         ...
 
+    def close(self) -> None:
+        """Release what the source holds (Prometheus's threads); called once, at shutdown."""
+        ...
+
 
 def kpis_from_config(configs: Sequence[KpiConfig]) -> tuple[Kpi, ...]:
     """Turn configured KPIs into the domain's plain values."""
@@ -85,7 +89,7 @@ def create_metric_source(settings: Settings, db: Database) -> MetricSource:
     """Prometheus when PROMETHEUS_URL is set, else this host."""
     kpis = kpis_from_config(settings.file.kpis)
     if settings.secrets.prometheus_url:
-        return PrometheusSource(settings.secrets.prometheus_url, kpis=kpis)
+        return PrometheusSource(settings.secrets.prometheus_url, kpis=kpis, config=settings.file.prometheus)
     return HostSource(db, kpis=kpis)
 
 
@@ -104,22 +108,32 @@ class _Resolving:
 
 
 class PrometheusSource(_Resolving):
-    """Prometheus's HTTP API through prometheus-api-client, each call in a thread with a 5 s time-out."""
+    """Prometheus's HTTP API through prometheus-api-client, on threads of its own, each query in time."""
 
     is_prometheus = True
 
-    def __init__(self, url: str, *, kpis: Sequence[Kpi] = ()) -> None:
+    def __init__(self, url: str, *, kpis: Sequence[Kpi] = (), config: PrometheusConfig | None = None) -> None:
         super().__init__(kpis)
         self.url = url.rstrip("/")
+        config = config or PrometheusConfig()
+        self._calls = BoundedCalls(
+            name="prometheus", limit=config.max_concurrent_queries, timeout=config.query_timeout_seconds
+        )
         # Loaded only with PROMETHEUS_URL set: the client and requests cost start-up time otherwise.
         from prometheus_api_client import PrometheusConnect
         from urllib3.util.retry import Retry
 
+        # Connection refused is retried once, a slow answer never. requests' own time-out (per connect and
+        # per read) frees the thread of a query the caller has given up on; a little later than the caller's
+        # deadline, so that the deadline, not a race with it, decides what the user is told.
         self._client = PrometheusConnect(
             url=self.url,
             retry=Retry(total=1, connect=1, read=0, status=0, other=0, backoff_factor=0.1),
-            timeout=PROMETHEUS_TIMEOUT_SECONDS,
+            timeout=config.query_timeout_seconds + THREAD_GRACE_SECONDS,
         )
+
+    def close(self) -> None:
+        self._calls.close()
 
     @property
     def description(self) -> str:
@@ -148,23 +162,31 @@ class PrometheusSource(_Resolving):
         return average_of(found, kpi.comparison)
 
     async def _call(self, function: Callable[..., T], *args: Any, query: str) -> T:
-        """Run a blocking client call off the loop; turn every failure into a message people can act on."""
+        """Run a blocking client call on the source's threads; turn every failure into a message to act on."""
         import requests
         from prometheus_api_client.exceptions import PrometheusApiClientException
 
         try:
-            async with asyncio.timeout(PROMETHEUS_TIMEOUT_SECONDS + 1):
-                return await asyncio.to_thread(function, *args)
+            return await self._calls.run(function, *args)
         except (TimeoutError, requests.RequestException) as error:
             log.warning("Prometheus did not answer", extra={"url": self.url, "error": type(error).__name__})
-            raise UpstreamError(
-                f"Prometheus at {self.url} did not answer in {PROMETHEUS_TIMEOUT_SECONDS:g} s."
-            ) from None
+            raise UpstreamError(self._no_answer(error)) from None
         except PrometheusApiClientException as error:
             status, message = _api_error(str(error))
             if status is not None and status >= 500 and status != 503:
                 raise UpstreamError(f"Prometheus at {self.url} failed ({status}): {message}") from None
             raise UsageError(f"Prometheus rejected the query: {message}\n```{query}```") from None
+
+    def _no_answer(self, error: Exception) -> str:
+        """Say whether Prometheus was slow, out of reach, or still busy with earlier queries."""
+        import requests
+
+        said = f"Prometheus at {self.url} did not answer"
+        if isinstance(error, NoSlot):
+            return f"{said} within {self._calls.timeout:g} s: all {self._calls.limit} query threads are busy."
+        if isinstance(error, TimeoutError | requests.Timeout):
+            return f"{said} within {self._calls.timeout:g} s."
+        return f"{said}: the connection failed ({type(error).__name__})."
 
 
 def _api_error(text: str) -> tuple[int | None, str]:
@@ -228,6 +250,9 @@ class HostSource(_Resolving):
     @property
     def description(self) -> str:
         return f"this host ({self.hostname})"
+
+    def close(self) -> None:
+        """Nothing to release: psutil readings are brief and run through `asyncio.to_thread`."""
 
     async def reading(self) -> HostReading:
         """A fresh reading (CPU over half a second), shared by calls within a few seconds."""
