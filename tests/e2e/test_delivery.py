@@ -44,6 +44,7 @@ def direct_messages(ws: Any, text: str) -> list[str]:
     return [message for message in found if text in message]
 
 
+@pytest.mark.load
 async def test_a_critical_alert_is_not_held_up_by_an_info_storm_in_another_channel(
     opsbot: RunningServer, sandbox: Any
 ) -> None:
@@ -59,6 +60,7 @@ async def test_a_critical_alert_is_not_held_up_by_an_info_storm_in_another_chann
     assert not [c for c in ws.calls if c.status == 429]
 
 
+@pytest.mark.load
 async def test_a_critical_alert_goes_first_in_its_own_channel_behind_a_hundred_warnings(
     opsbot: RunningServer, sandbox: Any
 ) -> None:
