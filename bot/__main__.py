@@ -1,4 +1,4 @@
-"""The opsbot command line: serve, check-config, db upgrade."""
+"""The opsbot command line: serve, check-config, db upgrade, digest, sandbox, outbox."""
 
 from __future__ import annotations
 
@@ -43,11 +43,33 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=3001, help="port to listen on (default: 3001)")
     sandbox.add_argument("--bot-url", help="the bot's base URL, e.g. http://127.0.0.1:3000 (for the page)")
     sandbox.add_argument("--signing-secret", help="the bot's SLACK_SIGNING_SECRET (needed with --bot-url)")
+    _add_outbox_parser(commands)
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument(
         "action", choices=["upgrade", "current"], help="apply migrations / show the schema revision"
     )
     return parser
+
+
+OUTBOX_RETRY_HELP = (
+    "Put failed (or stuck pending) jobs back to pending, due now, their attempts kept. Their created_at "
+    "becomes now, so the time-bounded retry horizon (delivery.give_up_after_hours) starts again. All or "
+    "nothing: an unknown, done or running job id changes nothing and exits with code 2."
+)
+
+
+def _add_outbox_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    outbox = commands.add_parser("outbox", help="list outbox jobs; retry failed or stuck ones")
+    actions = outbox.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="print outbox jobs as a table (id, kind, lane, status, …)")
+    listing.add_argument(
+        "--status", choices=["failed", "pending", "overdue", "all"], default="failed",
+        help="which jobs (default: failed; overdue = pending and due over a minute ago)",
+    )  # fmt: skip
+    listing.add_argument("--limit", type=int, default=20, help="at most this many jobs (default: 20)")
+    retry = actions.add_parser("retry", help="send failed or stuck jobs again", description=OUTBOX_RETRY_HELP)
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="job ids (see `opsbot outbox list`)")
+    retry.add_argument("--failed", action="store_true", help="every failed job")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.digest_cli import run_digest_command
 
             return asyncio.run(run_digest_command(settings, args))
+        if args.command == "outbox":
+            from bot.outbox_cli import run_outbox_command
+
+            return asyncio.run(run_outbox_command(settings, args))
         return asyncio.run(_serve(settings, host=args.host, port=args.port))
     except ConfigError as error:
         print(f"opsbot: {error}", file=sys.stderr)

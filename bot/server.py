@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_bolt_app
 from bot.deps import Deps
+from bot.services import outbox_health
 from bot.services.hostchecks import HostChecker
 from bot.services.job_runners import RUNNERS
 from bot.services.outbox import OutboxWorker
@@ -48,16 +49,23 @@ async def _slack_events(request: web.Request) -> web.Response:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """503 only when the database is unreachable; failed or stuck outbox jobs make it "degraded" but 200,
+    because killing the replica would not deliver them."""
+    deps = request.app[DEPS_KEY]
     try:
-        await request.app[DEPS_KEY].db.ping()
+        await deps.db.ping()
     except (Exception, TimeoutError) as error:
         reason = type(error).__name__ if isinstance(error, TimeoutError) else str(error).splitlines()[0]
         return web.json_response({"status": "unavailable", "database": reason[:300]}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+    outbox = await outbox_health.health_section(deps)
+    status = "degraded" if outbox.degraded else "ok"
+    return web.json_response({"status": status, "database": "ok", "outbox": outbox.body})
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[DEPS_KEY].telemetry.registry)
+    deps = request.app[DEPS_KEY]
+    await outbox_health.refresh_gauges(deps)
+    body = generate_latest(deps.telemetry.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

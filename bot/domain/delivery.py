@@ -25,6 +25,11 @@ TICKET_WEBHOOKS = UNPACED_PREFIX + "ticket-webhooks"
 TICKET_MEASUREMENTS = UNPACED_PREFIX + "ticket-measurements"
 
 
+# A pending job due this long ago is stuck, not merely queued: the worker polls every second and a lane posts
+# about once a second, so a minute past due means a lane is held or the worker is not running.
+OVERDUE_AFTER = timedelta(seconds=60)
+
+
 def alert_priority(severity: str) -> Priority:
     """A group's posts and updates: critical first, then warnings, then everything else."""
     return BY_SEVERITY.get(severity, Priority.INFO)

@@ -1,4 +1,5 @@
-"""/healthz tells the truth about the database: 503 while PostgreSQL is unreachable, 200 once it is back."""
+"""/healthz tells the truth about the database: 503 while PostgreSQL is unreachable, 200 once it is back;
+/metrics is served all along, its outbox gauges unknown meanwhile."""
 
 from __future__ import annotations
 
@@ -50,6 +51,24 @@ async def test_healthz_follows_the_database(opsbot_via_proxy: RunningServer, pro
         await proxy.restore()
         async with http.get(f"{opsbot_via_proxy.url}/healthz") as response:
             assert response.status == 200
+
+
+async def test_metrics_are_served_while_the_database_is_cut(
+    opsbot_via_proxy: RunningServer, proxy: TcpProxy
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{opsbot_via_proxy.url}/metrics") as response:
+            assert "opsbot_outbox_overdue_jobs 0.0" in await response.text()
+        await proxy.cut()
+        async with http.get(f"{opsbot_via_proxy.url}/metrics") as response:
+            assert response.status == 200
+            exposition = await response.text()
+        assert 'opsbot_http_requests_total{route="/metrics",status="200"} 1.0' in exposition
+        assert "opsbot_outbox_overdue_jobs NaN" in exposition  # unknown, not a stale 0
+        assert "opsbot_outbox_jobs{" not in exposition
+        await proxy.restore()
+        async with http.get(f"{opsbot_via_proxy.url}/metrics") as response:
+            assert 'opsbot_outbox_jobs{status="failed"} 0.0' in await response.text()
 
 
 async def test_a_database_outage_fails_cleanly_and_recovers_by_itself(
