@@ -5,7 +5,7 @@ roll-up that lists them. Both new indexes serve only new or re-firing groups, ne
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-01
+Create Date: 2026-11-30
 """
 
 from __future__ import annotations
