@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.config import load_settings
+from bot.config import DeliveryConfig, load_settings
 from bot.deps import Deps, build_deps
 from bot.server import RunningServer
 from bot.services.job_runners import RUNNERS
-from bot.services.outbox import ATTEMPT, OutboxWorker
+from bot.services.outbox import ATTEMPT, LeaseLost, OutboxWorker
 from storage import outbox
 from storage.migrate import upgrade
 from storage.models import OutboxJob
@@ -38,7 +38,9 @@ async def test_a_worker_woken_just_as_it_is_stopped_still_stops(opsbot: RunningS
 @pytest.fixture
 async def deps(database_url: str) -> AsyncIterator[Deps]:
     await asyncio.to_thread(upgrade, database_url)
-    built = build_deps(load_settings({"OPSBOT_DATABASE_URL": database_url}))
+    # A closed loopback port as Slack: nothing here may reach a real Slack, and no call is meant to land.
+    environ = {"OPSBOT_DATABASE_URL": database_url, "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    built = build_deps(load_settings(environ))
     yield built
     await built.close()
 
@@ -72,3 +74,31 @@ async def test_a_failing_job_is_retried_for_hours_whatever_its_attempts_then_giv
 async def jobs(deps: Deps) -> list[OutboxJob]:
     async with deps.db.sessions() as session:
         return list((await session.execute(select(OutboxJob))).scalars())
+
+
+async def test_a_job_whose_lease_was_taken_over_stops_before_its_next_slack_call(deps: Deps) -> None:
+    """Another replica took over the job (this one stalled past its lease): no more Slack calls from here."""
+    outcome: list[str] = []
+
+    async def stalls_then_posts(deps: Deps, payload: dict[str, Any]) -> None:
+        async with deps.db.transaction() as session:  # the other replica claims it meanwhile
+            await session.execute(update(OutboxJob).values(lease_owner="another-replica"))
+        await asyncio.sleep(0.6)  # a renewal (every lease/3 = 0.5 s) finds the job gone
+        try:
+            await deps.slack.chat_postMessage(channel="C0123456789", text="once only")
+        except LeaseLost:
+            outcome.append("stopped")
+            raise
+        outcome.append("posted")
+
+    deps.settings = deps.settings.model_copy(
+        update={"file": deps.settings.file.model_copy(update={"delivery": DeliveryConfig(lease_seconds=1.5)})}
+    )
+    worker = OutboxWorker(deps, {"test.post": stalls_then_posts})
+    async with deps.db.transaction() as session:
+        await outbox.enqueue(session, kind="test.post", payload={}, now=deps.clock(), channel="ops-info")
+    assert await worker.run_once() == 1
+    assert outcome == ["stopped"]
+    assert deps.telemetry.slack_calls.labels("chat.postMessage")._value.get() == 0
+    [job] = await jobs(deps)
+    assert (job.status, job.lease_owner) == ("sending", "another-replica")  # left to its new owner
