@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.group_commit import GroupCommit
 from bot.slack import ChannelDirectory, create_web_client
+from bot.slack_gateway import SlackGateway
 from bot.telemetry import Telemetry
 from storage.alerts import PlannedAlert
 from storage.db import Database, create_database, is_unavailable
@@ -35,6 +36,7 @@ class Deps:
     db: Database
     slack: AsyncWebClient
     channels: ChannelDirectory
+    gateway: SlackGateway  # how jobs post: joins, finds an earlier try's message, never posts twice
     telemetry: Telemetry
     clock: Clock = field(default=system_clock)
     wake_outbox: Callable[[], None] = field(default=lambda: None)
@@ -79,11 +81,13 @@ def build_deps(
         telemetry=telemetry,
         timeout=settings.file.server.slack_timeout_seconds,
     )
+    channels = ChannelDirectory(slack)
     deps = Deps(
         settings=settings,
         db=create_database(settings.secrets.database_url.get_secret_value()),
         slack=slack,
-        channels=ChannelDirectory(slack),
+        channels=channels,
+        gateway=SlackGateway(slack, channels),
         telemetry=telemetry,
         clock=clock,
     )

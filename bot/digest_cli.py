@@ -66,7 +66,7 @@ async def _post_or_wait(deps: Deps, key: str) -> None:
         await _wait_until_posted(deps, key)
         return
     try:
-        await digest_runs.post_run(deps, {"key": key})
+        await digest_runs.post_run(deps, key)
     except Exception as error:
         # Back to pending: a running opsbot (or the next `opsbot digest`) retries it; the claim stays.
         await outbox.retry_at(deps.db, job_id, owner=owner, due_at=deps.clock(), error=repr(error)[:1000])

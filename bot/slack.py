@@ -74,26 +74,37 @@ def create_web_client(
         token=token, base_url=url if url.endswith("/") else url + "/", timeout=timeout, telemetry=telemetry
     )
     client.retry_handlers = [
-        _IdempotentOnly(AsyncConnectionErrorRetryHandler(max_retry_count=2)),
-        _OutsideJobs(AsyncRateLimitErrorRetryHandler(max_retry_count=5)),  # a 429 did nothing: safe to resend
-        _IdempotentOnly(AsyncServerErrorRetryHandler(max_retry_count=2)),
+        _RetryUnless(AsyncConnectionErrorRetryHandler(max_retry_count=2), refuse=_creates_something),
+        _RetryUnless(
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5), refuse=_inside_a_job
+        ),  # 429: nothing done
+        _RetryUnless(AsyncServerErrorRetryHandler(max_retry_count=2), refuse=_creates_something),
     ]
     return client
 
 
 # Calls that create something each time they run. A dropped connection or a 500 does not say whether Slack
 # already did it, so resending blindly posts twice; they are left to the caller, whose retry first looks
-# for what an earlier try made (see bot/services/slack_io.py::post_once).
+# for what an earlier try made (see bot/slack_gateway.py, SlackGateway.post_once).
 NOT_RESENT = frozenset({"chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"})
 
 
-class _OutsideJobs(AsyncRetryHandler):
-    """Retry like `inner` in a request handler; inside an outbox job, raise instead: the worker reschedules
-    the job at Retry-After and pauses its lane, rather than holding a job slot asleep."""
+def _creates_something(request: HttpRequest) -> bool:
+    return request.url.rstrip("/").rsplit("/", 1)[-1] in NOT_RESENT
 
-    def __init__(self, inner: AsyncRetryHandler) -> None:
+
+def _inside_a_job(_: HttpRequest) -> bool:
+    """Inside an outbox job a 429 is the worker's to handle: it reschedules the job at Retry-After and pauses
+    its lane, rather than holding a job slot asleep."""
+    return BEFORE_CALL.get() is not None
+
+
+class _RetryUnless(AsyncRetryHandler):
+    """Retry like `inner`, except the calls `refuse` names."""
+
+    def __init__(self, inner: AsyncRetryHandler, refuse: Callable[[HttpRequest], bool]) -> None:
         super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
-        self._inner = inner
+        self._inner, self._refuse = inner, refuse
 
     async def _can_retry_async(
         self,
@@ -103,29 +114,7 @@ class _OutsideJobs(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if BEFORE_CALL.get() is not None:
-            return False
-        return await self._inner._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-class _IdempotentOnly(AsyncRetryHandler):
-    """Retry like `inner`, but never resend a call in NOT_RESENT."""
-
-    def __init__(self, inner: AsyncRetryHandler) -> None:
-        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
-        self._inner = inner
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if request.url.rstrip("/").rsplit("/", 1)[-1] in NOT_RESENT:
+        if self._refuse(request):
             return False
         return await self._inner._can_retry_async(
             state=state, request=request, response=response, error=error

@@ -13,14 +13,14 @@ from bot.domain.delivery import alert_priority
 from bot.domain.durations import parse_duration
 from bot.domain.oncall import EscalationStep, EscalationTarget, step_due_at
 from bot.errors import NotFound, UpstreamError, UsageError
-from bot.services import slack_io
-from bot.services.alerts import SNOOZE_END, queue_escalation, queue_sync
+from bot.services.alerts import queue_escalation, queue_sync
+from bot.services.jobs import EndSnooze, queue
 from bot.services.oncall import escalation_chain, who_is_on_call
 from bot.services.outbox import RetryLater
 from bot.services.permissions import ensure_allowed
 from storage import alert_groups
 from storage.models import AlertGroup
-from storage.outbox import cancel, enqueue
+from storage.outbox import cancel
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +82,14 @@ async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, cho
         await alert_groups.add_event(session, group_id, "snoozed", now=now, actor=user_id, detail=detail)
         await cancel(session, dedupe_key=f"escalate:{group_id}")
         await cancel(session, dedupe_key=f"snooze_end:{group_id}")
-        await enqueue(
+        await queue(
             session,
-            kind=SNOOZE_END,
-            payload={"group_id": group_id},
+            EndSnooze(group_id=group_id),
             now=now,
-            channel=group.channel,
-            due_at=now + duration,
-            dedupe_key=f"snooze_end:{group_id}",
+            lane=group.channel,
             priority=alert_priority(group.severity),
+            key=f"snooze_end:{group_id}",
+            due_at=now + duration,
         )
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
@@ -146,7 +145,7 @@ async def escalate(deps: Deps, group_id: int, *, level: int, episode: str, retri
             group.alertname, channel=group.channel, reason=group.post_error, firing=group.firing_count
         )
     for user in users:
-        await slack_io.direct_message(deps, user_id=user, text=dm_text, marker=marker, look_first=retried)
+        await deps.gateway.direct_message(user_id=user, text=dm_text, marker=marker, look_first=retried)
     await _record_escalation(deps, group, level=level, users=users, episode=episode, chain=chain)
 
 
@@ -160,10 +159,13 @@ async def _page_in_thread(
     text = (
         f":rotating_light: {mentions} — *{group.alertname}* is critical and unacknowledged for {minutes} min."
     )
-    await slack_io.post_once(
-        deps, channel_id=group.slack_channel_id, thread_ts=group.slack_ts, text=text, marker=marker,
+    await deps.gateway.post_once(
+        channel_id=group.slack_channel_id,
+        thread_ts=group.slack_ts,
+        text=text,
+        marker=marker,
         look_first=retried,
-    )  # fmt: skip
+    )
     link = await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts)
     return f":rotating_light: Critical alert *{group.alertname}* needs you: {link['permalink']}"
 

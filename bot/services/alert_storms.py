@@ -17,13 +17,10 @@ from bot.deps import Deps
 from bot.domain.alerts import Severity, key_labels
 from bot.domain.delivery import Priority
 from bot.domain.storms import STORM_WINDOW, rolls_up
-from bot.services import slack_io
+from bot.services.jobs import SyncRollup, queue
 from storage import alert_rollups as rollups
 from storage.alerts import GroupChange
 from storage.models import AlertRollup
-from storage.outbox import enqueue
-
-ROLLUP_SYNC = "alert_rollup.sync"
 
 
 async def place(session: AsyncSession, change: GroupChange, *, threshold: int, now: datetime) -> int | None:
@@ -65,14 +62,13 @@ async def _decide(session: AsyncSession, change: GroupChange, *, threshold: int,
 
 async def queue_rollup_sync(session: AsyncSession, *, rollup_id: int, channel: str, now: datetime) -> None:
     """Queue the roll-up's message update; every change of its groups coalesces into one pending job."""
-    await enqueue(
+    await queue(
         session,
-        kind=ROLLUP_SYNC,
-        payload={"rollup_id": rollup_id},
+        SyncRollup(rollup_id=rollup_id),
         now=now,
-        channel=channel,
-        dedupe_key=f"rollup:{rollup_id}",
+        lane=channel,
         priority=Priority.WARNING,  # a storm of warnings and info; critical groups never join one
+        key=f"rollup:{rollup_id}",
     )
 
 
@@ -89,8 +85,7 @@ async def sync_rollup(deps: Deps, rollup_id: int) -> None:
     if not was_posted and not maybe_posted:
         await rollups.record_post_attempt(deps.db, rollup_id, at=deps.clock())
     threshold = deps.settings.file.alerts.rollup_after_new_groups_per_minute
-    channel_id, ts = await slack_io.post_or_update(
-        deps,
+    channel_id, ts = await deps.gateway.post_or_update(
         channel=rollup.channel,
         channel_id=rollup.slack_channel_id,
         ts=rollup.slack_ts,

@@ -35,18 +35,17 @@ from bot.domain.delivery import Priority, alert_priority, broken_route
 from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert
 from bot.errors import NotFound
-from bot.services import alert_storms, slack_io
+from bot.services import alert_storms
+from bot.services.jobs import EscalateGroup, SyncGroup, queue
 from bot.services.oncall import who_is_on_call
 from bot.slack import error_code
 from storage import alert_groups
 from storage import alerts as store
 from storage.db import is_write_conflict
 from storage.models import AlertGroup
-from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 INGEST_ATTEMPTS = 4
-SYNC, ESCALATE, SNOOZE_END = "alert_group.sync", "alert_group.escalate", "alert_group.snooze_end"
 
 
 SourcedBatch = tuple[str, list[store.PlannedAlert]]
@@ -175,15 +174,14 @@ async def queue_escalation(
     now: datetime,
 ) -> None:
     """Arm escalation step `level` of a firing episode; a group has one pending step at a time."""
-    await enqueue(
+    await queue(
         session,
-        kind=ESCALATE,
+        EscalateGroup(group_id=group_id, level=level, episode=episode),
         now=now,
-        channel=channel,
-        due_at=max(due, now),
-        payload={"group_id": group_id, "level": level, "episode": episode},
-        dedupe_key=f"escalate:{group_id}",
+        lane=channel,
         priority=Priority.PAGE,
+        key=f"escalate:{group_id}",
+        due_at=max(due, now),
     )
 
 
@@ -191,14 +189,13 @@ async def queue_sync(
     session: AsyncSession, *, group_id: int, channel: str, severity: str, now: datetime
 ) -> None:
     """Queue the group's message update; pending updates of one group coalesce into one."""
-    await enqueue(
+    await queue(
         session,
-        kind=SYNC,
-        payload={"group_id": group_id},
+        SyncGroup(group_id=group_id),
         now=now,
-        channel=channel,
-        dedupe_key=f"sync:{group_id}",
+        lane=channel,
         priority=alert_priority(severity),
+        key=f"sync:{group_id}",
     )
 
 
@@ -250,8 +247,7 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
     if not was_posted and not maybe_posted:
         await alert_groups.record_post_attempt(deps.db, group_id, at=deps.clock())
     try:
-        channel_id, ts = await slack_io.post_or_update(
-            deps,
+        channel_id, ts = await deps.gateway.post_or_update(
             channel=group.channel,
             channel_id=group.slack_channel_id,
             ts=group.slack_ts,
@@ -281,8 +277,7 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
         )
     if reply:
         last_event = max((e.id or 0 for e in snapshot.events), default=0)
-        await slack_io.post_once(
-            deps,
+        await deps.gateway.post_once(
             channel_id=channel_id,
             thread_ts=ts,
             text=reply,
@@ -317,8 +312,8 @@ async def _report_broken_route(deps: Deps, group: AlertGroup, reason: str) -> No
         return
     oncall = (await who_is_on_call(deps))[0].user
     text = broken_route_page(group.alertname, channel=group.channel, reason=reason, firing=group.firing_count)
-    await slack_io.direct_message(
-        deps, user_id=oncall, text=text, marker=f"alert-group-{group.id}-route-broken", look_first=True
+    await deps.gateway.direct_message(
+        user_id=oncall, text=text, marker=f"alert-group-{group.id}-route-broken", look_first=True
     )
 
 

@@ -8,7 +8,6 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from bot import digest_charts
 from bot.blocks.digests import digest_marker, render_digest, render_text
@@ -18,8 +17,7 @@ from bot.domain.delivery import Priority
 from bot.domain.digest_periods import DigestKind, Period, claim_key, period_containing, period_reported_at
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
 from bot.errors import UsageError
-from bot.services import digests, slack_io
-from bot.services.outbox import ATTEMPT
+from bot.services import digests
 from storage import digests as store
 
 log = logging.getLogger(__name__)
@@ -101,13 +99,13 @@ async def scheduled(deps: Deps, kind: str, team_name: str) -> Requested:
     return await request(deps, digest_kind, chosen, period_for(deps, digest_kind, chosen))
 
 
-async def post_run(deps: Deps, payload: dict[str, Any]) -> None:
+async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
     """The outbox job: build the digest and post it, then its chart in the thread (each step once).
 
     A crash between posting and storing the ts must not post twice: a retried job first looks for the
     message by its header's block_id (unique per run, so `--force` still posts anew).
     """
-    run = await store.get_run(deps.db, str(payload["key"]))
+    run = await store.get_run(deps.db, key)
     if run is None:
         return
     chosen = _team_of(deps, run)
@@ -118,13 +116,12 @@ async def post_run(deps: Deps, payload: dict[str, Any]) -> None:
     channel_id, ts = run.channel_id, run.ts
     if ts is None:
         marker = digest_marker(run.key, run.runs)
-        channel_id, ts = await slack_io.post_or_update(
-            deps,
+        channel_id, ts = await deps.gateway.post_or_update(
             channel=run.channel,
             channel_id=None,
             ts=None,
             payload=render_digest(digest, marker=marker),
-            marker=marker if int(payload.get(ATTEMPT, 1)) > 1 else None,
+            marker=marker if retried else None,
         )
         await store.mark_posted(deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock())
     if not run.chart_done and channel_id is not None:

@@ -12,8 +12,6 @@ from bot.errors import ConfigError
 from storage.incidents import Incident, IncidentEvent
 
 # Outbox job kinds; each has a one-line runner in bot/services/job_runners.py.
-SETUP, SYNC, POST = "incident.setup", "incident.sync", "incident.post"
-TIMER, REMIND, POSTMORTEM = "incident.timer", "incident.remind", "incident.postmortem"
 ACTION_ITEM = "action_item"  # the timeline event that records a postmortem action item
 
 

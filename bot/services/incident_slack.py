@@ -16,7 +16,6 @@ from bot.blocks.incident import action_items_prompt, render_announcement, render
 from bot.deps import Deps
 from bot.domain.incident_report import postmortem_markdown
 from bot.domain.incidents import Space, channel_name, invitees
-from bot.services import slack_io
 from bot.services.incident_policy import policy, to_facts
 from bot.services.oncall import who_is_on_call
 from bot.services.outbox import RetryLater
@@ -151,7 +150,7 @@ async def _post_header(deps: Deps, incident: Incident, *, retried: bool) -> Inci
     channel_id = home or await deps.channels.id_for(deps.settings.file.channels.incidents)
     payload = render_header(to_facts(deps.settings, incident), now=deps.clock())
     marker = f"incident-{incident.id}-header-{channel_id}"
-    ts = await slack_io.post_once(deps, channel_id=channel_id, marker=marker, look_first=retried, **payload)
+    ts = await deps.gateway.post_once(channel_id=channel_id, marker=marker, look_first=retried, **payload)
     changes: dict[str, Any] = {"header_channel_id": channel_id, "header_ts": ts}
     if home is None:
         incidents_channel = deps.settings.file.channels.incidents
@@ -180,8 +179,8 @@ async def _post_checklist(
     payload = render_checklist(label, items)
     marker = f"incident-{incident.id}-checklist-{incident.channel_id or incident.header_channel_id}"
     if incident.channel_id:
-        ts = await slack_io.post_once(
-            deps, channel_id=incident.channel_id, marker=marker, look_first=retried, **payload
+        ts = await deps.gateway.post_once(
+            channel_id=incident.channel_id, marker=marker, look_first=retried, **payload
         )
         await _pin(deps, incident.channel_id, ts)
     else:
@@ -192,8 +191,7 @@ async def _post_checklist(
                 *payload["blocks"],
                 {"type": "section", "text": {"type": "mrkdwn", "text": f"cc {people}"}},
             ]
-        ts = await slack_io.post_once(
-            deps,
+        ts = await deps.gateway.post_once(
             channel_id=incident.header_channel_id,
             thread_ts=incident.header_ts,
             marker=marker,
@@ -212,9 +210,7 @@ async def _announce(deps: Deps, incident: Incident, channels: tuple[str, ...], *
         channel_id = await deps.channels.id_for(name)
         payload = render_announcement(to_facts(deps.settings, incident), now=deps.clock())
         marker = f"incident-{incident.id}-announce-{channel_id}"
-        ts = await slack_io.post_once(
-            deps, channel_id=channel_id, marker=marker, look_first=retried, **payload
-        )
+        ts = await deps.gateway.post_once(channel_id=channel_id, marker=marker, look_first=retried, **payload)
         entry = {"channel": name, "channel_id": channel_id, "ts": ts}
         incident = await _save(deps, incident.id, announcements=[*incident.announcements, entry])
 
@@ -235,8 +231,7 @@ async def _link_alert(deps: Deps, incident: Incident, *, retried: bool) -> None:
     text = (
         f":rotating_light: Incident INC-{incident.id} (SEV{incident.level}) declared for this alert: {where}"
     )
-    await slack_io.post_once(
-        deps,
+    await deps.gateway.post_once(
         channel_id=group.slack_channel_id,
         thread_ts=group.slack_ts,
         text=text,
@@ -295,8 +290,8 @@ async def post(
         ]
     for copy, (channel_id, thread_ts) in enumerate(targets):
         marker = f"incident-post-{post_id}-{copy}" if post_id else None
-        await slack_io.post_once(
-            deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=retried
+        await deps.gateway.post_once(
+            channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=retried
         )
 
 
@@ -323,8 +318,8 @@ async def upload_postmortem(deps: Deps, incident_id: int) -> None:
         ),
         **target,
     )
-    await slack_io.post(
-        deps, channel_id=target["channel"], thread_ts=target.get("thread_ts"), **action_items_prompt(facts)
+    await deps.gateway.post(
+        channel_id=target["channel"], thread_ts=target.get("thread_ts"), **action_items_prompt(facts)
     )
     async with deps.db.transaction() as session:
         await store.add_event(session, incident_id, "postmortem", at=now, text="Postmortem draft uploaded")

@@ -11,14 +11,15 @@ from bot.deps import Deps
 from bot.domain.delivery import Priority
 from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, warning_at
-from bot.services import incident_slack, slack_io
-from bot.services.incident_policy import REMIND, TIMER, pacing_key, policy
+from bot.services import incident_slack
+from bot.services.incident_policy import pacing_key, policy
+from bot.services.jobs import IncidentTimer, RemindIncident, queue
 from bot.services.oncall import who_is_on_call
 from bot.services.outbox import RetryLater
 from storage import incidents as store
 from storage.claims import claim
 from storage.incidents import Incident
-from storage.outbox import cancel, enqueue
+from storage.outbox import cancel
 
 WARN, BREACH = "warn", "breach"
 
@@ -45,15 +46,14 @@ async def schedule_clocks(
         for stage, at in stages:
             if stage == WARN and at <= now:
                 continue
-            await enqueue(
+            await queue(
                 session,
-                kind=TIMER,
+                IncidentTimer(incident_id=incident.id, clock=clock, stage=stage, due=due.isoformat()),
                 now=now,
-                channel=pacing_key(incident.id),
+                lane=pacing_key(incident.id),
                 priority=Priority.INCIDENT,
+                key=_key(incident.id, clock, stage),
                 due_at=max(at, now),
-                payload={"incident_id": incident.id, "clock": clock, "stage": stage, "due": due.isoformat()},
-                dedupe_key=_key(incident.id, clock, stage),
             )
 
 
@@ -71,15 +71,14 @@ async def schedule_reminder(session: AsyncSession, incident: Incident, *, deps: 
     interval = policy(deps.settings, incident.level).reminder
     if interval is None or incident.status == "resolved":
         return
-    await enqueue(
+    await queue(
         session,
-        kind=REMIND,
+        RemindIncident(incident_id=incident.id, post_id=token_hex(8)),
         now=now,
-        channel=pacing_key(incident.id),
+        lane=pacing_key(incident.id),
         priority=Priority.INCIDENT,
+        key=key,
         due_at=now + interval,
-        payload={"incident_id": incident.id, "post_id": token_hex(8)},
-        dedupe_key=key,
     )
 
 
@@ -111,13 +110,15 @@ async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str
     target = incident.commander or (await who_is_on_call(deps))[0].user
     channel_id, thread_ts = _place(incident)
     marker = f"incident-{incident_id}-{clock}-{stage}-{due_at.timestamp():.0f}"
-    await slack_io.post_once(
-        deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=not first_try
+    await deps.gateway.post_once(
+        channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=not first_try
     )
-    await slack_io.direct_message(
-        deps, user_id=target, text=f"{text} <#{incident.header_channel_id}>", marker=marker,
+    await deps.gateway.direct_message(
+        user_id=target,
+        text=f"{text} <#{incident.header_channel_id}>",
+        marker=marker,
         look_first=not first_try,
-    )  # fmt: skip
+    )
     async with deps.db.transaction() as session:
         await store.add_event(
             session, incident_id, f"{clock}_{stage}", at=now, text=text.split(" ", 1)[1], detail={"due": due}
@@ -170,8 +171,8 @@ async def remind(deps: Deps, incident_id: int, *, post_id: str | None = None, re
     )
     channel_id, thread_ts = _place(incident)
     marker = f"incident-remind-{post_id}" if post_id else None
-    await slack_io.post_once(
-        deps, channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=retried
+    await deps.gateway.post_once(
+        channel_id=channel_id, thread_ts=thread_ts, text=text, marker=marker, look_first=retried
     )
     await incident_slack.sync(deps, incident_id)  # the header's elapsed time moves on too
     async with deps.db.transaction() as session:

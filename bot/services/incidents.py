@@ -19,20 +19,12 @@ from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, Role, Status, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
 from bot.services.incident_permissions import may_declare, may_resolve
-from bot.services.incident_policy import (
-    POST,
-    POSTMORTEM,
-    SETUP,
-    SYNC,
-    pacing_key,
-    policy,
-    sprints,
-)
+from bot.services.incident_policy import pacing_key, policy, sprints
 from bot.services.incident_timers import cancel_clocks, schedule_clocks, schedule_reminder
+from bot.services.jobs import DraftPostmortem, PostInIncident, SetUpIncident, SyncIncident, queue
 from storage import incidents as store
 from storage.claims import claim
 from storage.incidents import Incident
-from storage.outbox import enqueue
 
 
 @dataclass(frozen=True)
@@ -78,7 +70,7 @@ async def declare(
             await _record(
                 session, incident, "declared", now, user_id, text, {"level": level, "reason": "declared"}
             )
-            await _queue(session, incident, SETUP, now)
+            await _queue(session, incident, SetUpIncident, now)
             await _rearm(session, incident, deps=deps, since=now, now=now)
     except IntegrityError:
         existing = await store.by_request_key(deps.db, request_key or "")
@@ -167,7 +159,7 @@ async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: 
             f"SEV{old} → SEV{level}{why}",
             {"level": level, "reason": reason},
         )
-        await _queue(session, incident, SETUP, now)
+        await _queue(session, incident, SetUpIncident, now)
         await _rearm(session, incident, deps=deps, since=now, now=now)
         arrow = ":arrow_up:" if level < old else ":arrow_down:"
         text = f"{arrow} <@{user_id}> re-graded INC-{number} from SEV{old} to SEV{level} ({rules.name}){why}"
@@ -190,7 +182,7 @@ async def assign(deps: Deps, number: int, *, user_id: str, role: Role, assignee:
             f"{role.value.capitalize()}: <@{assignee}>",
             {"role": role.value, "user": assignee},
         )
-        await _queue(session, incident, SETUP, now)
+        await _queue(session, incident, SetUpIncident, now)
         text = (
             f":bust_in_silhouette: <@{assignee}> is now the {role.value} of INC-{number} "
             f"(set by <@{user_id}>)."
@@ -214,7 +206,7 @@ async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> boo
         await _rearm(session, incident, deps=deps, since=now, now=now)
         text = f":white_check_mark: <@{user_id}> resolved INC-{number} after {took}: {summary}"
         await _announce(session, incident, text, now, announce=True)
-        await _queue(session, incident, POSTMORTEM, now)
+        await _queue(session, incident, DraftPostmortem, now)
     deps.wake_outbox()
     return True
 
@@ -241,7 +233,7 @@ async def request_postmortem(deps: Deps, number: int, *, user_id: str) -> None:
     async with deps.db.transaction() as session:
         incident = await _locked(session, number, open_only=False)
         await _record(session, incident, "command", deps.clock(), user_id, "Asked for the postmortem draft")
-        await _queue(session, incident, POSTMORTEM, deps.clock())
+        await _queue(session, incident, DraftPostmortem, deps.clock())
     deps.wake_outbox()
 
 
@@ -267,16 +259,19 @@ async def _record(
     await store.add_event(session, incident.id, kind, at=now, actor=actor, text=text, detail=detail)
 
 
-async def _queue(session: AsyncSession, incident: Incident, kind: str, now: datetime) -> None:
+IncidentStep = type[SetUpIncident] | type[SyncIncident] | type[DraftPostmortem]
+
+
+async def _queue(session: AsyncSession, incident: Incident, step: IncidentStep, now: datetime) -> None:
+    """Queue one of the incident's Slack steps; a pending one of the same step absorbs it."""
     assert incident.id is not None
-    await enqueue(
+    await queue(
         session,
-        kind=kind,
+        step(incident_id=incident.id),
         now=now,
-        payload={"incident_id": incident.id},
-        channel=pacing_key(incident.id),
+        lane=pacing_key(incident.id),
         priority=Priority.INCIDENT,
-        dedupe_key=f"incident:{incident.id}:{kind}",
+        key=f"incident:{incident.id}:{step.kind}",
     )
 
 
@@ -285,15 +280,9 @@ async def _announce(
 ) -> None:
     """Queue a message for the incident's place (and announcement threads), then a header refresh."""
     assert incident.id is not None
-    await enqueue(
-        session,
-        kind=POST,
-        now=now,
-        payload={"incident_id": incident.id, "text": text, "announce": announce, "post_id": token_hex(8)},
-        channel=pacing_key(incident.id),
-        priority=Priority.INCIDENT,
-    )
-    await _queue(session, incident, SYNC, now)
+    post = PostInIncident(incident_id=incident.id, text=text, announce=announce, post_id=token_hex(8))
+    await queue(session, post, now=now, lane=pacing_key(incident.id), priority=Priority.INCIDENT)
+    await _queue(session, incident, SyncIncident, now)
 
 
 async def _rearm(

@@ -1,44 +1,113 @@
-"""The table of outbox job kinds and the one-line call each makes into a service."""
+"""The table of outbox job kinds and the one typed call each makes into a service."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.deps import Deps
-from bot.services import alert_actions, alert_storms, alerts, digest_runs
-from bot.services.incident_jobs import INCIDENT_RUNNERS
-from bot.services.outbox import ATTEMPT, JobRunner
-from bot.services.ticket_jobs import TICKET_RUNNERS
+from bot.services import (
+    alert_actions,
+    alert_storms,
+    alerts,
+    digest_runs,
+    incident_slack,
+    incident_timers,
+    ticket_jobs,
+    ticket_measure,
+)
+from bot.services.jobs import (
+    DeliverTicketWebhook,
+    DraftPostmortem,
+    EndSnooze,
+    EscalateGroup,
+    IncidentTimer,
+    MeasureAfter,
+    MeasureBaseline,
+    PostDigest,
+    PostInIncident,
+    RemindIncident,
+    SetUpIncident,
+    SyncGroup,
+    SyncIncident,
+    SyncRollup,
+)
+from bot.services.outbox import Runner, runners
 
 
-async def _sync(deps: Deps, payload: dict[str, Any]) -> None:
-    await alerts.sync_group(deps, int(payload["group_id"]), attempt=int(payload.get(ATTEMPT, 1)))
+async def _sync_group(deps: Deps, job: SyncGroup, attempt: int) -> None:
+    await alerts.sync_group(deps, job.group_id, attempt=attempt)
 
 
-async def _sync_rollup(deps: Deps, payload: dict[str, Any]) -> None:
-    await alert_storms.sync_rollup(deps, int(payload["rollup_id"]))
+async def _sync_rollup(deps: Deps, job: SyncRollup, attempt: int) -> None:
+    await alert_storms.sync_rollup(deps, job.rollup_id)
 
 
-async def _escalate(deps: Deps, payload: dict[str, Any]) -> None:
+async def _escalate(deps: Deps, job: EscalateGroup, attempt: int) -> None:
     await alert_actions.escalate(
-        deps,
-        int(payload["group_id"]),
-        level=int(payload["level"]),
-        episode=str(payload["episode"]),
-        retried=int(payload.get(ATTEMPT, 1)) > 1,
+        deps, job.group_id, level=job.level, episode=job.episode, retried=attempt > 1
     )
 
 
-async def _snooze_end(deps: Deps, payload: dict[str, Any]) -> None:
-    await alert_actions.end_snooze(deps, int(payload["group_id"]))
+async def _end_snooze(deps: Deps, job: EndSnooze, attempt: int) -> None:
+    await alert_actions.end_snooze(deps, job.group_id)
 
 
-RUNNERS: dict[str, JobRunner] = {
-    alerts.SYNC: _sync,
-    alert_storms.ROLLUP_SYNC: _sync_rollup,
-    alerts.ESCALATE: _escalate,
-    alerts.SNOOZE_END: _snooze_end,
-    digest_runs.POST_JOB: digest_runs.post_run,
-    **INCIDENT_RUNNERS,
-    **TICKET_RUNNERS,
-}
+async def _post_digest(deps: Deps, job: PostDigest, attempt: int) -> None:
+    await digest_runs.post_run(deps, job.key, retried=attempt > 1)
+
+
+async def _set_up_incident(deps: Deps, job: SetUpIncident, attempt: int) -> None:
+    await incident_slack.set_up(deps, job.incident_id, retried=attempt > 1)
+
+
+async def _sync_incident(deps: Deps, job: SyncIncident, attempt: int) -> None:
+    await incident_slack.sync(deps, job.incident_id)
+
+
+async def _post_in_incident(deps: Deps, job: PostInIncident, attempt: int) -> None:
+    await incident_slack.post(
+        deps, job.incident_id, text=job.text, announce=job.announce, post_id=job.post_id, retried=attempt > 1
+    )
+
+
+async def _draft_postmortem(deps: Deps, job: DraftPostmortem, attempt: int) -> None:
+    await incident_slack.upload_postmortem(deps, job.incident_id)
+
+
+async def _incident_timer(deps: Deps, job: IncidentTimer, attempt: int) -> None:
+    await incident_timers.fire(deps, job.incident_id, clock=job.clock, stage=job.stage, due=job.due)
+
+
+async def _remind_incident(deps: Deps, job: RemindIncident, attempt: int) -> None:
+    await incident_timers.remind(deps, job.incident_id, post_id=job.post_id, retried=attempt > 1)
+
+
+async def _deliver_ticket_webhook(deps: Deps, job: DeliverTicketWebhook, attempt: int) -> None:
+    await ticket_jobs.deliver(deps, job.body)
+
+
+async def _measure_baseline(deps: Deps, job: MeasureBaseline, attempt: int) -> None:
+    await ticket_measure.measure_baseline(deps, job.ticket_id, at=datetime.fromisoformat(job.at))
+
+
+async def _measure_after(deps: Deps, job: MeasureAfter, attempt: int) -> None:
+    await ticket_measure.measure_after(deps, job.ticket_id)
+
+
+RUNNERS: dict[str, Runner[Any]] = runners(
+    Runner(SyncGroup, _sync_group),
+    Runner(SyncRollup, _sync_rollup),
+    Runner(EscalateGroup, _escalate),
+    Runner(EndSnooze, _end_snooze),
+    Runner(PostDigest, _post_digest),
+    Runner(SetUpIncident, _set_up_incident),
+    Runner(SyncIncident, _sync_incident),
+    Runner(PostInIncident, _post_in_incident),
+    Runner(DraftPostmortem, _draft_postmortem),
+    Runner(IncidentTimer, _incident_timer),
+    Runner(RemindIncident, _remind_incident),
+    Runner(DeliverTicketWebhook, _deliver_ticket_webhook),
+    Runner(MeasureBaseline, _measure_baseline),
+    Runner(MeasureAfter, _measure_after),
+)

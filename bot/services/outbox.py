@@ -10,22 +10,35 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.domain.delivery import backoff, gives_up, next_post_at
+from bot.services.jobs import Job, decode
 from bot.slack import BEFORE_CALL
 from storage import outbox as jobs
 from storage.models import OutboxJob
 
 log = logging.getLogger(__name__)
-JobRunner = Callable[[Deps, dict[str, Any]], Awaitable[None]]
-# The worker adds this key to every payload: a runner whose side effect is not idempotent (a first Slack post)
-# checks for an earlier attempt's effect only when this is above 1.
-ATTEMPT = "_attempt"
+J = TypeVar("J", bound=Job)
+
+
+@dataclass(frozen=True)
+class Runner(Generic[J]):
+    """A job kind and the one function that runs it. `attempt` counts from 1: a runner whose side effect is
+    not idempotent (a first Slack post) looks for an earlier attempt's effect only when it is above 1."""
+
+    job: type[J]
+    run: Callable[[Deps, J, int], Awaitable[None]]
+
+
+def runners(*entries: Runner[Any]) -> dict[str, Runner[Any]]:
+    """The worker's table: each kind's runner."""
+    return {entry.job.kind: entry for entry in entries}
 
 
 class RetryLater(Exception):
@@ -62,7 +75,7 @@ class OutboxWorker:
     """Runs due jobs: one at a time per lane (a Slack channel) across all replicas, the most urgent lane and
     job first, up to `delivery.concurrent_jobs` side by side; a slow lane never holds up another."""
 
-    def __init__(self, deps: Deps, runners: Mapping[str, JobRunner], *, idle_poll: float = 1.0) -> None:
+    def __init__(self, deps: Deps, runners: Mapping[str, Runner[Any]], *, idle_poll: float = 1.0) -> None:
         self._deps, self._runners, self._idle_poll = deps, runners, idle_poll
         delivery = deps.settings.file.delivery
         self._lease = timedelta(seconds=delivery.lease_seconds)
@@ -163,12 +176,15 @@ class OutboxWorker:
         assert job.id is not None
         runner = self._runners.get(job.kind)
         db, now, lane = self._deps.db, self._deps.clock, job.channel
-        if runner is None:
-            failure = f"no runner for {job.kind!r}"
-            await jobs.finish(db, job.id, owner=self.owner, now=now(), failed_with=failure, lane=lane)
+        try:
+            if runner is None:
+                raise LookupError(f"no runner for {job.kind!r}")
+            task = decode(runner.job, job.payload)
+        except (LookupError, TypeError) as error:  # nothing a retry could change
+            await jobs.finish(db, job.id, owner=self.owner, now=now(), failed_with=str(error), lane=lane)
             return
         try:
-            await runner(self._deps, {**job.payload, ATTEMPT: job.attempts})
+            await runner.run(self._deps, task, job.attempts)
         except LeaseLost:
             raise
         except RetryLater as later:

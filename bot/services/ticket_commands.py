@@ -16,7 +16,7 @@ from bot.blocks.tickets import render_list, render_matrix, render_registry, rend
 from bot.deps import Deps
 from bot.domain.incident_report import read_action_item_ref
 from bot.domain.tickets import NewTicket, SourceKind, TicketCommand, parse_area, parse_level
-from bot.services import slack_io, tickets
+from bot.services import tickets
 from bot.services.metrics import share_chart
 from storage import alert_groups
 from storage import incidents as incident_store
@@ -173,9 +173,9 @@ async def create_from_form(
         return
     payload = render_ticket(view, headline=f"<@{user_id}> opened {_name(view.number)}, a *{view.quadrant}*.")
     if channel is None:
-        await slack_io.direct_message(deps, user_id=user_id, text=payload["text"])
+        await deps.gateway.direct_message(user_id=user_id, text=payload["text"])
         return
     try:
-        await slack_io.post(deps, channel_id=channel, **payload)
+        await deps.gateway.post(channel_id=channel, **payload)
     except SlackApiError:  # e.g. a DM the bot cannot post in: tell the person instead
-        await slack_io.direct_message(deps, user_id=user_id, text=payload["text"])
+        await deps.gateway.direct_message(user_id=user_id, text=payload["text"])

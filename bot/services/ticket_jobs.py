@@ -1,18 +1,15 @@
-"""Ticket outbox jobs: the signed webhook delivery and the scheduled measurements."""
+"""The ticket webhook: each ticket event POSTed, signed, by an outbox job (see bot/services/jobs.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from datetime import datetime
 from typing import Any
 
 import aiohttp
 
 from bot.deps import Deps
-from bot.services import ticket_measure
-from bot.services.outbox import JobRunner
 
 SIGNATURE_HEADER = "X-Opsbot-Signature"
 TIMESTAMP_HEADER = "X-Opsbot-Timestamp"
@@ -44,23 +41,3 @@ async def deliver(deps: Deps, body: dict[str, Any]) -> None:
     ):
         if not 200 <= response.status < 300:
             raise WebhookRejected(f"the ticket webhook answered {response.status}")
-
-
-async def _webhook(deps: Deps, payload: dict[str, Any]) -> None:
-    await deliver(deps, payload["body"])
-
-
-async def _baseline(deps: Deps, payload: dict[str, Any]) -> None:
-    at = datetime.fromisoformat(str(payload["at"]))
-    await ticket_measure.measure_baseline(deps, int(payload["ticket_id"]), at=at)
-
-
-async def _after(deps: Deps, payload: dict[str, Any]) -> None:
-    await ticket_measure.measure_after(deps, int(payload["ticket_id"]))
-
-
-TICKET_RUNNERS: dict[str, JobRunner] = {
-    ticket_measure.WEBHOOK: _webhook,
-    ticket_measure.BASELINE: _baseline,
-    ticket_measure.AFTER: _after,
-}

@@ -15,13 +15,12 @@ from bot.domain.delivery import TICKET_MEASUREMENTS, TICKET_WEBHOOKS, Priority
 from bot.domain.kpis import Comparison, Kpi
 from bot.domain.tickets import Impact, change
 from bot.errors import UsageError
+from bot.services.jobs import DeliverTicketWebhook, MeasureAfter, MeasureBaseline, queue
 from bot.services.metrics import metric_source
-from storage import outbox as jobs
 from storage import tickets as store
 from storage.tickets import Ticket
 
 log = logging.getLogger(__name__)
-BASELINE, AFTER, WEBHOOK = "ticket_baseline", "ticket_after", "ticket_webhook"
 
 
 def metric_of(deps: Deps, metric: str) -> tuple[Kpi, bool]:
@@ -74,21 +73,27 @@ async def queue_event(
         "actor": actor,
         "ticket": ticket_json(ticket),
     }
-    await jobs.enqueue(
-        session, kind=WEBHOOK, payload={"body": body}, now=now, channel=TICKET_WEBHOOKS,
-        priority=Priority.BACKGROUND,
-    )  # fmt: skip
+    webhook = DeliverTicketWebhook(body=body)
+    await queue(session, webhook, now=now, lane=TICKET_WEBHOOKS, priority=Priority.BACKGROUND)
+
+
+Measurement = type[MeasureBaseline] | type[MeasureAfter]
 
 
 async def queue_measurement(
-    session: AsyncSession, ticket: Ticket, kind: str, *, at: datetime, due_at: datetime
+    session: AsyncSession, ticket: Ticket, measurement: Measurement, *, at: datetime, due_at: datetime
 ) -> None:
     """Queue a measurement of the ticket's metric (one pending per ticket and kind)."""
-    payload = {"ticket_id": ticket.id, "at": at.isoformat()}
-    await jobs.enqueue(
-        session, kind=kind, payload=payload, now=at, due_at=due_at, dedupe_key=f"{kind}:{ticket.id}",
-        channel=TICKET_MEASUREMENTS, priority=Priority.BACKGROUND,
-    )  # fmt: skip
+    assert ticket.id is not None
+    await queue(
+        session,
+        measurement(ticket_id=ticket.id, at=at.isoformat()),
+        now=at,
+        lane=TICKET_MEASUREMENTS,
+        priority=Priority.BACKGROUND,
+        key=f"{measurement.kind}:{ticket.id}",
+        due_at=due_at,
+    )
 
 
 async def queue_after(deps: Deps, session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
@@ -97,7 +102,7 @@ async def queue_after(deps: Deps, session: AsyncSession, ticket: Ticket, *, now:
     config = deps.settings.file.tickets
     end = ticket.done_at + timedelta(seconds=config.after_window_seconds)
     due = min(now + timedelta(seconds=config.refresh_seconds), end)
-    await queue_measurement(session, ticket, AFTER, at=ticket.done_at, due_at=due)
+    await queue_measurement(session, ticket, MeasureAfter, at=ticket.done_at, due_at=due)
 
 
 async def measure_baseline(deps: Deps, ticket_id: int, *, at: datetime) -> None:

@@ -24,7 +24,8 @@ from bot.domain.tickets import (
 )
 from bot.errors import NotFound, UsageError
 from bot.services import ticket_measure
-from bot.services.ticket_measure import BASELINE, queue_event, queue_measurement
+from bot.services.jobs import MeasureBaseline
+from bot.services.ticket_measure import queue_event, queue_measurement
 from storage import tickets as store
 from storage.tickets import Ticket
 
@@ -140,7 +141,7 @@ async def start(deps: Deps, number: int, *, user_id: str) -> TicketView:
         ticket.owner = ticket.owner or user_id
         await queue_event(deps, session, ticket, "started", actor=user_id)
         if ticket.metric:
-            await queue_measurement(session, ticket, BASELINE, at=now, due_at=now)
+            await queue_measurement(session, ticket, MeasureBaseline, at=now, due_at=now)
     deps.wake_outbox()
     return to_view(deps, ticket)
 
@@ -151,7 +152,7 @@ async def finish(deps: Deps, number: int, *, user_id: str, note: str = "") -> Ti
     async with deps.db.transaction() as session:
         ticket = await _changing(session, number, allowed=ACTIVE, doing="finish")
         if ticket.metric and ticket.started_at is None:
-            await queue_measurement(session, ticket, BASELINE, at=now, due_at=now)
+            await queue_measurement(session, ticket, MeasureBaseline, at=now, due_at=now)
         ticket.status, ticket.done_at, ticket.updated_at = TicketStatus.DONE.value, now, now
         ticket.owner = ticket.owner or user_id
         ticket.note = note or ticket.note

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from typing import Any
 
 import pytest
@@ -55,11 +54,11 @@ async def send_all(url: str, alerts: list[dict[str, Any]], *, batch: int = 100, 
     await asyncio.gather(*(sender() for _ in range(concurrency)))
 
 
+@pytest.mark.load
 async def test_a_storm_of_20_alertnames_lands_as_one_rollup_updated_in_place(
     opsbot: RunningServer, sandbox: Any
 ) -> None:
     ws = sandbox.workspace
-    started = time.monotonic()
     alerts = storm(10_000)
     await send_all(opsbot.url, alerts)
     rollup = await ws.wait_for_message("ops-alerts", contains="Alert storm", timeout=20)
@@ -84,7 +83,6 @@ async def test_a_storm_of_20_alertnames_lands_as_one_rollup_updated_in_place(
     posts = [c for c in ws.calls if c.method == "chat.postMessage" and c.status == 200]
     assert len(posts) <= 20
     assert not [c for c in ws.calls if c.status == 429]
-    assert time.monotonic() - started < 20
 
 
 def _message(ws: Any, ts: str) -> Any:

@@ -16,7 +16,7 @@ from sqlmodel import col
 from bot.config import Settings
 from bot.deps import build_deps
 from bot.server import RunningServer, start_server
-from bot.services.alerts import SYNC
+from bot.services.jobs import SyncGroup
 from storage.models import OutboxJob
 from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
@@ -111,7 +111,7 @@ async def test_a_thirty_minute_slack_outage_delivers_every_alert_and_page_once_a
     for _ in range(250):  # 30 minutes of opsbot's time in 20 s of the test's
         clock.ahead += timedelta(seconds=7.2)
         await asyncio.sleep(0.08)
-    syncs = await jobs_of(opsbot, SYNC)
+    syncs = await jobs_of(opsbot, SyncGroup.kind)
     assert len(syncs) == 3 and all(job.attempts >= 2 and job.status != "failed" for job in syncs), syncs
     ws.faults.clear()  # Slack is back
     for name, channel in zip(names, ("critical-alerts", "ops-alerts", "ops-info"), strict=True):

@@ -8,12 +8,11 @@ import re
 from collections import Counter
 from typing import Any
 
-import aiohttp
 import pytest
 
 from sandbox.player import SlackPlayer
 from tests.conftest import SIGNING_SECRET
-from tests.support.alertmanager import alert, send
+from tests.support.alertmanager import alert, send, send_with_failover
 from tests.support.processes import OpsbotProcesses, Replica
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -57,20 +56,6 @@ def count(ws: Any, channel: str, text: str) -> int:
     return sum(text in ws.message_text(m) for m in ws.messages(channel, include_replies=True))
 
 
-async def send_with_failover(urls: list[str], index: int) -> None:
-    """Send like Alertmanager behind a load balancer: on a dead replica, retry on the next one."""
-    for attempt in range(len(urls)):
-        try:
-            status, _ = await send(
-                urls[(index + attempt) % len(urls)], alert(f"Replica{index}", severity="warning")
-            )
-            if status == 200:
-                return
-        except aiohttp.ClientError:
-            continue
-    raise AssertionError(f"no replica accepted alert {index}")
-
-
 async def commands_on(player: SlackPlayer, title: str, user: str) -> None:
     """A command that changes state (declare) and one that only reads (/oncall); wait for their answers.
 
@@ -96,12 +81,12 @@ async def test_two_replicas_share_alerts_commands_timers_and_digests_through_a_k
 
     async with player(first) as to_first, player(second) as to_second:
         await asyncio.gather(
-            *(send_with_failover(urls, i) for i in range(20)),
+            *(send_with_failover(urls, i, alert(f"Replica{i}", severity="warning")) for i in range(20)),
             commands_on(to_first, INCIDENTS[0], user="alice"),
             commands_on(to_second, INCIDENTS[1], user="bob"),
         )
         burst = asyncio.gather(
-            *(send_with_failover(urls, i) for i in range(20, 40)),
+            *(send_with_failover(urls, i, alert(f"Replica{i}", severity="warning")) for i in range(20, 40)),
             send(second.url, alert("ReplicaCritical", job="api")),
         )
         await asyncio.sleep(0.05)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select, update
@@ -15,7 +16,8 @@ from bot.config import DeliveryConfig, load_settings
 from bot.deps import Deps, build_deps
 from bot.server import RunningServer
 from bot.services.job_runners import RUNNERS
-from bot.services.outbox import ATTEMPT, LeaseLost, OutboxWorker
+from bot.services.jobs import Job
+from bot.services.outbox import LeaseLost, OutboxWorker, Runner, runners
 from storage import outbox
 from storage.migrate import upgrade
 from storage.models import OutboxJob
@@ -35,6 +37,13 @@ async def test_a_worker_woken_just_as_it_is_stopped_still_stops(opsbot: RunningS
             await worker.stop()
 
 
+@dataclass(frozen=True)
+class Probe(Job):
+    """A job kind of the tests' own."""
+
+    kind: ClassVar[str] = "test.probe"
+
+
 @pytest.fixture
 async def deps(database_url: str) -> AsyncIterator[Deps]:
     await asyncio.to_thread(upgrade, database_url)
@@ -50,14 +59,14 @@ async def test_a_failing_job_is_retried_for_hours_whatever_its_attempts_then_giv
 ) -> None:
     runs: list[int] = []
 
-    async def always_fails(_: Any, payload: dict[str, Any]) -> None:
-        runs.append(payload[ATTEMPT])
+    async def always_fails(_: Deps, job: Probe, attempt: int) -> None:
+        runs.append(attempt)
         raise RuntimeError("Slack is down")
 
-    worker = OutboxWorker(deps, {"test.fail": always_fails})
+    worker = OutboxWorker(deps, runners(Runner(Probe, always_fails)))
     now = deps.clock()
     async with deps.db.transaction() as session:
-        await outbox.enqueue(session, kind="test.fail", payload={}, now=now - timedelta(hours=11))
+        await outbox.enqueue(session, kind=Probe.kind, payload={}, now=now - timedelta(hours=11))
     async with deps.db.transaction() as session:
         await session.execute(update(OutboxJob).values(attempts=40))
     assert await worker.run_once() == 1
@@ -68,7 +77,7 @@ async def test_a_failing_job_is_retried_for_hours_whatever_its_attempts_then_giv
     assert await worker.run_once() == 1
     [job] = await jobs(deps)
     assert job.status == "failed" and "Slack is down" in (job.last_error or "")
-    assert deps.telemetry.outbox_jobs_failed.labels("test.fail")._value.get() == 1
+    assert deps.telemetry.outbox_jobs_failed.labels(Probe.kind)._value.get() == 1
 
 
 async def jobs(deps: Deps) -> list[OutboxJob]:
@@ -80,7 +89,7 @@ async def test_a_job_whose_lease_was_taken_over_stops_before_its_next_slack_call
     """Another replica took over the job (this one stalled past its lease): no more Slack calls from here."""
     outcome: list[str] = []
 
-    async def stalls_then_posts(deps: Deps, payload: dict[str, Any]) -> None:
+    async def stalls_then_posts(deps: Deps, job: Probe, attempt: int) -> None:
         async with deps.db.transaction() as session:  # the other replica claims it meanwhile
             await session.execute(update(OutboxJob).values(lease_owner="another-replica"))
         await asyncio.sleep(0.6)  # a renewal (every lease/3 = 0.5 s) finds the job gone
@@ -94,9 +103,9 @@ async def test_a_job_whose_lease_was_taken_over_stops_before_its_next_slack_call
     deps.settings = deps.settings.model_copy(
         update={"file": deps.settings.file.model_copy(update={"delivery": DeliveryConfig(lease_seconds=1.5)})}
     )
-    worker = OutboxWorker(deps, {"test.post": stalls_then_posts})
+    worker = OutboxWorker(deps, runners(Runner(Probe, stalls_then_posts)))
     async with deps.db.transaction() as session:
-        await outbox.enqueue(session, kind="test.post", payload={}, now=deps.clock(), channel="ops-info")
+        await outbox.enqueue(session, kind=Probe.kind, payload={}, now=deps.clock(), channel="ops-info")
     assert await worker.run_once() == 1
     assert outcome == ["stopped"]
     assert deps.telemetry.slack_calls.labels("chat.postMessage")._value.get() == 0

@@ -74,3 +74,15 @@ async def send(url: str, *alerts: dict[str, Any], token: str | None = None) -> t
         http.post(f"{url}/alerts/alertmanager", json=payload(*alerts), headers=headers) as response,
     ):
         return response.status, await response.json()
+
+
+async def send_with_failover(urls: list[str], first: int, *alerts: dict[str, Any]) -> None:
+    """Send like Alertmanager behind a load balancer: to replica `first`, on a dead one to the next."""
+    for attempt in range(len(urls)):
+        try:
+            status, _ = await send(urls[(first + attempt) % len(urls)], *alerts)
+            if status == 200:
+                return
+        except aiohttp.ClientError:
+            continue
+    raise AssertionError(f"no replica accepted {[a['labels']['alertname'] for a in alerts]}")

@@ -57,7 +57,7 @@ def calls_made(ws: Workspace) -> set[Call]:
         if call.method not in METHODS or error in ("ratelimited", "not_authed", "invalid_auth"):
             continue
         # Refused with not_in_channel, a post into a channel opsbot is not in needed no chat:write.public:
-        # opsbot joins and posts again (bot/services/slack_io.py).
+        # opsbot joins and posts again (bot/slack_gateway.py).
         context = "" if error == "not_in_channel" and call.context == OUTSIDER else call.context
         made.add((call.method, context))
     return made

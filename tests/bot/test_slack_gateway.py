@@ -1,4 +1,4 @@
-"""Slack gateway helpers on the sandbox: a retried post into a channel opsbot is not (or no longer) in."""
+"""The Slack gateway on the sandbox: a retried post into a channel opsbot is not (or no longer) in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
-from bot.services import slack_io
 from storage.migrate import upgrade
 
 
@@ -26,8 +25,8 @@ async def test_a_retried_post_into_a_channel_opsbot_left_is_delivered(deps: Deps
     ws = sandbox.workspace
     random = ws.channel_by_name("random")
     assert "U0OPSBOT" not in random.members  # never invited, or removed after an earlier try
-    channel_id, ts = await slack_io.post_or_update(
-        deps, channel="random", channel_id=None, ts=None, payload={"text": "Deploy done"}, marker="m-1"
+    channel_id, ts = await deps.gateway.post_or_update(
+        channel="random", channel_id=None, ts=None, payload={"text": "Deploy done"}, marker="m-1"
     )
     assert (channel_id, ws.message("random", ts).text) == (random.id, "Deploy done")
     assert "U0OPSBOT" in random.members

@@ -1,0 +1,185 @@
+"""The outbox's job kinds: one frozen dataclass each, holding what its runner needs and nothing else.
+
+Services queue a job with `queue` (its lane, priority and key say where and how it runs); the worker decodes
+the stored row back into its dataclass and calls that kind's one typed runner (bot/services/job_runners.py).
+Field names are the stored payload's keys, so rows queued by an earlier release still decode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.delivery import Priority
+from storage import outbox
+from storage.digests import POST_JOB
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class SyncGroup(Job):
+    """Post or update an alert group's message (and tell its thread what changed)."""
+
+    kind: ClassVar[str] = "alert_group.sync"
+    group_id: int
+
+
+@dataclass(frozen=True)
+class EscalateGroup(Job):
+    """Page escalation step `level` of a critical group's firing episode."""
+
+    kind: ClassVar[str] = "alert_group.escalate"
+    group_id: int
+    level: int
+    episode: str
+
+
+@dataclass(frozen=True)
+class EndSnooze(Job):
+    kind: ClassVar[str] = "alert_group.snooze_end"
+    group_id: int
+
+
+@dataclass(frozen=True)
+class SyncRollup(Job):
+    """Post or update a storm's roll-up message."""
+
+    kind: ClassVar[str] = "alert_rollup.sync"
+    rollup_id: int
+
+
+@dataclass(frozen=True)
+class PostDigest(Job):
+    """Post a claimed digest run (queued by storage.digests.claim_and_enqueue, in the claim's transaction)."""
+
+    kind: ClassVar[str] = POST_JOB
+    key: str
+
+
+@dataclass(frozen=True)
+class SetUpIncident(Job):
+    """Make Slack match the incident's level: channel, invites, header, checklist, announcements."""
+
+    kind: ClassVar[str] = "incident.setup"
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class SyncIncident(Job):
+    """Bring the incident's header and announcements up to date."""
+
+    kind: ClassVar[str] = "incident.sync"
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class PostInIncident(Job):
+    """Post `text` where the incident lives (and, with `announce`, in each announcement's thread)."""
+
+    kind: ClassVar[str] = "incident.post"
+    incident_id: int
+    text: str
+    announce: bool
+    post_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftPostmortem(Job):
+    kind: ClassVar[str] = "incident.postmortem"
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class IncidentTimer(Job):
+    """A response or resolution clock's warning or breach, due at `due` (ISO 8601)."""
+
+    kind: ClassVar[str] = "incident.timer"
+    incident_id: int
+    clock: str
+    stage: str
+    due: str
+
+
+@dataclass(frozen=True)
+class RemindIncident(Job):
+    kind: ClassVar[str] = "incident.remind"
+    incident_id: int
+    post_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliverTicketWebhook(Job):
+    kind: ClassVar[str] = "ticket_webhook"
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MeasureBaseline(Job):
+    kind: ClassVar[str] = "ticket_baseline"
+    ticket_id: int
+    at: str
+
+
+@dataclass(frozen=True)
+class MeasureAfter(Job):
+    kind: ClassVar[str] = "ticket_after"
+    ticket_id: int
+    at: str
+
+
+KINDS: dict[str, type[Job]] = {
+    cls.kind: cls
+    for cls in (
+        SyncGroup,
+        EscalateGroup,
+        EndSnooze,
+        SyncRollup,
+        PostDigest,
+        SetUpIncident,
+        SyncIncident,
+        PostInIncident,
+        DraftPostmortem,
+        IncidentTimer,
+        RemindIncident,
+        DeliverTicketWebhook,
+        MeasureBaseline,
+        MeasureAfter,
+    )
+}
+
+
+def decode(cls: type[Job], payload: dict[str, Any]) -> Job:
+    """The job a stored payload describes (keys it does not know are ignored; missing ones raise)."""
+    names = {field.name for field in dataclasses.fields(cls)}
+    return cls(**{name: value for name, value in payload.items() if name in names})
+
+
+async def queue(
+    session: AsyncSession,
+    job: Job,
+    *,
+    now: datetime,
+    priority: Priority,
+    lane: str | None = None,
+    key: str | None = None,
+    due_at: datetime | None = None,
+) -> None:
+    """Add `job` in the caller's transaction; a pending job with the same key absorbs it."""
+    await outbox.enqueue(
+        session,
+        kind=job.kind,
+        payload=dataclasses.asdict(job),
+        now=now,
+        channel=lane,
+        dedupe_key=key,
+        due_at=due_at,
+        priority=priority,
+    )
