@@ -97,7 +97,8 @@ async def claim_lanes(
         return []
     async with db.transaction() as session:
         claimed = []
-        for lane in await _ready_lanes(session, now=now, skip=skip, limit=limit):
+        # Leased in name order: two replicas locking the same lanes never wait on each other in a circle.
+        for lane in sorted(await _ready_lanes(session, now=now, skip=skip, limit=limit)):
             if not await _lease_lane(session, lane, owner=owner, now=now, lease=lease):
                 continue
             job = await _claim_head(session, lane, owner=owner, now=now, lease=lease)

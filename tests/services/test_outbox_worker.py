@@ -92,7 +92,9 @@ async def test_a_job_whose_lease_was_taken_over_stops_before_its_next_slack_call
     async def stalls_then_posts(deps: Deps, job: Probe, attempt: int) -> None:
         async with deps.db.transaction() as session:  # the other replica claims it meanwhile
             await session.execute(update(OutboxJob).values(lease_owner="another-replica"))
-        await asyncio.sleep(0.6)  # a renewal (every lease/3 = 0.5 s) finds the job gone
+        # Past the whole lease: every renewal (each 0.5 s) found the job gone, so none extended it; this
+        # holds however late the renewals ran.
+        await asyncio.sleep(1.6)
         try:
             await deps.slack.chat_postMessage(channel="C0123456789", text="once only")
         except LeaseLost:
