@@ -72,9 +72,11 @@ async def test_a_critical_alert_goes_first_in_its_own_channel_behind_a_hundred_w
     await ws.wait_for_message("shared-alerts", contains="Slow", timeout=10)
     status, _ = await send(opsbot.url, alert("DatabaseDown", severity="critical", team="shared"))
     assert status == 200
+    out_when_stored = len(ws.messages("shared-alerts"))  # the 200 comes back once the critical is stored
     critical = await ws.wait_for_message("shared-alerts", contains="DatabaseDown", timeout=10)
     ahead = [m for m in ws.messages("shared-alerts") if float(m.ts) < float(critical.ts)]
-    assert len(ahead) <= 3, f"{len(ahead)} warnings went out before the critical"  # those already under way
+    # Only the warning already under way when the critical was stored may go before it.
+    assert len(ahead) <= out_when_stored + 1, f"{len(ahead)} warnings went out before the critical"
     assert not [c for c in ws.calls if c.status == 429]
 
 
