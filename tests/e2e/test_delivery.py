@@ -1,5 +1,6 @@
-"""The delivery engine end to end: the urgent message first, a Slack outage that loses nothing, and a
-channel that cannot take an alert still pages the on-call."""
+"""The delivery engine end to end: the urgent message first (real `opsbot serve` processes), a Slack outage
+that loses nothing (opsbot in-process, on a clock the test moves 30 minutes on), and a channel that cannot
+take an alert still pages the on-call."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.services.jobs import SyncGroup
 from storage.models import OutboxJob
 from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
+from tests.support.processes import OpsbotProcesses
 
 
 @pytest.fixture
@@ -46,9 +48,10 @@ def direct_messages(ws: Any, text: str) -> list[str]:
 
 @pytest.mark.load
 async def test_a_critical_alert_is_not_held_up_by_an_info_storm_in_another_channel(
-    opsbot: RunningServer, sandbox: Any
+    opsbot_processes: OpsbotProcesses, sandbox: Any
 ) -> None:
     ws = sandbox.workspace
+    opsbot = await opsbot_processes.start()  # a real `opsbot serve`
     storm = [alert(f"Info{i}", severity="info", job=f"batch-{i}") for i in range(300)]
     status, _ = await send(opsbot.url, *storm)
     assert status == 200
@@ -62,9 +65,10 @@ async def test_a_critical_alert_is_not_held_up_by_an_info_storm_in_another_chann
 
 @pytest.mark.load
 async def test_a_critical_alert_goes_first_in_its_own_channel_behind_a_hundred_warnings(
-    opsbot: RunningServer, sandbox: Any
+    opsbot_processes: OpsbotProcesses, sandbox: Any
 ) -> None:
     ws = sandbox.workspace
+    opsbot = await opsbot_processes.start()  # a real `opsbot serve`
     ws.create_channel("shared-alerts", creator="U0ALICE")
     warnings = [alert(f"Slow{i}", severity="warning", team="shared", job=f"w{i}") for i in range(100)]
     status, _ = await send(opsbot.url, *warnings)
