@@ -143,8 +143,8 @@ class OutboxWorker:
         self._wake.set()
 
     async def _run(self, job: OutboxJob) -> None:
-        lease = _Lease(self._lease.total_seconds())
-        keeper = asyncio.create_task(self._keep_leased(job, lease))
+        lease, ended = _Lease(self._lease.total_seconds()), asyncio.Event()
+        keeper = asyncio.create_task(self._keep_leased(job, lease, ended))
         token = BEFORE_CALL.set(lease.check)
         try:
             await self._execute(job)
@@ -154,12 +154,17 @@ class OutboxWorker:
             log.exception("outbox job bookkeeping failed; its lease will run out", extra={"job": job.id})
         finally:
             BEFORE_CALL.reset(token)
-            keeper.cancel()
+            ended.set()
+            await keeper  # never cancelled mid-renewal: a database call cut off would outlive its loop
 
-    async def _keep_leased(self, job: OutboxJob, lease: _Lease) -> None:
-        """Renew the lease at a third of its length while the job runs; mark it lost if that fails."""
+    async def _keep_leased(self, job: OutboxJob, lease: _Lease, ended: asyncio.Event) -> None:
+        """Renew the lease at a third of its length until the job ends; mark it lost if that fails."""
         while True:
-            await asyncio.sleep(lease.seconds / 3)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(lease.seconds / 3):
+                    await ended.wait()
+            if ended.is_set():
+                return
             try:
                 kept = await jobs.renew(
                     self._deps.db, job, owner=self.owner, now=self._deps.clock(), lease=self._lease
