@@ -94,11 +94,18 @@ class OutboxWorker:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="outbox-worker")
 
-    async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._running) if t is not None]
-        for task in tasks:
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """Claim nothing more, give running jobs `grace` seconds to finish (a post cut off half way is retried
+        elsewhere, but only after its lease), then cancel what is left."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        running = list(self._running)
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        for task in running:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:

@@ -64,7 +64,8 @@ async def commands_on(player: SlackPlayer, title: str, user: str) -> None:
     """
     declared = await player.slash("/incident", f"declare sev1 {title}", user=user)
     assert declared.status == 200, declared.body
-    await player.ws.wait_for_ephemeral(user=user, contains="Declared INC-")
+    # A fresh replica's first command loads the incident modules: slow under libfaketime on two busy cores.
+    await player.ws.wait_for_ephemeral(user=user, contains="Declared INC-", timeout=15)
     oncall = await player.slash("/oncall", user=user)
     assert oncall.status == 200, oncall.body
 
