@@ -87,6 +87,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._running: dict[asyncio.Task[None], OutboxJob] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -97,7 +98,10 @@ class OutboxWorker:
     async def stop(self, *, grace: float = 5.0) -> None:
         """Claim nothing more, give running jobs `grace` seconds to finish (a post cut off half way is retried
         elsewhere, but only after its lease), then cancel what is left."""
+        self._stopping = True  # the loop ends at its next wait, never inside a claim's database call
+        self._wake.set()
         if self._task is not None:
+            await asyncio.wait([self._task], timeout=grace)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         running = list(self._running)
@@ -108,7 +112,7 @@ class OutboxWorker:
         await asyncio.gather(*running, return_exceptions=True)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._fill()
             except Exception:
