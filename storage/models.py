@@ -88,6 +88,28 @@ class Alert(SQLModel, table=True):
     generator_url: str | None = Field(default=None, max_length=2000)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # the channels its routes chose, as ",a,b,": a group (key, channel) holds only the alerts routed to it
+    channels: str = Field(default="", max_length=1000)
+    episode_id: int | None = Field(default=None)  # its current (or last) firing episode
+
+
+class AlertEpisode(SQLModel, table=True):
+    """One firing period of one alert, never overwritten: what the digests count.
+
+    A re-fire after a resolve is a new episode; `end_reason` says how it ended (see bot/domain/episodes.py).
+    """
+
+    __tablename__ = "alert_episodes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alerts.id", index=True)
+    group_key: str = Field(max_length=512)
+    alertname: str = Field(max_length=255)
+    severity: str = Field(max_length=16)
+    started_at: datetime = Field(index=True, sa_type=UTCDateTime)  # the source's startsAt, as an instant
+    received_at: datetime = Field(sa_type=UTCDateTime)  # when opsbot first heard it fire
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, max_length=16)
 
 
 class AlertGroup(SQLModel, table=True):
@@ -129,6 +151,38 @@ class AlertGroup(SQLModel, table=True):
     # counted from this. A group in a storm's roll-up has no message of its own while it stays there.
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rollup_id: int | None = Field(default=None, foreign_key="alert_rollups.id", index=True)
+    episode_id: int | None = Field(default=None)  # its current (or last) firing episode
+
+
+class AlertGroupEpisode(SQLModel, table=True):
+    """One firing period of one group: its message, acknowledgement, escalation and how it ended.
+
+    Escalation counts from `posted_at`, when opsbot first posted (or tried to post) the episode's message.
+    """
+
+    __tablename__ = "alert_group_episodes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_groups.id", index=True)
+    number: int = 1  # the group's first firing is 1
+    group_key: str = Field(max_length=512)
+    channel: str = Field(max_length=80)
+    alertname: str = Field(max_length=255)
+    severity: str = Field(max_length=16)
+    started_at: datetime = Field(sa_type=UTCDateTime)  # the earliest startsAt of its alerts
+    opened_at: datetime = Field(index=True, sa_type=UTCDateTime)  # when opsbot saw it start firing
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acked_by: str | None = Field(default=None, max_length=64)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, max_length=16)
+    ended_by: str | None = Field(default=None, max_length=64)
+    noise_by: str | None = Field(default=None, max_length=64)
+    escalation_level: int = 0
+    incident_id: int | None = Field(default=None)
+    slack_channel_id: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)  # the message that told this episode
+    follows_ts: str | None = Field(default=None, max_length=32)  # the previous episode's own message
 
 
 class AlertRollup(SQLModel, table=True):
