@@ -124,6 +124,9 @@ class AlertsConfig(Section):
     routes: tuple[RouteConfig, ...] = ()
     flapping_changes: int = Field(default=3, ge=2)
     flapping_window_minutes: float = Field(default=60, gt=0)
+    # A group firing again within this many minutes of its last resolve updates its message; later it gets
+    # a new one that links the last.
+    refire_update_minutes: float = Field(default=60, ge=0)
     snooze_choices: tuple[str, ...] = ("1h", "4h", "24h")
     escalation: tuple[EscalationStepConfig, ...] = (
         EscalationStepConfig(after_minutes=5, target="oncall"),
