@@ -308,6 +308,20 @@ class DigestsConfig(Section):
         return dict(self.weekly if kind == "weekly" else self.monthly)
 
 
+class RetentionConfig(Section):
+    """How long finished work and alert history are kept; pruned once a day (`at`, in team.timezone)."""
+
+    outbox_days: int = Field(default=30, gt=0)  # done outbox jobs (failed ones wait for an operator)
+    claims_days: int = Field(default=30, gt=0)  # once-only claims that a replay can no longer need
+    episodes_days: int = Field(default=400, gt=0)  # ended alert and group episodes, announced alert events
+    at: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    def schedule(self) -> dict[str, int]:
+        """APScheduler CronTrigger fields for the daily run."""
+        hour, minute = self.at.split(":")
+        return {"hour": int(hour), "minute": int(minute)}
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
@@ -323,6 +337,7 @@ class FileConfig(Section):
     incidents: IncidentsConfig = IncidentsConfig()
     digests: DigestsConfig = DigestsConfig()
     tickets: TicketsConfig = TicketsConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("kpis")
     @classmethod
