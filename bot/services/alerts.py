@@ -329,18 +329,14 @@ async def _previous_message_url(deps: Deps, snapshot: alert_groups.GroupSnapshot
 async def _tell_thread(
     deps: Deps, snapshot: alert_groups.GroupSnapshot, *, channel_id: str, ts: str, attempt: int
 ) -> None:
-    """One quiet reply for what changed since the last sync (while flapping, only the flapping notice)."""
+    """One quiet reply for what changed since the last sync. Changes while a group flaps are stored as told
+    already, so a flapping group's thread stays quiet (joining alerts are not counted either)."""
     group = snapshot.group
     events = [
         (e.kind, _detail(e.kind, e.detail, e.actor, group.first_fired_at, e.at)) for e in snapshot.events
     ]
-    if group.flapping:
-        reply = thread_reply(
-            [(k, d) for k, d in events if k == "flapping"], joined=0, firing=group.firing_count
-        )
-    else:
-        joined = group.firing_count - group.announced_firing
-        reply = thread_reply(events, joined=joined, firing=group.firing_count)
+    joined = 0 if group.flapping else group.firing_count - group.announced_firing
+    reply = thread_reply(events, joined=joined, firing=group.firing_count)
     if reply:
         last_event = max((e.id or 0 for e in snapshot.events), default=0)
         await deps.gateway.post_once(
