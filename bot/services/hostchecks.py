@@ -118,7 +118,8 @@ class HostChecker:
         self._rules = tuple(rule_from_config(rule) for rule in self._config.rules)
         self._read_host = read_host
         self._fetch = fetch
-        self.hostname = hostname or socket.gethostname()
+        # the name its samples and alerts carry: replicas sharing a database must not share it
+        self.hostname = hostname or self._config.host or socket.gethostname()
         self.last_reading: HostReading | None = None
         self._rule_states: dict[tuple[HostRule, str], RuleState] = {}
         self._uptime_states: dict[str, UptimeState] = {}
@@ -219,7 +220,7 @@ class HostChecker:
         delivered = await self._deliver(alerts, now)
         _commit(self._uptime_states, updates, delivered=delivered, idle=UptimeState())
         samples = [
-            HostSample(metric="uptime_up", key=c.name, value=float(p.up), at=now)
+            HostSample(host=self.hostname, metric="uptime_up", key=c.name, value=float(p.up), at=now)
             for c, p in zip(checks, probes, strict=True)
         ]
         await add_samples(self._deps.db, samples)
@@ -254,7 +255,8 @@ class HostChecker:
         if previous is not None:
             series |= domain.network_rates(previous[1], reading, seconds=(now - previous[0]).total_seconds())
         return [
-            HostSample(metric=metric, key=key, value=value, at=now) for (metric, key), value in series.items()
+            HostSample(host=self.hostname, metric=metric, key=key, value=value, at=now)
+            for (metric, key), value in series.items()
         ]
 
     async def _purge_if_due(self, now: datetime) -> None:
