@@ -37,7 +37,8 @@ async def resolve_stale_hosts(deps: Deps, *, own_host: str, now: datetime) -> in
         newest = await host_samples.latest(deps.db, host=host, metric=HEARTBEAT_METRIC)
         last_seen = newest[0] if newest else None
         if domain.is_stale(last_seen, now=now, after=after):
-            resolved += await _resolve_host(deps, host, last_seen, after=after, now=now, owner=own_host)
+            owner = own_host[:128]  # the claims table's limit; the owner is only for people reading it
+            resolved += await _resolve_host(deps, host, last_seen, after=after, now=now, owner=owner)
     return resolved
 
 

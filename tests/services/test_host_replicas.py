@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,13 +50,17 @@ class Replica:
     """One opsbot process on the shared database, checking a host whose readings the test sets."""
 
     deps: Deps
-    checker: HostChecker
     reading: HostReading = QUIET
+    checker: HostChecker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.restart()
 
     def set(self, **changes: Any) -> None:
         self.reading = replace(self.reading, **changes)
 
-    async def restart(self) -> None:
+    def restart(self) -> None:
+        """A new process under the same name: rule states start from what is stored."""
         self.checker = HostChecker(self.deps, read_host=lambda: self.reading)
 
 
@@ -100,8 +104,7 @@ async def replica(
         settings = load_settings({"OPSBOT_DATABASE_URL": database_url, "OPSBOT_CONFIG": str(config)})
         deps = build_deps(settings, clock=clock)
         started.append(deps)
-        running = Replica(deps, HostChecker(deps))
-        await running.restart()  # reads the replica's own readings
+        running = Replica(deps)
         assert running.checker.hostname == host
         return running
 
@@ -170,7 +173,7 @@ async def test_two_hosts_with_high_memory_are_two_alerts_in_one_group(
     assert (group.status, group.firing_count, group.alert_count) == ("firing", 2, 2)
 
     web2.set(memory_percent=40.0)
-    await web2.restart()  # a restarted replica restores its own host's alerts, never another host's
+    web2.restart()  # a restarted replica restores its own host's alerts, never another host's
     await rounds(clock, range(615, 630, 15), web1, web2)
     alerts = await alerts_named(web1.deps, "HostHighMemory")
     assert [(a.labels["instance"], a.status) for a in alerts] == [("web-1", "firing"), ("web-2", "resolved")]
@@ -269,7 +272,7 @@ async def test_a_replica_starting_resolves_what_a_renamed_host_left_firing(
     # its own alerts follow its own readings, even when it comes back from a pause longer than stale_after
     new_pod.set(disks={"/": 97.0})
     await rounds(clock, range(3615, 3630, 15), new_pod)
-    await new_pod.restart()
+    new_pod.restart()
     await rounds(clock, range(7200, 7215, 15), new_pod)
     found = await alerts_named(new_pod.deps, "HostDiskFull")
     assert [(a.labels["instance"], a.status) for a in found] == [
