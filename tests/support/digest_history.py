@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,7 @@ def seed_history(
     groups: int = 200,
     incidents: int = 0,
     samples: int = 0,
+    sample_host: str | None = None,
     end: datetime,
     days: int = 365,
     seed: int = 7,
@@ -134,7 +136,9 @@ def seed_history(
         bulk_insert(connection, "alert_events", event_rows())
         if incidents and inspect(connection).has_table("incidents"):
             _seed_incidents(connection, rng, incidents, start=start, span=span)
-        bulk_insert(connection, "host_samples", _sample_rows(rng, samples, start=start, end=end))
+        # this machine's samples by default, as opsbot's own host checks here would name them
+        host = sample_host or socket.gethostname()
+        bulk_insert(connection, "host_samples", _sample_rows(rng, samples, host=host, start=start, end=end))
     engine.dispose()
     return History(alerts, groups, incidents, start, end)
 
@@ -175,7 +179,7 @@ def _seed_incidents(connection: Any, rng: random.Random, count: int, *, start: d
 
 
 def _sample_rows(
-    rng: random.Random, count: int, *, start: datetime, end: datetime
+    rng: random.Random, count: int, *, host: str, start: datetime, end: datetime
 ) -> Iterator[dict[str, Any]]:
     """Disk on / growing ~0.5 %/day from 60 %, memory flat around 50 %, evenly over the last 35 days."""
     first = max(start, end - timedelta(days=35))
@@ -183,8 +187,9 @@ def _sample_rows(
     for i in range(count // 2):
         at = first + step * i
         days = (at - first).total_seconds() / 86400
-        yield {"metric": "disk", "key": "/", "value": 60 + 0.5 * days + rng.uniform(-0.3, 0.3), "at": at}
-        yield {"metric": "memory", "key": "", "value": 50 + rng.uniform(-2, 2), "at": at}
+        disk = 60 + 0.5 * days + rng.uniform(-0.3, 0.3)
+        yield {"host": host, "metric": "disk", "key": "/", "value": disk, "at": at}
+        yield {"host": host, "metric": "memory", "key": "", "value": 50 + rng.uniform(-2, 2), "at": at}
 
 
 def _stamps(moments: Any, *, sqlite: bool) -> list[str]:
