@@ -21,7 +21,7 @@ from bot.domain.hostchecks import HostReading
 from bot.domain.incoming import IncomingAlert
 from bot.domain.stale_hosts import STALE_ANNOTATION, claim_key
 from bot.services import hostchecks, stale_hosts
-from bot.services.alerts import group_view
+from bot.services.alert_messages import group_view
 from bot.services.hostchecks import HostChecker
 from storage import alert_groups
 from storage.claims import claim
