@@ -44,7 +44,8 @@ def run(url: str, statements: list[tuple[str, dict[str, object]]]) -> list[tuple
 def alert(fingerprint: str, *, status: str, key: str) -> tuple[str, dict[str, object]]:
     return (
         "INSERT INTO alerts (fingerprint, source, alertname, severity, status, group_key, labels,"
-        " annotations, starts_at, ends_at, received_at, updated_at) VALUES (:fp, 'alertmanager', 'DiskFull', 'critical',"
+        " annotations, starts_at, ends_at, received_at, updated_at)"
+        " VALUES (:fp, 'alertmanager', 'DiskFull', 'critical',"
         " :status, :key, '{}', '{}', :t0, NULL, :t0, :t0)",
         {"fp": fingerprint, "status": status, "key": key, "t0": T0},
     )
@@ -53,8 +54,8 @@ def alert(fingerprint: str, *, status: str, key: str) -> tuple[str, dict[str, ob
 def group(channel: str, *, key: str, status: str, resolved_by: str | None) -> tuple[str, dict[str, object]]:
     return (
         "INSERT INTO alert_groups (group_key, channel, alertname, severity, status, firing_count,"
-        " alert_count, first_fired_at, last_change_at, resolved_at, resolved_by, flapping, changes, escalation_level,"
-        " announced_firing, created_at) VALUES (:key, :channel, 'DiskFull', 'critical', :status, 1, 1, :t0,"
+        " alert_count, first_fired_at, last_change_at, resolved_at, resolved_by, flapping, changes,"
+        " escalation_level, announced_firing, created_at) VALUES (:key, :channel, 'DiskFull', 'critical', :status, 1, 1, :t0,"
         " :t0, :resolved_at, :resolved_by, false, '[]', 0, 0, :t0)",
         {
             "key": key, "channel": channel, "status": status, "t0": T0, "resolved_by": resolved_by,
@@ -75,7 +76,8 @@ def test_history_gets_its_episodes_and_pending_escalations_their_episode(empty_u
             group("ops-alerts", key="alertname=Other", status="resolved", resolved_by="U0ALICE"),
             (
                 "INSERT INTO outbox (kind, payload, status, attempts, due_at, created_at, priority,"
-                " dedupe_key) VALUES ('alert_group.escalate', :payload, 'pending', 0, :t0, :t0, 0, 'escalate:1')",
+                " dedupe_key) VALUES ('alert_group.escalate', :payload, 'pending', 0, :t0, :t0, 0,"
+                " 'escalate:1')",
                 {"payload": old_job, "t0": T0},
             ),
         ],
