@@ -56,7 +56,8 @@ def group(channel: str, *, key: str, status: str, resolved_by: str | None) -> tu
         "INSERT INTO alert_groups (group_key, channel, alertname, severity, status, firing_count,"
         " alert_count, first_fired_at, last_change_at, resolved_at, resolved_by, flapping, changes,"
         " escalation_level, announced_firing, created_at)"
-        " VALUES (:key, :channel, 'DiskFull', 'critical', :status, 1, 1, :t0, :t0, :resolved_at, :resolved_by, false, '[]', 0, 0, :t0)",
+        " VALUES (:key, :channel, 'DiskFull', 'critical', :status, 1, 1, :t0, :t0, :resolved_at,"
+        " :resolved_by, false, '[]', 0, 0, :t0)",
         {
             "key": key, "channel": channel, "status": status, "t0": T0, "resolved_by": resolved_by,
             "resolved_at": T0 if status == "resolved" else None,
