@@ -198,6 +198,8 @@ def _group_plans(plans: Any) -> list[PlannedAlert]:
 
 
 async def _alerts_by_fingerprint(session: AsyncSession, fingerprints: list[str]) -> dict[str, _Stored]:
+    """The stored alerts, row-locked (PostgreSQL) so that two replicas taking the same resolve one after the
+    other see it once; locked in fingerprint order, so two batches never wait on each other in a circle."""
     found: dict[str, _Stored] = {}
     columns = (
         col(Alert.fingerprint),
@@ -206,8 +208,15 @@ async def _alerts_by_fingerprint(session: AsyncSession, fingerprints: list[str])
         col(Alert.starts_at),
         col(Alert.updated_at),
     )
-    for start in range(0, len(fingerprints), 500):
-        chunk = fingerprints[start : start + 500]
-        rows = await session.execute(select(*columns).where(col(Alert.fingerprint).in_(chunk)))
+    ordered = sorted(fingerprints)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        statement = (
+            select(*columns)
+            .where(col(Alert.fingerprint).in_(chunk))
+            .order_by(col(Alert.fingerprint))
+            .with_for_update()
+        )
+        rows = await session.execute(statement)
         found.update({str(fp): _Stored(int(i or 0), str(s), at, seen) for fp, i, s, at, seen in rows.all()})
     return found
