@@ -61,6 +61,7 @@ class GroupChange:
     episode_id: int | None = None
     reopened: bool = False
     flapping: bool = False
+    turned_critical: bool = False  # a firing group a critical alert joined: its escalation starts now
 
 
 @dataclass
@@ -121,9 +122,11 @@ async def upsert_group(
     )
     group.firing_count, group.alert_count = firing, group.alert_count + activity.total_delta
     kept = {group.severity} if was_firing and not change.fired else set()
+    before = group.severity
     if activity.severities:
         group.severity = worst_of(kept | activity.severities)
     change.severity = group.severity
+    change.turned_critical = was_firing and before != group.severity == Severity.CRITICAL.value
     return change
 
 

@@ -149,7 +149,7 @@ async def _queue_change(
         await queue_sync(
             session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
         )
-    armed = change.fired or change.reopened
+    armed = change.fired or change.reopened or change.turned_critical
     if armed and change.severity == Severity.CRITICAL and config.escalation and change.episode_id:
         first_delay = timedelta(minutes=config.escalation[0].after_minutes)
         await queue_escalation(

@@ -34,6 +34,7 @@ def bot_config() -> dict[str, Any]:
             "pace_per_channel_seconds": 0.02,
             "snooze_choices": ["3s", "1h"],
             "refire_update_minutes": 60,
+            "routes": [{"match": ["team=shared"], "channel": "shared-alerts"}],
             "escalation": [
                 {"after_minutes": STEP / 60, "target": "oncall"},
                 {"after_minutes": STEP / 60, "target": "users", "ids": ["U0DAVE"]},
@@ -250,3 +251,22 @@ async def test_a_flapping_group_is_marked_stable_after_a_quiet_window(
     async with opsbot.deps.db.sessions() as session:
         found = await session.execute(select(AlertEpisode).where(col(AlertEpisode.alertname) == "Flappy"))
     assert len(found.scalars().all()) == 3  # three firings, each its own episode
+
+
+async def test_a_critical_alert_joining_a_firing_warning_group_starts_its_escalation(
+    served: tuple[RunningServer, MovableClock], sandbox: Any
+) -> None:
+    opsbot, clock = served
+    ws = sandbox.workspace
+    ws.create_channel("shared-alerts", creator="U0ALICE")
+    await send(
+        opsbot.url, alert("ReplicaLag", severity="warning", job="db", team="shared", starts_at=clock())
+    )
+    message = await ws.wait_for_message("shared-alerts", contains="ReplicaLag")
+    critical = alert(
+        "ReplicaLag", severity="critical", job="db", team="shared", instance="b", starts_at=clock()
+    )
+    await send(opsbot.url, critical)
+    await ws.wait_for_update("shared-alerts", message.ts, contains="CRITICAL")
+    page = await ws.wait_for_message("shared-alerts", contains="<@U0BOB>", timeout=10)
+    assert page.thread_ts == message.ts

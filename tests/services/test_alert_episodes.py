@@ -52,7 +52,7 @@ async def deps(
 
 async def send(deps: Deps, clock: SetClock, minute: float, *alerts: dict[str, Any]) -> None:
     clock.now = T0 + timedelta(minutes=minute)
-    await ingest(deps, parse_alertmanager(payload(*alerts)), source="alertmanager")
+    await ingest(deps, parse_alertmanager(payload(*alerts), received_at=clock.now), source="alertmanager")
 
 
 def firing(minute: float, name: str = "DiskFull", *, offset: float = 0) -> dict[str, Any]:
@@ -142,7 +142,9 @@ async def test_two_replicas_taking_the_same_resolve_count_it_once(
     other = build_deps(make_settings(), clock=clock)
     try:
         clock.now = T0 + timedelta(minutes=5)
-        batch = parse_alertmanager(payload(*(resolved(body, 4) for body in bodies[:200])))
+        batch = parse_alertmanager(
+            payload(*(resolved(body, 4) for body in bodies[:200])), received_at=clock.now
+        )
         for _ in range(3):  # both replicas take Alertmanager's (repeated) resolve at the same moment
             await asyncio.gather(
                 ingest(deps, batch, source="alertmanager"), ingest(other, batch, source="alertmanager")
