@@ -90,7 +90,6 @@ class Alert(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # the channels its routes chose, as ",a,b,": a group (key, channel) holds only the alerts routed to it
     channels: str = Field(default="", max_length=1000)
-    episode_id: int | None = Field(default=None)  # its current (or last) firing episode
 
 
 class AlertEpisode(SQLModel, table=True):
@@ -178,7 +177,9 @@ class AlertGroupEpisode(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=16)
     ended_by: str | None = Field(default=None, max_length=64)
     noise_by: str | None = Field(default=None, max_length=64)
-    escalation_level: int = 0
+    escalation_level: int = 0  # steps paged so far
+    # the last step's page, or the end of a snooze: the next step waits its own delay from here
+    last_escalation_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     incident_id: int | None = Field(default=None)
     slack_channel_id: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)  # the message that told this episode

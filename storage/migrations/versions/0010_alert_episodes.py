@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("ended_by", sa.String(64)),
         sa.Column("noise_by", sa.String(64)),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("last_escalation_at", TS),
         sa.Column("incident_id", sa.Integer()),
         sa.Column("slack_channel_id", sa.String(32)),
         sa.Column("slack_ts", sa.String(32)),
@@ -67,7 +68,6 @@ def upgrade() -> None:
     op.create_index("ix_alert_group_episodes_group_id", "alert_group_episodes", ["group_id"])
     op.create_index("ix_alert_group_episodes_opened_at", "alert_group_episodes", ["opened_at"])
     op.add_column("alerts", sa.Column("channels", sa.String(1000), nullable=False, server_default=""))
-    op.add_column("alerts", sa.Column("episode_id", sa.Integer()))
     op.add_column("alert_groups", sa.Column("episode_id", sa.Integer()))
     _backfill()
 
@@ -81,11 +81,6 @@ def _backfill() -> None:
             " SELECT id, group_key, alertname, severity, starts_at, received_at,"
             " CASE WHEN status = 'resolved' THEN COALESCE(ends_at, updated_at) END,"
             " CASE WHEN status = 'resolved' THEN 'resolved' END FROM alerts"
-        )
-    )
-    bind.execute(
-        sa.text(
-            "UPDATE alerts SET episode_id = (SELECT MAX(e.id) FROM alert_episodes e WHERE e.alert_id = alerts.id)"
         )
     )
     channels: dict[str, list[str]] = defaultdict(list)
@@ -141,7 +136,6 @@ def _move_pending_escalations(bind: sa.Connection) -> None:
 
 def downgrade() -> None:
     op.drop_column("alert_groups", "episode_id")
-    op.drop_column("alerts", "episode_id")
     op.drop_column("alerts", "channels")
     op.drop_table("alert_group_episodes")
     op.drop_table("alert_episodes")
