@@ -1,0 +1,158 @@
+"""Seed alert history the way it really happens: opsbot's clock is set to an instant, then Alertmanager's
+webhook says what fired or resolved at that instant; acknowledgements and "mark as noise" are clicks.
+
+    async with recording(settings, sandbox, signing_secret=SECRET, start=MONDAY) as history:
+        disk = await history.fire("DiskFull", at=MONDAY + 10 * HOUR, instance="db-1")
+        await history.acknowledge(disk, at=MONDAY + 10 * HOUR + 4 * MINUTE)
+        await history.resolve(disk, at=MONDAY + 11 * HOUR)
+
+Instants may carry any UTC offset (`+02:00`): the payload writes them with it, as an Alertmanager in that
+zone would. History is told in order: the clock never goes back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.config import Settings
+from bot.deps import build_deps
+from bot.server import RunningServer, start_server
+from sandbox import Message, RunningSandbox, SlackPlayer, start_sandbox
+from tests.support.alertmanager import alert, send
+from tests.support.outbox import wait_until_drained
+
+CHANNELS = {"critical": "critical-alerts", "warning": "ops-alerts", "info": "ops-info"}
+
+
+class TestClock:
+    """opsbot's clock: an instant the test sets, running on from there in real time (so the outbox's
+    pacing and retries still come due between two instants of the story)."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at, self._set = at, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self._at + timedelta(seconds=time.monotonic() - self._set)
+
+    def set(self, at: datetime) -> None:
+        """Move to `at`; history goes forward only."""
+        if at < self():
+            raise ValueError(f"the clock cannot go back from {self()} to {at}")
+        self._at, self._set = at, time.monotonic()
+
+
+def rfc3339(moment: datetime) -> str:
+    """An instant as Alertmanager writes it, in its own offset (`Z` for UTC)."""
+    if moment.tzinfo is None:
+        raise ValueError("an instant needs its UTC offset")
+    text = moment.isoformat()
+    return text.removesuffix("+00:00") + "Z" if moment.utcoffset() == timedelta(0) else text
+
+
+@dataclass
+class AlertHistory:
+    """An opsbot on a test clock, its Slack sandbox, and what Alertmanager and people do to it."""
+
+    server: RunningServer
+    clock: TestClock
+    slack: SlackPlayer
+
+    async def fire(
+        self, name: str, *, at: datetime, severity: str = "warning", **labels: str
+    ) -> dict[str, Any]:
+        """Alertmanager reports `name` firing since `at`, at `at`; returns the alert to resolve later."""
+        firing = {**alert(name, severity=severity, **labels), "startsAt": rfc3339(at)}
+        await self._send(firing, at=at)
+        return firing
+
+    async def resolve(self, firing: dict[str, Any], *, at: datetime) -> None:
+        """Alertmanager reports the alert resolved at `at`, at `at`."""
+        await self._send({**firing, "status": "resolved", "endsAt": rfc3339(at)}, at=at)
+
+    async def acknowledge(self, firing: dict[str, Any], *, at: datetime, user: str = "alice") -> None:
+        """`user` clicks Acknowledge on the alert's group message at `at`."""
+        message = await self._message(firing)
+        await self._click(message, "Acknowledged by", at=at, action="alert_ack", user=user)
+
+    async def mark_noise(self, firing: dict[str, Any], *, at: datetime, user: str = "bob") -> None:
+        """`user` chooses "Mark as noise" on the alert's group message at `at`."""
+        message = await self._message(firing)
+        group = next(
+            e["value"] for e in message.blocks[-1]["elements"] if e.get("action_id") == "alert_resolve"
+        )
+        choice = f"noise:{group}"
+        await self._click(message, "Marked as noise", at=at, action="alert_more", user=user, choice=choice)
+
+    async def settled(self) -> None:
+        """Wait until every post and update due by now is made."""
+        await wait_until_drained(self.server.deps.db, due_by=self.clock())
+
+    async def _send(self, payload: dict[str, Any], *, at: datetime) -> None:
+        self.clock.set(at)
+        status, body = await send(self.server.url, payload)
+        assert status == 200, body
+        await self.settled()
+
+    async def _message(self, firing: dict[str, Any]) -> Message:
+        """The newest message in the alert's channel that names it (its group's current message)."""
+        await self.settled()
+        channel = CHANNELS[firing["labels"].get("severity", "warning")]
+        name = firing["labels"]["alertname"]
+        found = [m for m in self.slack.ws.messages(channel) if name in self.slack.ws.message_text(m)]
+        assert found, f"no message about {name} in #{channel}"
+        return found[-1]
+
+    async def _click(
+        self, message: Message, said: str, *, at: datetime, action: str, user: str, choice: str | None = None
+    ) -> None:
+        """Click at `at`, then wait until one more message or reply in the channel says `said`."""
+        ws = self.slack.ws
+
+        def saying() -> int:
+            return sum(said in ws.message_text(m) for m in ws.messages(message.channel, include_replies=True))
+
+        before = saying()
+        self.clock.set(at)
+        await self.slack.click(message, action, user=user, selected_option_value=choice)
+        await ws.wait_until(
+            lambda: True if saying() > before else None,
+            timeout=10,
+            describe=lambda: f"nothing more says {said!r} after {action} on {message.text[:80]!r}",
+        )
+        await self.settled()
+
+
+@asynccontextmanager
+async def slack_without_limits(bot_token: str) -> AsyncIterator[RunningSandbox]:
+    """The Slack sandbox without its rate limits: a week of history is told in seconds, far faster than
+    Slack would take the posts it makes (a fixture overrides `sandbox` with it)."""
+    running = await start_sandbox(port=0, bot_token=bot_token, rate_limits=False)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+@asynccontextmanager
+async def recording(
+    settings: Settings, sandbox: Any, *, signing_secret: str, start: datetime
+) -> AsyncIterator[AlertHistory]:
+    """Serve opsbot in-process with `settings` on a test clock set to `start`, with a Slack player."""
+    clock = TestClock(start.astimezone(UTC))
+    server = await start_server(build_deps(settings, clock=clock), host="127.0.0.1", port=0)
+    player = SlackPlayer(
+        sandbox.workspace,
+        bot_url=f"{server.url}/slack/events",
+        signing_secret=signing_secret,
+        sandbox_url=sandbox.url,
+    )
+    try:
+        yield AlertHistory(server, clock, player)
+    finally:
+        await player.close()
+        await server.close()
