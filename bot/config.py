@@ -124,6 +124,9 @@ class AlertsConfig(Section):
     routes: tuple[RouteConfig, ...] = ()
     flapping_changes: int = Field(default=3, ge=2)
     flapping_window_minutes: float = Field(default=60, gt=0)
+    # A group firing again within this many minutes of its last resolve updates its message; later it gets
+    # a new one that links the last.
+    refire_update_minutes: float = Field(default=60, ge=0)
     snooze_choices: tuple[str, ...] = ("1h", "4h", "24h")
     escalation: tuple[EscalationStepConfig, ...] = (
         EscalationStepConfig(after_minutes=5, target="oncall"),
@@ -305,6 +308,20 @@ class DigestsConfig(Section):
         return dict(self.weekly if kind == "weekly" else self.monthly)
 
 
+class RetentionConfig(Section):
+    """How long finished work and alert history are kept; pruned once a day (`at`, in team.timezone)."""
+
+    outbox_days: int = Field(default=30, gt=0)  # done outbox jobs (failed ones wait for an operator)
+    claims_days: int = Field(default=30, gt=0)  # once-only claims that a replay can no longer need
+    episodes_days: int = Field(default=400, gt=0)  # ended alert and group episodes, announced alert events
+    at: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    def schedule(self) -> dict[str, int]:
+        """APScheduler CronTrigger fields for the daily run."""
+        hour, minute = self.at.split(":")
+        return {"hour": int(hour), "minute": int(minute)}
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
@@ -320,6 +337,7 @@ class FileConfig(Section):
     incidents: IncidentsConfig = IncidentsConfig()
     digests: DigestsConfig = DigestsConfig()
     tickets: TicketsConfig = TicketsConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("kpis")
     @classmethod

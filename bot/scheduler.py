@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind, catch_up_due, period_reported_at
-from bot.services import digest_runs, digests
+from bot.services import digest_runs, digests, retention
 
 log = logging.getLogger(__name__)
 STEP = timedelta(microseconds=1)  # the finest instant a datetime tells apart
@@ -37,8 +38,14 @@ def digest_trigger(deps: Deps, kind: DigestKind, team_name: str) -> CronTrigger:
     return CronTrigger(timezone=digests.team_zone(deps, team), **config.schedule(kind.value))
 
 
-def jobs(deps: Deps) -> Iterator[ScheduledJob]:
-    """Every scheduled job of this process."""
+def retention_trigger(deps: Deps) -> CronTrigger:
+    """Daily at retention.at in the team's zone."""
+    zone = ZoneInfo(deps.settings.file.team.timezone)
+    return CronTrigger(timezone=zone, **deps.settings.file.retention.schedule())
+
+
+def digest_jobs(deps: Deps) -> Iterator[ScheduledJob]:
+    """One job per digest team and kind; none when digests are off."""
     config = deps.settings.file.digests
     if not config.enabled:
         return
@@ -48,6 +55,12 @@ def jobs(deps: Deps) -> Iterator[ScheduledJob]:
             yield ScheduledJob(
                 f"digest:{kind}:{team.name}", trigger, digest_runs.scheduled, (deps, kind, team.name)
             )
+
+
+def jobs(deps: Deps) -> Iterator[ScheduledJob]:
+    """Every scheduled job of this process: the digests, and retention whatever else is configured."""
+    yield from digest_jobs(deps)
+    yield ScheduledJob("retention", retention_trigger(deps), retention.prune, (deps,))
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
@@ -110,7 +123,7 @@ async def catch_up(deps: Deps) -> list[digest_runs.Requested]:
     grace = timedelta(hours=config.catch_up_hours)
     now = deps.clock()
     done = []
-    for job in jobs(deps):
+    for job in digest_jobs(deps):
         _, kind, team_name = job.args
         fired = last_fire_time(job.trigger, since=now - grace, now=now)
         if fired is not None and catch_up_due(fired, now=now, grace=grace):
@@ -121,7 +134,10 @@ async def catch_up(deps: Deps) -> list[digest_runs.Requested]:
 
 
 async def start_scheduler(deps: Deps) -> Callable[[], Awaitable[None]]:
-    """Catch up on missed digests, start the scheduler, and return its stop function."""
+    """Catch up on missed digests, start the scheduler, and return its stop function.
+
+    A missed retention run is not caught up: the next day's deletes what it would have.
+    """
     await catch_up(deps)
     scheduler = build_scheduler(deps)
     scheduler.start()

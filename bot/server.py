@@ -145,10 +145,9 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
         checker = HostChecker(deps)
         await checker.start()
         server.background.append(checker.stop)
-    if deps.settings.file.digests.enabled:
-        from bot.scheduler import start_scheduler
+    from bot.scheduler import start_scheduler  # always: the daily retention run is on every replica
 
-        server.background.append(await start_scheduler(deps))
+    server.background.append(await start_scheduler(deps))
     if deps.settings.socket_mode:
         server.background.append(await _start_socket_mode(deps, bolt))
     log.info("opsbot serving", extra={"url": server.url})

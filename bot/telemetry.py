@@ -54,6 +54,9 @@ class Telemetry:
         self.outbox_overdue = Gauge(
             "opsbot_outbox_overdue_jobs", "Pending outbox jobs due more than a minute ago", registry=r
         )
+        self.pruned_rows = Counter(
+            "opsbot_pruned_rows", "Rows deleted by the daily retention run, by table", ["table"], registry=r
+        )
         self.alert_post_failures = Counter(
             "opsbot_alert_post_failures",
             "Alert groups whose message could not be posted to their channel (a broken route)",

@@ -11,8 +11,8 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.db import Database
-from storage.models import Alert, AlertEvent, AlertGroup
+from storage.alerts import in_channel
+from storage.models import Alert, AlertEvent, AlertGroup, AlertGroupEpisode
 
 FIRING = "firing"
 
@@ -24,6 +24,7 @@ class GroupSnapshot:
     group: AlertGroup
     alerts: list[Alert]
     events: list[AlertEvent]
+    episode: AlertGroupEpisode | None = None
 
 
 async def load_group(session: AsyncSession, group_id: int, *, sample: int = 10) -> GroupSnapshot | None:
@@ -35,7 +36,7 @@ async def load_group(session: AsyncSession, group_id: int, *, sample: int = 10) 
     alerts = (
         await session.execute(
             select(Alert)
-            .where(col(Alert.group_key) == group.group_key)
+            .where(col(Alert.group_key) == group.group_key, in_channel(group.channel))
             .order_by(order, col(Alert.starts_at))
             .limit(sample)
         )
@@ -47,7 +48,8 @@ async def load_group(session: AsyncSession, group_id: int, *, sample: int = 10) 
             .order_by(col(AlertEvent.id))
         )
     ).scalars()
-    return GroupSnapshot(group, list(alerts), list(events))
+    episode = await session.get(AlertGroupEpisode, group.episode_id) if group.episode_id else None
+    return GroupSnapshot(group, list(alerts), list(events), episode)
 
 
 async def mark_announced(session: AsyncSession, event_ids: Sequence[int]) -> None:
@@ -74,12 +76,29 @@ async def add_event(
     )
 
 
-async def record_post_attempt(db: Database, group_id: int, *, at: datetime) -> None:
+async def record_post_attempt(session: AsyncSession, group_id: int, *, at: datetime) -> None:
     """Note, before the group's first post is sent, that it may be out there from now on."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(AlertGroup).where(col(AlertGroup.id) == group_id).values(post_attempted_at=at)
-        )
+    await session.execute(
+        update(AlertGroup).where(col(AlertGroup.id) == group_id).values(post_attempted_at=at)
+    )
+
+
+async def record_episode_posted(session: AsyncSession, episode_id: int, *, at: datetime) -> bool:
+    """Note when the episode's message was first posted (or tried): its escalation counts from here.
+    True when this call set it."""
+    done = await session.execute(
+        update(AlertGroupEpisode)
+        .where(col(AlertGroupEpisode.id) == episode_id, col(AlertGroupEpisode.posted_at).is_(None))
+        .values(posted_at=at)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+async def lock_episode(session: AsyncSession, episode_id: int | None) -> AlertGroupEpisode | None:
+    """Load a group's episode for changing it (row-locked on PostgreSQL)."""
+    if episode_id is None:
+        return None
+    return await session.get(AlertGroupEpisode, episode_id, with_for_update=True)
 
 
 async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:

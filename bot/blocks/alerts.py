@@ -60,6 +60,9 @@ class GroupView:
     alerts: Sequence[AlertLine]
     snooze_choices: Sequence[str]
     now: datetime
+    episode_number: int = 1  # which firing of the group this is
+    previous_url: str | None = None  # the last firing's message, when this one is new
+    incident_id: int | None = None  # declared from this alert
 
 
 def group_marker(group_id: int) -> str:
@@ -147,6 +150,10 @@ def _state_lines(view: GroupView) -> list[str]:
         lines.append(":repeat: Flapping: firing and resolving repeatedly; updates stay in this message")
     if view.noise_by:
         lines.append(f"Marked as noise by {_user(view.noise_by)}")
+    if view.incident_id is not None:
+        lines.append(f":rotating_light: Incident INC-{view.incident_id} declared from this alert")
+    if view.previous_url:
+        lines.append(f"Fired before: <{view.previous_url}|the last time>")
     return lines
 
 
@@ -186,7 +193,7 @@ def _actions(view: GroupView) -> list[dict[str, Any]]:
             ],
         }
     )
-    if view.severity == "critical":
+    if view.severity == "critical" and view.incident_id is None:
         elements.append(_button("Declare incident", ActionId.ALERT_DECLARE_INCIDENT, value))
     elements.append(ticket)
     elements.append(more)
@@ -221,15 +228,24 @@ def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int,
     for kind, detail in kinds:
         said = _THREAD_TEXT.get(kind)
         if said:
-            parts.append(said.format(**{"who": "someone", "after": "", **detail}))
+            parts.append(
+                said.format(**{"who": "someone", "after": "", "nth": "", **detail, **_incident(detail)})
+            )
     return " · ".join(parts) or None
+
+
+def _incident(detail: Mapping[str, Any]) -> dict[str, str]:
+    """An acknowledgement by declaring an incident names it."""
+    return {"incident": f" by declaring {detail['incident']}" if detail.get("incident") else ""}
 
 
 _THREAD_TEXT = {
     "resolved": ":white_check_mark: Resolved{after}",
     "resolved_by_hand": ":white_check_mark: Resolved by hand by {who}{after}",
-    "refired": ":red_circle: Firing again",
-    "acked": ":eyes: Acknowledged by {who}{after}",
+    "refired": ":red_circle: Fired again ({nth} time today)",
+    "reopened": ":red_circle: Reopened: resolved by hand by {who}, but its source still reports it firing",
+    "stable": ":white_check_mark: Stable for {minutes} min: no longer flapping",
+    "acked": ":eyes: Acknowledged by {who}{after}{incident}",
     "snoozed": ":zzz: Snoozed for {duration} by {who}",
     "snooze_ended": ":alarm_clock: Snooze ended and it is still firing",
     "noise": ":mute: Marked as noise by {who}",

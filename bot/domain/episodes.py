@@ -37,3 +37,8 @@ def escalation_due(
     if last_step_at is not None:
         due = max(due, last_step_at + delays[level])
     return due
+
+
+# An annotation a source sets on a resolve that only means "I stopped hearing from it" (a host that stopped
+# reporting): its episode ends as expired, not resolved.
+STALE_ANNOTATION = "opsbot_stale"

@@ -103,10 +103,3 @@ class EscalationStep:
 def due_step(chain: Sequence[EscalationStep], level: int) -> EscalationStep | None:
     """The step to run at escalation `level` (0-based), or None when the chain is exhausted."""
     return chain[level] if 0 <= level < len(chain) else None
-
-
-def step_due_at(chain: Sequence[EscalationStep], level: int, fired_at: datetime) -> datetime | None:
-    """When step `level` falls due, counted from when the alert group fired (steps add up)."""
-    if not 0 <= level < len(chain):
-        return None
-    return fired_at + sum((step.after for step in chain[: level + 1]), timedelta())

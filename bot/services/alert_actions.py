@@ -11,15 +11,17 @@ from bot.blocks.alerts import broken_route_page
 from bot.deps import Deps
 from bot.domain.delivery import alert_priority
 from bot.domain.durations import parse_duration
-from bot.domain.oncall import EscalationStep, EscalationTarget, step_due_at
+from bot.domain.episodes import EndReason, escalation_due
+from bot.domain.oncall import EscalationStep, EscalationTarget
 from bot.errors import NotFound, UpstreamError, UsageError
-from bot.services.alerts import queue_escalation, queue_sync
+from bot.services.alerts import escalation_key, queue_escalation, queue_sync
 from bot.services.jobs import EndSnooze, queue
 from bot.services.oncall import escalation_chain, who_is_on_call
 from bot.services.outbox import RetryLater
 from bot.services.permissions import ensure_allowed
 from storage import alert_groups
-from storage.models import AlertGroup
+from storage.alert_episodes import end
+from storage.models import AlertGroup, AlertGroupEpisode
 from storage.outbox import cancel
 
 log = logging.getLogger(__name__)
@@ -33,14 +35,40 @@ async def acknowledge(deps: Deps, group_id: int, *, user_id: str, user_name: str
         group = await _locked(session, group_id)
         if group.acked_at is not None:
             return
-        now = deps.clock()
-        group.acked_by, group.acked_at = user_id, now
-        await alert_groups.add_event(
-            session, group_id, "acked", now=now, actor=user_id, detail={"name": user_name}
-        )
-        await cancel(session, dedupe_key=f"escalate:{group_id}")
-        await _queue_sync(session, group, now=now)
+        await acknowledge_in(session, group, user_id=user_id, detail={"name": user_name}, now=deps.clock())
     deps.wake_outbox()
+
+
+async def acknowledge_in(
+    session: AsyncSession, group: AlertGroup, *, user_id: str, detail: dict[str, object], now: datetime
+) -> None:
+    """Acknowledge a locked group and its firing episode in the caller's transaction; stops escalation."""
+    assert group.id is not None
+    group.acked_by, group.acked_at = user_id, now
+    episode = await alert_groups.lock_episode(session, group.episode_id)
+    if episode is not None and episode.acked_at is None:
+        episode.acked_by, episode.acked_at = user_id, now
+    await alert_groups.add_event(session, group.id, "acked", now=now, actor=user_id, detail=detail)
+    await _stop_escalation(session, group)
+    await _queue_sync(session, group, now=now)
+
+
+async def link_incident(
+    session: AsyncSession, group_id: int, *, incident_id: int, user_id: str, now: datetime
+) -> None:
+    """An incident was declared from this alert: it is being handled, so acknowledge it (stopping its
+    escalation) and record the incident on the firing episode; the message shows it."""
+    group = await alert_groups.lock_group(session, group_id)
+    if group is None:
+        return
+    episode = await alert_groups.lock_episode(session, group.episode_id)
+    if episode is not None:
+        episode.incident_id = incident_id
+    if group.acked_at is None and group.status == "firing":
+        detail: dict[str, object] = {"incident": f"INC-{incident_id}"}
+        await acknowledge_in(session, group, user_id=user_id, detail=detail, now=now)
+    else:
+        await _queue_sync(session, group, now=now)
 
 
 async def resolve(deps: Deps, group_id: int, *, user_id: str, user_name: str) -> None:
@@ -53,10 +81,12 @@ async def resolve(deps: Deps, group_id: int, *, user_id: str, user_name: str) ->
             return
         now = deps.clock()
         group.status, group.resolved_at, group.resolved_by = "resolved", now, user_id
+        episode = await alert_groups.lock_episode(session, group.episode_id)
+        end(episode, at=now, reason=EndReason.BY_HAND, by=user_id)
         await alert_groups.add_event(
             session, group_id, "resolved_by_hand", now=now, actor=user_id, detail={"name": user_name}
         )
-        await cancel(session, dedupe_key=f"escalate:{group_id}")
+        await _stop_escalation(session, group)
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
 
@@ -80,7 +110,7 @@ async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, cho
         group.snoozed_until, group.snoozed_by, group.silence_id = now + duration, user_id, silence_id
         detail = {"name": user_name, "duration": choice}
         await alert_groups.add_event(session, group_id, "snoozed", now=now, actor=user_id, detail=detail)
-        await cancel(session, dedupe_key=f"escalate:{group_id}")
+        await _stop_escalation(session, group)
         await cancel(session, dedupe_key=f"snooze_end:{group_id}")
         await queue(
             session,
@@ -101,6 +131,9 @@ async def mark_noise(deps: Deps, group_id: int, *, user_id: str, user_name: str)
         group = await _locked(session, group_id)
         now = deps.clock()
         group.noise_by = user_id
+        episode = await alert_groups.lock_episode(session, group.episode_id)
+        if episode is not None:
+            episode.noise_by = user_id
         await alert_groups.add_event(
             session, group_id, "noise", now=now, actor=user_id, detail={"name": user_name}
         )
@@ -118,35 +151,85 @@ async def end_snooze(deps: Deps, group_id: int) -> None:
         group.snoozed_until = None
         if group.status == "firing":
             await alert_groups.add_event(session, group_id, "snooze_ended", now=now)
+            await _rearm_escalation(deps, session, group, now=now)
         await _queue_sync(session, group, now=now)
     deps.wake_outbox()
 
 
-async def escalate(deps: Deps, group_id: int, *, level: int, episode: str, retried: bool = False) -> None:
-    """Page the next step of the chain for an unacknowledged critical group; schedule the one after.
+async def _rearm_escalation(deps: Deps, session: AsyncSession, group: AlertGroup, *, now: datetime) -> None:
+    """A snooze ended while the group still fires and nobody acknowledged it: the chain goes on from the
+    step it had reached, that step's delay from now."""
+    chain = escalation_chain(deps.settings)
+    episode = await alert_groups.lock_episode(session, group.episode_id)
+    if group.severity != "critical" or group.acked_at is not None or episode is None or episode.id is None:
+        return
+    if episode.escalation_level >= len(chain):
+        return
+    episode.last_escalation_at = now
+    await queue_escalation(
+        session, group_id=group.id or 0, channel=group.channel, episode_id=episode.id,
+        due=now + chain[episode.escalation_level].after, now=now,
+    )  # fmt: skip
 
+
+async def check_flapping(deps: Deps, group_id: int) -> None:
+    """Clear the flapping mark of a group stable for the whole window (and say so); look again later if
+    it changed since."""
+    window = timedelta(minutes=deps.settings.file.alerts.flapping_window_minutes)
+    async with deps.db.transaction() as session:
+        group = await alert_groups.lock_group(session, group_id)
+        if group is None or not group.flapping:
+            return
+        now = deps.clock()
+        stable_at = group.last_change_at + window
+        if stable_at > now:
+            raise RetryLater(stable_at - now, "changed within the flapping window")
+        group.flapping, group.changes = False, []
+        minutes = f"{window.total_seconds() / 60:g}"
+        await alert_groups.add_event(session, group_id, "stable", now=now, detail={"minutes": minutes})
+        await _queue_sync(session, group, now=now)
+    deps.wake_outbox()
+
+
+async def escalate(deps: Deps, group_id: int, *, episode_id: int, retried: bool = False) -> None:
+    """Page the next step of the chain for an unacknowledged critical episode once it is due; arm the next.
+
+    Steps count from when the episode's message was first posted (or tried), one step per delay at most.
     The page and the DMs carry a marker, so a retried job (a DM failed, or Slack answered too late) finds
     what it already sent instead of paging twice."""
     chain = escalation_chain(deps.settings)
     async with deps.db.sessions() as session:
         group = await session.get(AlertGroup, group_id)
-    if group is None or not _still_unattended(group, episode, deps.clock()) or level >= len(chain):
+        episode = await session.get(AlertGroupEpisode, episode_id)
+    now = deps.clock()
+    if group is None or episode is None or not _still_unattended(group, episode, now):
         return
-    posted = group.slack_ts is not None and group.slack_channel_id is not None
-    if not posted and group.post_error is None:
+    level = episode.escalation_level
+    if episode.posted_at is None:
         raise RetryLater(timedelta(seconds=2), "the alert message is not posted yet")
+    due = escalation_due(
+        [step.after for step in chain],
+        level,
+        posted_at=episode.posted_at,
+        last_step_at=episode.last_escalation_at,
+    )
+    if due is None:
+        return
+    if due > now:
+        raise RetryLater(due - now, f"escalation step {level + 1} is due at {due.isoformat()}")
     users = await _targets(deps, chain[level])
-    marker = f"alert-group-{group_id}-page-{level}-{datetime.fromisoformat(episode).timestamp():.0f}"
-    if posted:
+    marker = f"alert-group-{group_id}-page-{level}-episode-{episode_id}"
+    if group.slack_ts is not None and group.slack_channel_id is not None:
         dm_text = await _page_in_thread(deps, group, users=users, marker=marker, retried=retried)
-    else:  # the channel cannot take the message: the DM is the page (see alerts._report_broken_route)
-        assert group.post_error is not None
+    elif group.post_error is not None:  # the channel cannot take the message: the DM is the page
         dm_text = broken_route_page(
             group.alertname, channel=group.channel, reason=group.post_error, firing=group.firing_count
         )
+    else:
+        raise RetryLater(timedelta(seconds=2), "the alert message is not posted yet")
     for user in users:
         await deps.gateway.direct_message(user_id=user, text=dm_text, marker=marker, look_first=retried)
-    await _record_escalation(deps, group, level=level, users=users, episode=episode, chain=chain)
+    await _record_escalation(deps, group, episode_id=episode_id, level=level, users=users, chain=chain)
 
 
 async def _page_in_thread(
@@ -171,13 +254,23 @@ async def _page_in_thread(
 
 
 async def _record_escalation(
-    deps: Deps, group: AlertGroup, *, level: int, users: list[str], episode: str, chain: list[EscalationStep]
+    deps: Deps,
+    group: AlertGroup,
+    *,
+    episode_id: int,
+    level: int,
+    users: list[str],
+    chain: list[EscalationStep],
 ) -> None:
     assert group.id is not None
     now = deps.clock()
     async with deps.db.transaction() as session:
         locked = await _locked(session, group.id)
-        locked.escalation_level = level + 1
+        episode = await alert_groups.lock_episode(session, episode_id)
+        if episode is None or episode.escalation_level != level:
+            return  # a retry of a step recorded already
+        episode.escalation_level = locked.escalation_level = level + 1
+        episode.last_escalation_at = now
         await alert_groups.add_event(
             session,
             group.id,
@@ -186,18 +279,22 @@ async def _record_escalation(
             detail={"level": level + 1, "users": users},
             announced=True,
         )
-        due = step_due_at(chain, level + 1, group.first_fired_at)
-        if due is not None:
+        if level + 1 < len(chain):
             await queue_escalation(
-                session, group_id=group.id, channel=group.channel, level=level + 1, episode=episode, due=due,
-                now=now,
+                session, group_id=group.id, channel=group.channel, episode_id=episode_id,
+                due=now + chain[level + 1].after, now=now,
             )  # fmt: skip
 
 
-def _still_unattended(group: AlertGroup, episode: str, now: datetime) -> bool:
+def _still_unattended(group: AlertGroup, episode: AlertGroupEpisode, now: datetime) -> bool:
     snoozed = group.snoozed_until is not None and group.snoozed_until > now
-    same_episode = group.first_fired_at.isoformat() == episode
-    return group.status == "firing" and group.acked_at is None and not snoozed and same_episode
+    current = group.episode_id == episode.id and episode.ended_at is None
+    return group.status == "firing" and current and episode.acked_at is None and not snoozed
+
+
+async def _stop_escalation(session: AsyncSession, group: AlertGroup) -> None:
+    if group.id is not None and group.episode_id is not None:
+        await cancel(session, dedupe_key=escalation_key(group.id, group.episode_id))
 
 
 async def _targets(deps: Deps, step: EscalationStep) -> list[str]:

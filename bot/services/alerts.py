@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -32,11 +33,12 @@ from bot.domain.alerts import (
     route_channels,
 )
 from bot.domain.delivery import Priority, alert_priority, broken_route
+from bot.domain.digest_periods import local_midnight
 from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert
 from bot.errors import NotFound
 from bot.services import alert_storms
-from bot.services.jobs import EscalateGroup, SyncGroup, queue
+from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
 from bot.services.oncall import who_is_on_call
 from bot.slack import error_code
 from storage import alert_groups
@@ -114,14 +116,26 @@ async def _store_with_retries(deps: Deps, batches: Sequence[SourcedBatch]) -> No
             log.info("ingest lost a write race; retrying", extra={"attempt": attempt})
 
 
+def group_policy(settings: Settings, now: datetime) -> store.GroupPolicy:
+    """The config's rules for moving groups, with "today" as the team's local day."""
+    config = settings.file.alerts
+    zone = settings.file.team.timezone
+    return store.GroupPolicy(
+        flapping_changes=config.flapping_changes,
+        flapping_window=timedelta(minutes=config.flapping_window_minutes),
+        refire_window=timedelta(minutes=config.refire_update_minutes),
+        day_start=local_midnight(now.astimezone(ZoneInfo(zone)).date(), zone),
+    )
+
+
 async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
     config = deps.settings.file.alerts
     now = deps.clock()
-    policy = store.FlappingPolicy(config.flapping_changes, timedelta(minutes=config.flapping_window_minutes))
+    policy = group_policy(deps.settings, now)
     async with deps.db.transaction() as session:
         rollups: dict[int, str] = {}  # a storm's groups share one roll-up job: queue it once per write
         for source, planned in _by_source(batches):
-            changes = await store.store_batch(session, planned, source=source, now=now, flapping=policy)
+            changes = await store.store_batch(session, planned, source=source, now=now, policy=policy)
             for change in changes:
                 rollup_id = await _queue_change(session, change, config=config, now=now)
                 if rollup_id is not None:
@@ -150,37 +164,42 @@ async def _queue_change(
         await queue_sync(
             session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
         )
-    if change.fired and change.severity == Severity.CRITICAL and config.escalation:
+    armed = change.fired or change.reopened
+    if armed and change.severity == Severity.CRITICAL and config.escalation and change.episode_id:
+        first_delay = timedelta(minutes=config.escalation[0].after_minutes)
         await queue_escalation(
+            session, group_id=change.group_id, channel=change.channel, episode_id=change.episode_id,
+            due=now + first_delay, now=now,
+        )  # fmt: skip
+    if change.flapping:
+        await queue(
             session,
-            group_id=change.group_id,
-            channel=change.channel,
-            level=0,
-            episode=change.first_fired_at.isoformat(),
-            due=change.first_fired_at + timedelta(minutes=config.escalation[0].after_minutes),
+            CheckFlapping(group_id=change.group_id),
             now=now,
+            lane=change.channel,
+            priority=Priority.BACKGROUND,
+            key=f"flapping:{change.group_id}",
+            due_at=now + timedelta(minutes=config.flapping_window_minutes),
         )
     return rollup_id
 
 
+def escalation_key(group_id: int, episode_id: int) -> str:
+    """One pending escalation job per group episode: an old episode's job never absorbs a new one's."""
+    return f"escalate:{group_id}:{episode_id}"
+
+
 async def queue_escalation(
-    session: AsyncSession,
-    *,
-    group_id: int,
-    channel: str,
-    level: int,
-    episode: str,
-    due: datetime,
-    now: datetime,
+    session: AsyncSession, *, group_id: int, channel: str, episode_id: int, due: datetime, now: datetime
 ) -> None:
-    """Arm escalation step `level` of a firing episode; a group has one pending step at a time."""
+    """Arm the next escalation step of a firing episode (the job checks, when it runs, that it is due)."""
     await queue(
         session,
-        EscalateGroup(group_id=group_id, level=level, episode=episode),
+        EscalateGroup(group_id=group_id, episode_id=episode_id),
         now=now,
         lane=channel,
         priority=Priority.PAGE,
-        key=f"escalate:{group_id}",
+        key=escalation_key(group_id, episode_id),
         due_at=max(due, now),
     )
 
@@ -199,7 +218,9 @@ async def queue_sync(
     )
 
 
-def group_view(snapshot: alert_groups.GroupSnapshot, *, deps: Deps) -> GroupView:
+def group_view(
+    snapshot: alert_groups.GroupSnapshot, *, deps: Deps, previous_url: str | None = None
+) -> GroupView:
     """Build the message's view model from the stored group."""
     group = snapshot.group
     assert group.id is not None
@@ -229,6 +250,9 @@ def group_view(snapshot: alert_groups.GroupSnapshot, *, deps: Deps) -> GroupView
         ],
         snooze_choices=deps.settings.file.alerts.snooze_choices,
         now=deps.clock(),
+        episode_number=snapshot.episode.number if snapshot.episode else 1,
+        previous_url=previous_url,
+        incident_id=snapshot.episode.incident_id if snapshot.episode else None,
     )
 
 
@@ -239,13 +263,13 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
     if snapshot is None or (snapshot.group.rollup_id is not None and snapshot.group.slack_ts is None):
         return  # a storm's roll-up lists this group: it has no message of its own to post
     group = snapshot.group
-    payload = render_group(group_view(snapshot, deps=deps))
     was_posted = group.slack_ts is not None
     # A crash (or a lost answer) between posting and storing the ts must not post twice. Whether an earlier
     # try may have posted is recorded before the first post, so any retry, on any replica, looks first.
     maybe_posted = not was_posted and group.post_attempted_at is not None
-    if not was_posted and not maybe_posted:
-        await alert_groups.record_post_attempt(deps.db, group_id, at=deps.clock())
+    await _record_attempt(deps, snapshot, first_post=not was_posted and not maybe_posted)
+    previous_url = await _previous_message_url(deps, snapshot) if not was_posted else None
+    payload = render_group(group_view(snapshot, deps=deps, previous_url=previous_url))
     try:
         channel_id, ts = await deps.gateway.post_or_update(
             channel=group.channel,
@@ -262,34 +286,70 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
         await _report_broken_route(deps, group, broken)
         return
     deps.telemetry.alerts_posted.inc()
+    if was_posted:
+        await _tell_thread(deps, snapshot, channel_id=channel_id, ts=ts, attempt=attempt)
+    async with deps.db.transaction() as session:
+        fresh = await alert_groups.lock_group(session, group_id)
+        if fresh is not None:
+            fresh.slack_channel_id, fresh.slack_ts = channel_id, ts
+            fresh.announced_firing = group.firing_count
+        episode = await alert_groups.lock_episode(session, group.episode_id)
+        if episode is not None and episode.slack_ts is None:
+            episode.slack_channel_id, episode.slack_ts = channel_id, ts
+        await alert_groups.mark_announced(session, [e.id for e in snapshot.events if e.id is not None])
+
+
+async def _record_attempt(deps: Deps, snapshot: alert_groups.GroupSnapshot, *, first_post: bool) -> None:
+    """Before the message goes out: note a first post attempt, and when the episode's message was first
+    posted or updated (its escalation counts from then)."""
+    episode = snapshot.episode
+    needs_episode = episode is not None and episode.posted_at is None and snapshot.group.status == "firing"
+    if not first_post and not needs_episode:
+        return
+    now = deps.clock()
+    async with deps.db.transaction() as session:
+        if first_post:
+            await alert_groups.record_post_attempt(session, snapshot.group.id or 0, at=now)
+        if needs_episode and episode is not None and episode.id is not None:
+            await alert_groups.record_episode_posted(session, episode.id, at=now)
+
+
+async def _previous_message_url(deps: Deps, snapshot: alert_groups.GroupSnapshot) -> str | None:
+    """The link to the last episode's message, for a new message of a group firing again."""
+    episode, channel_id = snapshot.episode, snapshot.group.slack_channel_id
+    if episode is None or episode.follows_ts is None or channel_id is None:
+        return None
+    try:
+        found = await deps.slack.chat_getPermalink(channel=channel_id, message_ts=episode.follows_ts)
+    except SlackApiError:
+        return None  # the old message is gone: the new one simply does not link it
+    return str(found["permalink"])
+
+
+async def _tell_thread(
+    deps: Deps, snapshot: alert_groups.GroupSnapshot, *, channel_id: str, ts: str, attempt: int
+) -> None:
+    """One quiet reply for what changed since the last sync (while flapping, only the flapping notice)."""
+    group = snapshot.group
     events = [
         (e.kind, _detail(e.kind, e.detail, e.actor, group.first_fired_at, e.at)) for e in snapshot.events
     ]
-    joined = group.firing_count - group.announced_firing if was_posted else 0
-    reply = (
-        thread_reply(events, joined=joined, firing=group.firing_count)
-        if was_posted and not group.flapping
-        else None
-    )
-    if was_posted and group.flapping:
+    if group.flapping:
         reply = thread_reply(
             [(k, d) for k, d in events if k == "flapping"], joined=0, firing=group.firing_count
         )
+    else:
+        joined = group.firing_count - group.announced_firing
+        reply = thread_reply(events, joined=joined, firing=group.firing_count)
     if reply:
         last_event = max((e.id or 0 for e in snapshot.events), default=0)
         await deps.gateway.post_once(
             channel_id=channel_id,
             thread_ts=ts,
             text=reply,
-            marker=reply_marker(group_id, last_event=last_event, firing=group.firing_count),
+            marker=reply_marker(group.id or 0, last_event=last_event, firing=group.firing_count),
             look_first=attempt > 1,
         )
-    async with deps.db.transaction() as session:
-        fresh = await alert_groups.lock_group(session, group_id)
-        if fresh is not None:
-            fresh.slack_channel_id, fresh.slack_ts = channel_id, ts
-            fresh.announced_firing = group.firing_count
-        await alert_groups.mark_announced(session, [e.id for e in snapshot.events if e.id is not None])
 
 
 async def _report_broken_route(deps: Deps, group: AlertGroup, reason: str) -> None:

@@ -18,6 +18,7 @@ from bot.domain.delivery import Priority
 from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, Role, Status, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
+from bot.services.alert_actions import link_incident
 from bot.services.incident_permissions import may_declare, may_resolve
 from bot.services.incident_policy import pacing_key, policy, sprints
 from bot.services.incident_timers import cancel_clocks, schedule_clocks, schedule_reminder
@@ -72,6 +73,11 @@ async def declare(
             )
             await _queue(session, incident, SetUpIncident, now)
             await _rearm(session, incident, deps=deps, since=now, now=now)
+            if alert_group_id is not None:
+                assert incident.id is not None
+                await link_incident(
+                    session, alert_group_id, incident_id=incident.id, user_id=user_id, now=now
+                )
     except IntegrityError:
         existing = await store.by_request_key(deps.db, request_key or "")
         if existing is None:

@@ -17,6 +17,7 @@ from bot.services import (
     ticket_measure,
 )
 from bot.services.jobs import (
+    CheckFlapping,
     DeliverTicketWebhook,
     DraftPostmortem,
     EndSnooze,
@@ -44,9 +45,11 @@ async def _sync_rollup(deps: Deps, job: SyncRollup, attempt: int) -> None:
 
 
 async def _escalate(deps: Deps, job: EscalateGroup, attempt: int) -> None:
-    await alert_actions.escalate(
-        deps, job.group_id, level=job.level, episode=job.episode, retried=attempt > 1
-    )
+    await alert_actions.escalate(deps, job.group_id, episode_id=job.episode_id, retried=attempt > 1)
+
+
+async def _check_flapping(deps: Deps, job: CheckFlapping, attempt: int) -> None:
+    await alert_actions.check_flapping(deps, job.group_id)
 
 
 async def _end_snooze(deps: Deps, job: EndSnooze, attempt: int) -> None:
@@ -100,6 +103,7 @@ RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(SyncRollup, _sync_rollup),
     Runner(EscalateGroup, _escalate),
     Runner(EndSnooze, _end_snooze),
+    Runner(CheckFlapping, _check_flapping),
     Runner(PostDigest, _post_digest),
     Runner(SetUpIncident, _set_up_incident),
     Runner(SyncIncident, _sync_incident),

@@ -34,17 +34,24 @@ class SyncGroup(Job):
 
 @dataclass(frozen=True)
 class EscalateGroup(Job):
-    """Page escalation step `level` of a critical group's firing episode."""
+    """Page the next escalation step of a critical group's firing episode, once it is due."""
 
     kind: ClassVar[str] = "alert_group.escalate"
     group_id: int
-    level: int
-    episode: str
+    episode_id: int
 
 
 @dataclass(frozen=True)
 class EndSnooze(Job):
     kind: ClassVar[str] = "alert_group.snooze_end"
+    group_id: int
+
+
+@dataclass(frozen=True)
+class CheckFlapping(Job):
+    """Clear a group's flapping mark once it has been stable for the flapping window."""
+
+    kind: ClassVar[str] = "alert_group.check_flapping"
     group_id: int
 
 
@@ -141,6 +148,7 @@ KINDS: dict[str, type[Job]] = {
         SyncGroup,
         EscalateGroup,
         EndSnooze,
+        CheckFlapping,
         SyncRollup,
         PostDigest,
         SetUpIncident,

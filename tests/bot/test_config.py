@@ -45,6 +45,8 @@ def test_file_from_environment_merges_over_defaults(tmp_path: Path) -> None:
         ("server:\n  port: huge\n", "server.port: Input should be a valid integer"),
         ("- just\n- a list\n", "must hold a mapping"),
         ("team: [unclosed\n", "is not valid YAML"),
+        ("retention:\n  claims_days: 0\n", "retention.claims_days: Input should be greater than 0"),
+        ("retention:\n  at: '3:30'\n", "retention.at: String should match pattern"),
     ],
 )
 def test_a_bad_file_gives_one_message_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -52,6 +54,15 @@ def test_a_bad_file_gives_one_message_naming_the_key(tmp_path: Path, text: str, 
         load_settings({"OPSBOT_CONFIG": str(write(tmp_path, text))})
     assert message in str(caught.value)
     assert "\n" not in str(caught.value).strip()
+
+
+def test_retention_defaults_and_its_daily_time(tmp_path: Path) -> None:
+    retention = load_settings({}).file.retention
+    assert (retention.outbox_days, retention.claims_days, retention.episodes_days) == (30, 30, 400)
+    path = write(tmp_path, "retention:\n  episodes_days: 800\n  at: '23:05'\n")
+    changed = load_settings({"OPSBOT_CONFIG": str(path)}).file.retention
+    assert (changed.episodes_days, changed.outbox_days) == (800, 30)
+    assert changed.schedule() == {"hour": 23, "minute": 5}
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

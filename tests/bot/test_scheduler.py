@@ -14,7 +14,8 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.domain.digest_periods import DigestKind
-from bot.scheduler import STEP, build_scheduler, catch_up, digest_trigger, last_fire_time
+from bot.scheduler import STEP, build_scheduler, catch_up, digest_trigger, jobs, last_fire_time
+from bot.services import retention
 from storage.migrate import upgrade
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -82,9 +83,27 @@ def test_the_table_has_one_job_per_team_and_kind_with_a_deliberate_misfire_polic
         "digest:monthly:ops",
         "digest:weekly:payments",
         "digest:monthly:payments",
+        "retention",
     }
     for job in jobs.values():
         assert job.misfire_grace_time == 3600 and job.coalesce and job.max_instances == 1
+
+
+@pytest.mark.parametrize(
+    "bot_config", [{"team": {"timezone": "Europe/Berlin"}, "digests": {"enabled": False}}]
+)
+async def test_retention_is_scheduled_daily_in_the_teams_zone_even_with_digests_off(
+    deps_at: Callable[..., Deps],
+) -> None:
+    deps = deps_at(datetime(2026, 3, 28, tzinfo=UTC))
+    table = list(jobs(deps))
+    assert [job.name for job in table] == ["retention"]
+    assert table[0].call is retention.prune and table[0].args == (deps,)
+    assert [job.id for job in build_scheduler(deps).get_jobs()] == ["retention"]
+    fired = table[0].trigger.get_next_fire_time(None, datetime(2026, 3, 28, 12, tzinfo=BERLIN))
+    assert fired == datetime(2026, 3, 29, 3, 30, tzinfo=BERLIN)  # the night the clocks go forward
+    assert fired.astimezone(UTC).hour == 1
+    assert await catch_up(deps) == []  # nothing to catch up, and retention is not a digest job
 
 
 def test_last_fire_time_looks_back_within_the_window(deps_at: Callable[..., Deps]) -> None:

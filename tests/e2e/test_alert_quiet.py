@@ -37,7 +37,7 @@ async def test_a_flapping_group_stays_in_one_quiet_message(opsbot: RunningServer
     await send(opsbot.url, resolved)
     await send(opsbot.url, firing)
     await ws.wait_for_update("ops-alerts", message.ts, contains="Firing since")
-    await wait_until_drained(opsbot.deps.db)  # every reply the changes imply has been posted
+    await wait_until_drained(opsbot.deps.db, due_by=opsbot.deps.clock())  # every reply they imply is out
     replies = [m.text for m in ws.thread("ops-alerts", message.ts)[1:]]
     assert len(ws.messages("ops-alerts")) == 1
     assert sum("Flapping" in r for r in replies) == 1

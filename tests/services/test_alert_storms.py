@@ -16,7 +16,7 @@ from storage.models import OutboxJob
 
 T0 = datetime.now(UTC)
 THRESHOLD = 3
-POLICY = store.FlappingPolicy(3, timedelta(hours=1))
+POLICY = store.GroupPolicy(3, timedelta(hours=1), timedelta(hours=1), day_start=T0 - timedelta(hours=1))
 
 
 def planned(name: str, *, severity: str = "warning", status: str = "firing") -> store.PlannedAlert:
@@ -30,7 +30,7 @@ async def ingest(db: Database, *alerts: store.PlannedAlert, at: float) -> list[i
     """Store a batch `at` seconds after T0 and place each touched group, as ingest does."""
     now = T0 + timedelta(seconds=at)
     async with db.transaction() as session:
-        changes = await store.store_batch(session, list(alerts), source="test", now=now, flapping=POLICY)
+        changes = await store.store_batch(session, list(alerts), source="test", now=now, policy=POLICY)
         return [await place(session, change, threshold=THRESHOLD, now=now) for change in changes]
 
 

@@ -16,7 +16,7 @@ def test_every_kind_has_exactly_one_runner() -> None:
 
 
 def test_a_job_round_trips_through_its_payload() -> None:
-    job = EscalateGroup(group_id=7, level=1, episode="2027-03-28T00:10:00+00:00")
+    job = EscalateGroup(group_id=7, episode_id=3)
     assert decode(EscalateGroup, dataclasses.asdict(job)) == job
 
 

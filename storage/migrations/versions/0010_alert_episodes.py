@@ -120,14 +120,16 @@ def _move_pending_escalations(bind: sa.Connection) -> None:
     jobs = bind.execute(
         sa.text("SELECT id, payload FROM outbox WHERE kind = 'alert_group.escalate' AND status = 'pending'")
     ).all()
-    episodes = dict(bind.execute(sa.text("SELECT id, episode_id FROM alert_groups")).all())
+    episodes: dict[int, int | None] = dict(
+        bind.execute(sa.text("SELECT id, episode_id FROM alert_groups")).all()
+    )
     for job_id, payload in jobs:
         data = payload if isinstance(payload, dict) else json.loads(payload)
         episode_id = episodes.get(int(data.get("group_id", 0)))
         if episode_id is None:
             bind.execute(sa.text("UPDATE outbox SET status = 'done' WHERE id = :id"), {"id": job_id})
             continue
-        moved = {"group_id": data["group_id"], "level": data.get("level", 0), "episode_id": episode_id}
+        moved = {"group_id": data["group_id"], "episode_id": episode_id}
         bind.execute(
             sa.text("UPDATE outbox SET payload = :payload WHERE id = :id"),
             {"id": job_id, "payload": json.dumps(moved)},
