@@ -92,9 +92,11 @@ async def scope_for(db: Database, matchers: Sequence[Matcher], *, start: datetim
 
 
 def seconds_between(db: Database, earlier: Any, later: Any) -> ColumnElement[float]:
-    """`later - earlier` in seconds: julianday arithmetic on SQLite, EXTRACT(EPOCH …) on PostgreSQL."""
+    """`later - earlier` in seconds: julianday arithmetic on SQLite (rounded to the millisecond: a
+    julianday double is only good to ~0.1 ms, and 20 minutes must not read as 19:59.9999), EXTRACT(EPOCH …)
+    on PostgreSQL."""
     if db.is_sqlite:
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
     return cast(extract("epoch", later - earlier), Float)
 
 
