@@ -1,5 +1,6 @@
 """Seed alert history the way it really happens: opsbot's clock is set to an instant, then Alertmanager's
-webhook says what fired or resolved at that instant; acknowledgements and "mark as noise" are clicks.
+webhook says what fired or resolved at that instant; acknowledgements and "mark as noise" are clicks, and
+host samples come from opsbot's host check reading given figures.
 
     async with recording(settings, sandbox, signing_secret=SECRET, start=MONDAY) as history:
         disk = await history.fire("DiskFull", at=MONDAY + 10 * HOUR, instance="db-1")
@@ -22,7 +23,9 @@ from typing import Any
 
 from bot.config import Settings
 from bot.deps import build_deps
+from bot.domain.hostchecks import HostReading
 from bot.server import RunningServer, start_server
+from bot.services.hostchecks import HostChecker
 from sandbox import Message, RunningSandbox, SlackPlayer, start_sandbox
 from storage.models import OutboxJob
 from storage.outbox import SENDING
@@ -32,7 +35,7 @@ from tests.support.outbox import unfinished_jobs
 CHANNELS = {"critical": "critical-alerts", "warning": "ops-alerts", "info": "ops-info"}
 
 
-class TestClock:
+class HistoryClock:
     """opsbot's clock: an instant the test sets, running on from there in real time (so the outbox's
     pacing and retries still come due between two instants of the story)."""
 
@@ -62,7 +65,7 @@ class AlertHistory:
     """An opsbot on a test clock, its Slack sandbox, and what Alertmanager and people do to it."""
 
     server: RunningServer
-    clock: TestClock
+    clock: HistoryClock
     slack: SlackPlayer
 
     async def fire(
@@ -90,6 +93,20 @@ class AlertHistory:
         )
         choice = f"noise:{group}"
         await self._click(message, "Marked as noise", at=at, action="alert_more", user=user, choice=choice)
+
+    async def sample_host(
+        self, *, at: datetime, disk: float, memory: float = 50.0, cpu: float = 20.0
+    ) -> None:
+        """opsbot's host check reads these figures at `at` and stores them (disk for the mount `/`)."""
+        self.clock.set(at)
+        reading = HostReading(cpu_percent=cpu, memory_percent=memory, disks={"/": disk})
+        await HostChecker(self.server.deps, read_host=lambda: reading, hostname="db-1").sample_once(at)
+
+    async def advance(self, to: datetime) -> None:
+        """Let the clock reach `to` and finish what falls due by then (a flapping check, say), so that
+        another opsbot on the same database later finds nothing of this story left to do."""
+        self.clock.set(to)
+        await self.settled()
 
     async def settled(self, *, within: float = 15.0) -> None:
         """Wait until every job due by now (posts, updates) is done; timers and retries set for later,
@@ -160,7 +177,7 @@ async def recording(
     settings: Settings, sandbox: Any, *, signing_secret: str, start: datetime
 ) -> AsyncIterator[AlertHistory]:
     """Serve opsbot in-process with `settings` on a test clock set to `start`, with a Slack player."""
-    clock = TestClock(start.astimezone(UTC))
+    clock = HistoryClock(start.astimezone(UTC))
     server = await start_server(build_deps(settings, clock=clock), host="127.0.0.1", port=0)
     player = SlackPlayer(
         sandbox.workspace,
