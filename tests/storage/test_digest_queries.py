@@ -127,7 +127,7 @@ async def test_response_times_and_the_threshold_review_count_group_firings(
             flappy = await history.fire("Flappy", at=at(24, 3 * n))
             await history.resolve(flappy, at=at(24, 3 * n, 2))
         for n in range(3):  # acknowledged after four minutes, fixed after thirty: real
-            real = await history.fire("Real", at=at(25, 3 * n))
+            real = await history.fire("Real", at=at(25, 3 * n), team="payments")
             await history.acknowledge(real, at=at(25, 3 * n, 4))
             await history.resolve(real, at=at(25, 3 * n, 30))
         for n in range(3):  # marked as noise (and quick, but counted once, as noise)
@@ -147,7 +147,9 @@ async def test_response_times_and_the_threshold_review_count_group_firings(
     rules = {r.alertname: (r.total, r.noise, r.quick_unacked) for r in await q.rule_noise(db, scope)}
     assert rules == {"Flappy": (4, 0, 4), "Real": (3, 0, 0), "Ignored": (3, 3, 0)}  # Slow: under 3 firings
     payments = await q.scope_for(db, [parse_matcher("team=payments")], start=WEEK.start, end=WEEK.end)
-    assert (await q.response(db, payments)).groups == 0
+    mine = await q.response(db, payments)  # the groups holding the team's alerts
+    assert (mine.groups, mine.acked, mine.resolved) == (3, 3, 3)
+    assert [(r.alertname, r.total) for r in await q.rule_noise(db, payments)] == [("Real", 3)]
 
 
 async def test_a_group_firing_in_three_distinct_weeks_of_the_month_recurs(
