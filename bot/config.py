@@ -168,7 +168,13 @@ class HostChecksConfig(Section):
     """opsbot's own checks, on when no Prometheus is configured (or when `enabled: true`)."""
 
     enabled: bool | None = None
+    # The name samples and alerts carry (unset: the machine's name); replicas sharing a database need
+    # distinct names, or their series mix.
+    host: str | None = Field(default=None, min_length=1, max_length=255)
     interval_seconds: float = Field(default=15, gt=0)
+    # A host with no sample for this long has its firing host alerts resolved as stale by another replica.
+    # Long enough that a restart or a short database outage does not resolve (and then re-fire) them.
+    stale_after_minutes: float = Field(default=10, gt=0)
     uptime_interval_seconds: float = Field(default=60, gt=0)
     uptime_down_after_seconds: float = Field(default=60, ge=0)
     retention_days: float = Field(default=35, gt=0)
@@ -181,6 +187,16 @@ class HostChecksConfig(Section):
         HostRuleConfig(name="HostDiskFull", metric="disk", threshold=90, severity="critical"),
     )
     uptime: tuple[UptimeCheckConfig, ...] = ()
+
+    @field_validator("stale_after_minutes")
+    @classmethod
+    def _longer_than_two_rounds(cls, value: float, info: Any) -> float:
+        interval = info.data.get("interval_seconds")
+        if interval is not None and value * 60 < 2 * interval:
+            raise ValueError(
+                f"must be at least two check intervals ({2 * interval:g} s), or live hosts count as stale"
+            )
+        return value
 
 
 class IncidentInviteConfig(Section):

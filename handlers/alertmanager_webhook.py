@@ -20,7 +20,7 @@ async def receive(request: web.Request) -> web.Response:
     _authenticate(request, deps.settings.secrets.alert_webhook_token)
     payload = await read_json(request)
     try:
-        alerts = parse_alertmanager(payload)
+        alerts = parse_alertmanager(payload, received_at=deps.clock())
     except PayloadError as error:
         raise web.HTTPBadRequest(text=str(error)) from None
     result = await ingest(deps, alerts, source="alertmanager")

@@ -11,7 +11,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.alerts import in_channel
+from storage.group_transitions import in_channel
 from storage.models import Alert, AlertEvent, AlertGroup, AlertGroupEpisode
 
 FIRING = "firing"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -24,6 +24,24 @@ async def claim(db: Database, *, scope: str, key: str, now: datetime, owner: str
     except IntegrityError:
         return False
     return True
+
+
+async def claim_or_take_over(
+    db: Database, *, scope: str, key: str, now: datetime, stale_before: datetime, owner: str = ""
+) -> bool:
+    """Claim (scope, key), or take over a claim made before `stale_before`: its holder died mid-work.
+
+    The take-over is one conditional UPDATE, so of several callers at once exactly one wins it.
+    """
+    if await claim(db, scope=scope, key=key, now=now, owner=owner):
+        return True
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Claim)
+            .where(col(Claim.scope) == scope, col(Claim.key) == key, col(Claim.claimed_at) < stale_before)
+            .values(claimed_by=owner, claimed_at=now)
+        )
+        return _rowcount(result) == 1
 
 
 async def is_claimed(db: Database, *, scope: str, key: str) -> bool:

@@ -12,6 +12,7 @@ from bot.domain.alerts import AlertStatus
 from bot.domain.durations import humanize_duration
 from bot.domain.incoming import IncomingAlert, fingerprint_of
 
+HOST_SOURCE = "host"  # the source host check alerts are ingested under
 HOST_JOB = "opsbot-host"
 UPTIME_ALERTNAME = "UptimeCheckFailed"
 # Like Alertmanager's repeat: a firing alert is sent again so a lost send does not lose the alert.

@@ -22,8 +22,8 @@ class IncomingAlert:
     fingerprint: str
     status: AlertStatus
     labels: Mapping[str, str]
+    starts_at: datetime  # an instant (timezone-aware), whatever offset the source wrote it with
     annotations: Mapping[str, str] = field(default_factory=dict)
-    starts_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ends_at: datetime | None = None
     generator_url: str | None = None
 
@@ -42,8 +42,9 @@ def fingerprint_of(labels: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def parse_alertmanager(payload: Mapping[str, Any]) -> list[IncomingAlert]:
-    """Validate an Alertmanager webhook payload (version 4) and return its alerts."""
+def parse_alertmanager(payload: Mapping[str, Any], *, received_at: datetime) -> list[IncomingAlert]:
+    """Validate an Alertmanager webhook payload (version 4) and return its alerts (one without a startsAt
+    started when it was received)."""
     version = payload.get("version")
     if version != "4":
         raise PayloadError(f'version: expected "4" (Alertmanager webhook v4), got {version!r}')
@@ -52,10 +53,10 @@ def parse_alertmanager(payload: Mapping[str, Any]) -> list[IncomingAlert]:
         raise PayloadError("alerts: expected a list of alerts")
     if len(alerts) > MAX_ALERTS_PER_PAYLOAD:
         raise PayloadError(f"alerts: {len(alerts)} alerts in one payload, at most {MAX_ALERTS_PER_PAYLOAD}")
-    return [_parse_alert(alert, f"alerts[{i}]") for i, alert in enumerate(alerts)]
+    return [_parse_alert(alert, f"alerts[{i}]", received_at) for i, alert in enumerate(alerts)]
 
 
-def _parse_alert(raw: Any, where: str) -> IncomingAlert:
+def _parse_alert(raw: Any, where: str, received_at: datetime) -> IncomingAlert:
     if not isinstance(raw, Mapping):
         raise PayloadError(f"{where}: expected an object")
     labels = _string_map(raw.get("labels"), f"{where}.labels", required=True)
@@ -74,7 +75,7 @@ def _parse_alert(raw: Any, where: str) -> IncomingAlert:
         status=AlertStatus(status),
         labels=labels,
         annotations=_string_map(raw.get("annotations"), f"{where}.annotations", required=False),
-        starts_at=_time(raw.get("startsAt"), f"{where}.startsAt") or datetime.now(UTC),
+        starts_at=_time(raw.get("startsAt"), f"{where}.startsAt") or received_at,
         ends_at=_time(raw.get("endsAt"), f"{where}.endsAt"),
         generator_url=_no_nul(generator) if generator else None,
     )

@@ -19,7 +19,7 @@ from bot.domain.delivery import Priority
 from bot.domain.storms import STORM_WINDOW, rolls_up
 from bot.services.jobs import SyncRollup, queue
 from storage import alert_rollups as rollups
-from storage.alerts import GroupChange
+from storage.group_transitions import GroupChange
 from storage.models import AlertRollup
 
 

@@ -14,7 +14,6 @@ from typing import TypeVar
 
 import aiohttp
 import psutil
-from sqlmodel import col, select
 
 from bot.config import HostRuleConfig, UptimeCheckConfig
 from bot.deps import Deps
@@ -22,14 +21,16 @@ from bot.domain import hostchecks as domain
 from bot.domain.alerts import AlertStatus
 from bot.domain.hostchecks import HostReading, HostRule, Probe, RuleState, Transition, UptimeState
 from bot.domain.incoming import IncomingAlert
+from bot.services import stale_hosts
 from bot.services.alerts import ingest
+from storage.host_alerts import firing_alerts
 from storage.host_samples import HostSample, add_samples, purge_older_than
-from storage.models import Alert
 
 log = logging.getLogger(__name__)
 
-SOURCE = "host"
+SOURCE = domain.HOST_SOURCE
 PURGE_EVERY = timedelta(hours=1)
+STALE_CHECK_EVERY = timedelta(minutes=1)
 UPTIME_TIMEOUT_SECONDS = 10.0
 # Read-only file systems (snaps, images, overlays) and memory-backed ones cannot fill a disk.
 SKIPPED_FILESYSTEMS = frozenset({"squashfs", "overlay", "tmpfs", "devtmpfs", "iso9660"})
@@ -118,13 +119,15 @@ class HostChecker:
         self._rules = tuple(rule_from_config(rule) for rule in self._config.rules)
         self._read_host = read_host
         self._fetch = fetch
-        self.hostname = hostname or socket.gethostname()
+        # the name its samples and alerts carry: replicas sharing a database must not share it
+        self.hostname = hostname or self._config.host or socket.gethostname()
         self.last_reading: HostReading | None = None
         self._rule_states: dict[tuple[HostRule, str], RuleState] = {}
         self._uptime_states: dict[str, UptimeState] = {}
         self._sent: dict[str, datetime] = {}
         self._last_net: tuple[datetime, HostReading] | None = None
         self._last_purge: datetime | None = None
+        self._last_stale_check: datetime | None = None
         self._restored: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -160,13 +163,16 @@ class HostChecker:
             await asyncio.sleep(max(0.0, seconds - (loop.time() - started)))
 
     async def sample_once(self, now: datetime) -> None:
-        """Read the host, raise or resolve rule alerts, store the samples, purge old ones hourly."""
+        """Read the host, store the samples, raise or resolve rule alerts, resolve stale hosts' alerts."""
         if "rules" not in self._restored:
             firing = await _firing_alerts(self._deps)
             self._rule_states |= domain.restored_rule_states(self._rules, firing, hostname=self.hostname)
             self._restored.add("rules")
         reading = await asyncio.to_thread(self._read_host)
         self.last_reading = reading
+        # Stored before any alert it raises: a replica never sees this host's alert without its sample,
+        # which would make the host look stale.
+        await add_samples(self._deps.db, self._samples(reading, now))
         alerts: list[IncomingAlert] = []
         updates: dict[tuple[HostRule, str], Update[RuleState]] = {}
         for rule in self._rules:
@@ -190,7 +196,7 @@ class HostChecker:
                     self._collect(alerts, alert, transition, now)
         delivered = await self._deliver(alerts, now)
         _commit(self._rule_states, updates, delivered=delivered, idle=RuleState())
-        await add_samples(self._deps.db, self._samples(reading, now))
+        await self._resolve_stale_if_due(now)
         await self._purge_if_due(now)
 
     async def check_uptime_once(self, now: datetime) -> None:
@@ -219,7 +225,7 @@ class HostChecker:
         delivered = await self._deliver(alerts, now)
         _commit(self._uptime_states, updates, delivered=delivered, idle=UptimeState())
         samples = [
-            HostSample(metric="uptime_up", key=c.name, value=float(p.up), at=now)
+            HostSample(host=self.hostname, metric="uptime_up", key=c.name, value=float(p.up), at=now)
             for c, p in zip(checks, probes, strict=True)
         ]
         await add_samples(self._deps.db, samples)
@@ -254,13 +260,23 @@ class HostChecker:
         if previous is not None:
             series |= domain.network_rates(previous[1], reading, seconds=(now - previous[0]).total_seconds())
         return [
-            HostSample(metric=metric, key=key, value=value, at=now) for (metric, key), value in series.items()
+            HostSample(host=self.hostname, metric=metric, key=key, value=value, at=now)
+            for (metric, key), value in series.items()
         ]
+
+    async def _resolve_stale_if_due(self, now: datetime) -> None:
+        """Once a minute (and on the first round, so a restart resolves what gone hosts left firing)."""
+        if self._last_stale_check is not None and now - self._last_stale_check < STALE_CHECK_EVERY:
+            return
+        await stale_hosts.resolve_stale_hosts(self._deps, own_host=self.hostname, now=now)
+        self._last_stale_check = now
 
     async def _purge_if_due(self, now: datetime) -> None:
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
             return
-        removed = await purge_older_than(self._deps.db, now - timedelta(days=self._config.retention_days))
+        cutoff = now - timedelta(days=self._config.retention_days)
+        removed = await purge_older_than(self._deps.db, cutoff)
+        await stale_hosts.forget_old_claims(self._deps, older_than=cutoff)
         self._last_purge = now
         if removed:
             log.info("old host samples purged", extra={"removed": removed})
@@ -284,13 +300,9 @@ async def probe_url(session: aiohttp.ClientSession, url: str) -> Probe:
         return Probe(up=False, error=domain.redact_url(f"{type(error).__name__}: {error}", url)[:300])
 
 
-async def _firing_alerts(deps: Deps) -> list[tuple[dict[str, str], datetime]]:
+async def _firing_alerts(deps: Deps) -> list[tuple[Mapping[str, str], datetime]]:
     """Labels and start of host alerts stored as firing: what an earlier process left to resolve."""
-    query = select(col(Alert.labels), col(Alert.starts_at)).where(
-        col(Alert.source) == SOURCE, col(Alert.status) == AlertStatus.FIRING.value
-    )
-    async with deps.db.sessions() as session:
-        return [(labels, starts_at) for labels, starts_at in (await session.execute(query)).all()]
+    return [(alert.labels, alert.starts_at) for alert in await firing_alerts(deps.db, source=SOURCE)]
 
 
 def _commit(states: dict[K, S], updates: Mapping[K, Update[S]], *, delivered: bool, idle: S) -> None:

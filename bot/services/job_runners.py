@@ -8,9 +8,10 @@ from typing import Any
 from bot.deps import Deps
 from bot.services import (
     alert_actions,
+    alert_messages,
     alert_storms,
-    alerts,
     digest_runs,
+    escalation,
     incident_slack,
     incident_timers,
     ticket_jobs,
@@ -37,7 +38,7 @@ from bot.services.outbox import Runner, runners
 
 
 async def _sync_group(deps: Deps, job: SyncGroup, attempt: int) -> None:
-    await alerts.sync_group(deps, job.group_id, attempt=attempt)
+    await alert_messages.sync_group(deps, job.group_id, attempt=attempt)
 
 
 async def _sync_rollup(deps: Deps, job: SyncRollup, attempt: int) -> None:
@@ -45,7 +46,7 @@ async def _sync_rollup(deps: Deps, job: SyncRollup, attempt: int) -> None:
 
 
 async def _escalate(deps: Deps, job: EscalateGroup, attempt: int) -> None:
-    await alert_actions.escalate(deps, job.group_id, episode_id=job.episode_id, retried=attempt > 1)
+    await escalation.escalate(deps, job.group_id, episode_id=job.episode_id, retried=attempt > 1)
 
 
 async def _check_flapping(deps: Deps, job: CheckFlapping, attempt: int) -> None:

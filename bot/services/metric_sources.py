@@ -90,7 +90,7 @@ def create_metric_source(settings: Settings, db: Database) -> MetricSource:
     kpis = kpis_from_config(settings.file.kpis)
     if settings.secrets.prometheus_url:
         return PrometheusSource(settings.secrets.prometheus_url, kpis=kpis, config=settings.file.prometheus)
-    return HostSource(db, kpis=kpis)
+    return HostSource(db, kpis=kpis, hostname=settings.file.host_checks.host)
 
 
 class _Resolving:
@@ -226,7 +226,10 @@ def _read_host_briefly() -> HostReading:
 
 
 class HostSource(_Resolving):
-    """This host: live values from psutil, ranges from the samples the host checks store."""
+    """This host: live values from psutil, ranges from the samples its host checks store under its name.
+
+    The name is `host_checks.host` (else the machine's), the one this process's HostChecker writes under.
+    """
 
     is_prometheus = False
 
@@ -287,7 +290,9 @@ class HostSource(_Resolving):
         _, metric = self._host_metric(what)
         found = []
         for key in await self._keys(metric):
-            points = await host_samples.samples_between(self.db, metric=metric, key=key, start=start, end=end)
+            points = await host_samples.samples_between(
+                self.db, host=self.hostname, metric=metric, key=key, start=start, end=end
+            )
             if points:
                 labels = {"mountpoint": key} if key else {}
                 found.append(Series(labels=labels, points=downsample(points, start=start, step=step)))
@@ -297,7 +302,9 @@ class HostSource(_Resolving):
         kpi, metric = self._host_metric(what)
         averages = []
         for key in await self._keys(metric):
-            stats = await host_samples.stats_between(self.db, metric=metric, key=key, start=start, end=end)
+            stats = await host_samples.stats_between(
+                self.db, host=self.hostname, metric=metric, key=key, start=start, end=end
+            )
             if stats.avg is not None:
                 averages.append(stats.avg)
         if not averages:

@@ -172,15 +172,15 @@ async def host_details(deps: Deps, source: HostSource, *, top: bool = True) -> H
         hostname=source.hostname,
         disks=dict(sorted(reading.disks.items())),
         load=reading.load,
-        network=await _network(deps, reading),
+        network=await _network(deps, reading, host=source.hostname),
         top=busiest,
     )
 
 
-async def _network(deps: Deps, reading: HostReading) -> Network | None:
-    """Rates from the host checks' latest samples when fresh, else the counters since boot."""
-    sent = await host_samples.latest(deps.db, metric="net_sent_bps")
-    received = await host_samples.latest(deps.db, metric="net_recv_bps")
+async def _network(deps: Deps, reading: HostReading, *, host: str) -> Network | None:
+    """Rates from this host's latest samples when fresh, else the counters since boot."""
+    sent = await host_samples.latest(deps.db, host=host, metric="net_sent_bps")
+    received = await host_samples.latest(deps.db, host=host, metric="net_recv_bps")
     now = deps.clock()
     if sent and received and now - min(sent[0], received[0]) < timedelta(minutes=2):
         return Network(sent=sent[1], received=received[1], per_second=True)

@@ -47,6 +47,11 @@ def test_file_from_environment_merges_over_defaults(tmp_path: Path) -> None:
         ("team: [unclosed\n", "is not valid YAML"),
         ("retention:\n  claims_days: 0\n", "retention.claims_days: Input should be greater than 0"),
         ("retention:\n  at: '3:30'\n", "retention.at: String should match pattern"),
+        (
+            "host_checks:\n  interval_seconds: 60\n  stale_after_minutes: 1\n",
+            "host_checks.stale_after_minutes: must be at least two check intervals (120 s)",
+        ),
+        ("host_checks:\n  host: ''\n", "host_checks.host: String should have at least 1 character"),
     ],
 )
 def test_a_bad_file_gives_one_message_naming_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -5,23 +5,42 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.server import RunningServer
 from storage.host_samples import HostSample, add_samples
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HOST = "e2e-web-1"
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    """Name this opsbot's host: /metrics reads the samples stored under that name, and shows it."""
+    return {"host_checks": {"host": HOST}}
 
 
 async def store_cpu_history(opsbot: RunningServer) -> None:
     """Two hours of CPU samples: 20 % the hour before, 30–40 % this hour (average 35 %)."""
     now = datetime.now(UTC)
-    earlier = [HostSample(metric="cpu", value=20.0, at=now - timedelta(minutes=61 + i)) for i in range(55)]
+    earlier = [
+        HostSample(host=HOST, metric="cpu", value=20.0, at=now - timedelta(minutes=61 + i)) for i in range(55)
+    ]
     recent = [
         HostSample(
-            metric="cpu", value=30.0 + (i % 11), at=now - timedelta(minutes=55) + timedelta(seconds=30 * i)
+            host=HOST,
+            metric="cpu",
+            value=30.0 + (i % 11),
+            at=now - timedelta(minutes=55) + timedelta(seconds=30 * i),
         )
         for i in range(110)
     ]
-    await add_samples(opsbot.deps.db, [*earlier, *recent])
+    # another host on the same database, busier: its samples must not reach this host's chart
+    other = [
+        HostSample(host="e2e-web-2", metric="cpu", value=90.0, at=now - timedelta(minutes=m))
+        for m in range(110)
+    ]
+    await add_samples(opsbot.deps.db, [*earlier, *recent, *other])
 
 
 async def test_overview_shows_this_host_and_what_needs_prometheus(slack: Any, sandbox: Any) -> None:
@@ -31,7 +50,7 @@ async def test_overview_shows_this_host_and_what_needs_prometheus(slack: Any, sa
     answer = ws.message_text(await ws.wait_for_ephemeral(user="alice", contains="KPI overview", timeout=10))
     assert "CPU usage" in answer and "Memory usage" in answer and "Disk usage" in answer
     assert "API latency p95" in answer and "needs Prometheus" in answer
-    assert "this host (" in answer and "Top processes" in answer and "Load (1 / 5 / 15 min)" in answer
+    assert f"this host ({HOST})" in answer and "Top processes" in answer and "Load (1 / 5 / 15 min)" in answer
     assert "target < 80 %" in answer
 
 

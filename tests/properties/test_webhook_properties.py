@@ -12,6 +12,8 @@ from bot.config import load_settings
 from bot.domain.incoming import PayloadError, parse_alertmanager
 from bot.services.alerts import plan
 
+RECEIVED = datetime(2026, 11, 9, 10, 0, tzinfo=UTC)
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
     lambda children: (
@@ -47,7 +49,7 @@ alerts = st.fixed_dictionaries(
 @given(payload=st.dictionaries(st.sampled_from(["version", "alerts", "status"]), json_values))
 def test_arbitrary_json_never_escapes_as_anything_but_a_payload_error(payload: dict[str, Any]) -> None:
     try:
-        parse_alertmanager(payload)
+        parse_alertmanager(payload, received_at=RECEIVED)
     except PayloadError as error:
         assert str(error)
 
@@ -56,7 +58,7 @@ def test_arbitrary_json_never_escapes_as_anything_but_a_payload_error(payload: d
 @given(items=st.lists(alerts, min_size=1, max_size=5))
 def test_alert_shaped_input_parses_or_names_the_field(items: list[dict[str, Any]]) -> None:
     try:
-        parsed = parse_alertmanager({"version": "4", "alerts": items})
+        parsed = parse_alertmanager({"version": "4", "alerts": items}, received_at=RECEIVED)
     except PayloadError as error:
         assert str(error).startswith(("alerts[", "version", "alerts:"))
         return

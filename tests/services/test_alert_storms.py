@@ -12,11 +12,12 @@ from bot.services.alert_storms import place
 from storage import alert_rollups
 from storage import alerts as store
 from storage.db import Database
+from storage.group_transitions import GroupPolicy
 from storage.models import OutboxJob
 
 T0 = datetime.now(UTC)
 THRESHOLD = 3
-POLICY = store.GroupPolicy(3, timedelta(hours=1), timedelta(hours=1), day_start=T0 - timedelta(hours=1))
+POLICY = GroupPolicy(3, timedelta(hours=1), timedelta(hours=1), day_start=T0 - timedelta(hours=1))
 
 
 def planned(name: str, *, severity: str = "warning", status: str = "firing") -> store.PlannedAlert:

@@ -193,18 +193,24 @@ async def test_a_restarted_checker_resolves_what_the_previous_one_raised(
 async def test_samples_are_stored_with_network_rates_and_old_ones_purged(
     deps: Deps, host: FakeHost, clock: Clock
 ) -> None:
-    await add_samples(deps.db, [HostSample(metric="cpu", value=1.0, at=T0 - timedelta(days=40))])
+    old = [
+        HostSample(host=h, metric="cpu", value=1.0, at=T0 - timedelta(days=40)) for h in ("host-a", "gone")
+    ]
+    await add_samples(deps.db, old)
     checker = HostChecker(deps, read_host=host.read, hostname="host-a")
     await run_samples(checker, clock, range(0, 45, 15))
-    cpu = await samples_between(deps.db, metric="cpu", start=T0 - timedelta(days=60), end=at(60))
+    cpu = await samples_between(
+        deps.db, host="host-a", metric="cpu", start=T0 - timedelta(days=60), end=at(60)
+    )
     assert cpu == [(at(0), 10.0), (at(15), 10.0), (at(30), 10.0)]
-    assert await latest(deps.db, metric="disk", key="/") == (at(30), 50.0)
-    assert await samples_between(deps.db, metric="net_sent_bps", start=T0, end=at(60)) == [
+    assert await latest(deps.db, host="gone", metric="cpu") is None  # purged though no checker names it
+    assert await latest(deps.db, host="host-a", metric="disk", key="/") == (at(30), 50.0)
+    assert await samples_between(deps.db, host="host-a", metric="net_sent_bps", start=T0, end=at(60)) == [
         (at(15), 100.0),
         (at(30), 100.0),
     ]
-    assert await latest(deps.db, metric="net_recv_bps") == (at(30), 200.0)
-    assert await latest(deps.db, metric="load1") == (at(30), 0.0)  # QUIET's load averages
+    assert await latest(deps.db, host="host-a", metric="net_recv_bps") == (at(30), 200.0)
+    assert await latest(deps.db, host="host-a", metric="load1") == (at(30), 0.0)  # QUIET's load averages
 
 
 @pytest.mark.parametrize("host_config", [{"interval_seconds": 0.02}])
@@ -227,7 +233,7 @@ async def test_the_loops_run_until_stopped_and_survive_a_bad_round(deps: Deps, h
             await two_readings.wait()
     finally:
         await checker.stop()
-    stored_cpu = await latest(deps.db, metric="cpu")
+    stored_cpu = await latest(deps.db, host="host-a", metric="cpu")
     assert stored_cpu is not None and stored_cpu[1] == 10.0  # QUIET's CPU, read by the loop
     calls = host.calls
     # No positive signal can show that nothing happens: wait five check intervals; a loop still running
@@ -337,7 +343,7 @@ async def test_a_stopped_site_raises_uptime_check_failed_and_recovers(
     await run_probes(checker, clock, 180)
     [alert] = await stored(deps, "UptimeCheckFailed")
     assert (alert.status, alert.ends_at) == ("resolved", at(180))
-    ups = await samples_between(deps.db, metric="uptime_up", key="shop", start=T0, end=at(180))
+    ups = await samples_between(deps.db, host="host-a", metric="uptime_up", key="shop", start=T0, end=at(180))
     assert [value for _, value in ups] == [1.0, 0.0, 0.0, 1.0]
 
 

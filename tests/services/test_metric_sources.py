@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -39,11 +40,14 @@ async def test_host_source_reads_now_and_ranges(db: Database, host: HostSource) 
     assert {s.labels["mountpoint"]: s.value for s in await host.instant("disk")} == {"/": 50, "/data": 91}
     assert [s.value for s in await host.instant("load")] == [2]
     rows = [
-        HostSample(metric="cpu", value=float(v), at=T0 - timedelta(minutes=m))
+        HostSample(host="web-1", metric="cpu", value=float(v), at=T0 - timedelta(minutes=m))
         for m, v in [(50, 10), (40, 30)]
     ]
-    rows += [HostSample(metric="disk", key="/data", value=80.0, at=T0 - timedelta(minutes=30))]
-    rows += [HostSample(metric="disk", key="/", value=40.0, at=T0 - timedelta(minutes=30))]
+    rows += [HostSample(host="web-1", metric="disk", key="/data", value=80.0, at=T0 - timedelta(minutes=30))]
+    rows += [HostSample(host="web-1", metric="disk", key="/", value=40.0, at=T0 - timedelta(minutes=30))]
+    # another replica's host on the same database: none of its samples may show as web-1's
+    rows += [HostSample(host="web-2", metric="cpu", value=99.0, at=T0 - timedelta(minutes=45))]
+    rows += [HostSample(host="web-2", metric="disk", key="/data", value=99.0, at=T0 - timedelta(minutes=30))]
     await add_samples(db, rows)
     (cpu,) = await host.series("cpu", start=T0 - timedelta(hours=1), end=T0, step=timedelta(minutes=1))
     assert [v for _, v in cpu.points] == [10, 30]
@@ -59,8 +63,12 @@ async def test_host_source_says_what_needs_prometheus(host: HostSource) -> None:
         await host.average("rate(x[5m])", start=T0 - timedelta(hours=1), end=T0)
 
 
-def test_the_source_follows_prometheus_url(db: Database) -> None:
+def test_the_source_follows_prometheus_url(db: Database, tmp_path: Path) -> None:
     assert isinstance(create_metric_source(load_settings({}), db), HostSource)
+    config = tmp_path / "opsbot.yml"
+    config.write_text("host_checks:\n  host: replica-2\n")
+    named = create_metric_source(load_settings({"OPSBOT_CONFIG": str(config)}), db)
+    assert named.description == "this host (replica-2)"  # the name its host checks write samples under
     source = create_metric_source(load_settings({"PROMETHEUS_URL": "http://127.0.0.1:9/"}), db)
     assert isinstance(source, PrometheusSource) and source.description == "Prometheus at http://127.0.0.1:9"
     assert [kpi.name for kpi in source.kpis][:2] == ["latency_p50", "latency_p95"]

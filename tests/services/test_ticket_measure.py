@@ -40,7 +40,7 @@ async def deps(database_url: str) -> AsyncIterator[tuple[Deps, Clock]]:
     settings = load_settings({"OPSBOT_DATABASE_URL": database_url})
     built = build_deps(settings, clock=clock)
     kpis = kpis_from_config(settings.file.kpis)
-    built.metrics = HostSource(built.db, kpis=kpis, read_host=lambda: READING, clock=clock)
+    built.metrics = HostSource(built.db, kpis=kpis, hostname="web-1", read_host=lambda: READING, clock=clock)
     yield built, clock
     await built.close()
 
@@ -50,7 +50,10 @@ async def test_cpu_baseline_and_after_from_host_samples(deps: tuple[Deps, Clock]
     hours = range(-8 * 24, 9 * 24)
     await add_samples(
         bot.db,
-        [HostSample(metric="cpu", value=80 if h <= 0 else 40, at=T0 + timedelta(hours=h)) for h in hours],
+        [
+            HostSample(host="web-1", metric="cpu", value=80 if h <= 0 else 40, at=T0 + timedelta(hours=h))
+            for h in hours
+        ],
     )
     view, _ = await tickets.create(bot, NewTicket("Cache renders", metric="cpu"), user_id="U0ALICE")
     await tickets.start(bot, view.number, user_id="U0BOB")

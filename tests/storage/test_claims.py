@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from storage.claims import claim, forget_claims, is_claimed
+from storage.claims import claim, claim_or_take_over, forget_claims, is_claimed
 from storage.db import Database, create_database, is_unavailable
 from storage.migrate import current_revision, head_revision
 
@@ -36,6 +36,30 @@ async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:
         *(claim(db, scope="timer", key="escalate:42", owner=str(i), now=NOW) for i in range(20))
     )
     assert results.count(True) == 1
+
+
+async def test_a_claim_left_too_long_is_taken_over_by_exactly_one(db: Database) -> None:
+    later = NOW + timedelta(minutes=6)
+    assert await claim_or_take_over(db, scope="stale", key="web-1", now=NOW, stale_before=NOW, owner="a")
+    # still fresh: nobody may take it
+    assert not await claim_or_take_over(db, scope="stale", key="web-1", now=NOW, stale_before=NOW, owner="b")
+    results = await asyncio.gather(
+        *(
+            claim_or_take_over(
+                db,
+                scope="stale",
+                key="web-1",
+                now=later,
+                stale_before=later - timedelta(minutes=5),
+                owner=str(i),
+            )
+            for i in range(10)
+        )
+    )
+    assert results.count(True) == 1
+    assert not await claim_or_take_over(
+        db, scope="stale", key="web-1", now=later, stale_before=later - timedelta(minutes=5), owner="c"
+    )
 
 
 async def test_old_claims_can_be_forgotten(db: Database) -> None:

@@ -35,6 +35,13 @@ def create_template() -> str:
     return name
 
 
+def create_empty() -> str:
+    """Create an empty (unmigrated) database; return its name."""
+    name = f"opsbot_e_{secrets.token_hex(5)}"
+    _admin(f'CREATE DATABASE "{name}"')
+    return name
+
+
 def create_copy(template: str) -> str:
     """Create a fresh database from the migrated template (a file copy, fast); return its name."""
     name = f"opsbot_t_{secrets.token_hex(5)}"

@@ -8,6 +8,7 @@ episodes inside it, incidents and host samples. Tests seed history through the w
 from __future__ import annotations
 
 import random
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,12 +60,14 @@ def seed_history(
     groups: int = 200,
     incidents: int = 0,
     samples: int = 0,
+    sample_host: str | None = None,
     end: datetime,
     days: int = 365,
     seed: int = 7,
 ) -> History:
     """Insert `episodes` alert firings over `days` days before `end` in `groups` groups, with their alerts,
-    group firings, `incidents` incidents and `samples` host samples."""
+    group firings, `incidents` incidents and `samples` host samples (of `sample_host`, by default this
+    machine, as opsbot's own host checks here would name them)."""
     rng, np_rng = random.Random(seed), numpy.random.default_rng(seed)
     start = end - timedelta(days=days)
     engine = create_engine(sync_url(url))
@@ -89,7 +92,8 @@ def seed_history(
         )
         if incidents and inspect(connection).has_table("incidents"):
             _seed_incidents(connection, rng, incidents, start=start, span=(end - start).total_seconds())
-        bulk_insert(connection, "host_samples", _sample_rows(rng, samples, start=start, end=end))
+        host = sample_host or socket.gethostname()
+        bulk_insert(connection, "host_samples", _sample_rows(rng, samples, host=host, start=start, end=end))
     engine.dispose()
     return History(episodes, len(plan["group_start"]), groups * ALERTS_PER_GROUP, groups, start, end)
 
@@ -252,7 +256,7 @@ def _seed_incidents(connection: Any, rng: random.Random, count: int, *, start: d
 
 
 def _sample_rows(
-    rng: random.Random, count: int, *, start: datetime, end: datetime
+    rng: random.Random, count: int, *, host: str, start: datetime, end: datetime
 ) -> Iterator[dict[str, Any]]:
     """Disk on / growing ~0.5 %/day from 60 %, memory flat around 50 %, evenly over the last 35 days."""
     first = max(start, end - timedelta(days=35))
@@ -260,5 +264,6 @@ def _sample_rows(
     for i in range(count // 2):
         at = first + step * i
         days = (at - first).total_seconds() / 86400
-        yield {"metric": "disk", "key": "/", "value": 60 + 0.5 * days + rng.uniform(-0.3, 0.3), "at": at}
-        yield {"metric": "memory", "key": "", "value": 50 + rng.uniform(-2, 2), "at": at}
+        disk = 60 + 0.5 * days + rng.uniform(-0.3, 0.3)
+        yield {"host": host, "metric": "disk", "key": "/", "value": disk, "at": at}
+        yield {"host": host, "metric": "memory", "key": "", "value": 50 + rng.uniform(-2, 2), "at": at}

@@ -131,8 +131,8 @@ def _move_pending_escalations(bind: sa.Connection) -> None:
             continue
         moved = {"group_id": data["group_id"], "episode_id": episode_id}
         bind.execute(
-            sa.text("UPDATE outbox SET payload = :payload WHERE id = :id"),
-            {"id": job_id, "payload": json.dumps(moved)},
+            sa.text("UPDATE outbox SET payload = :payload, dedupe_key = :key WHERE id = :id"),
+            {"id": job_id, "payload": json.dumps(moved), "key": f"escalate:{data['group_id']}:{episode_id}"},
         )
 
 
