@@ -97,10 +97,11 @@ class AlertHistory:
     async def sample_host(
         self, *, at: datetime, disk: float, memory: float = 50.0, cpu: float = 20.0
     ) -> None:
-        """opsbot's host check reads these figures at `at` and stores them (disk for the mount `/`)."""
+        """opsbot's host check reads these figures at `at` and stores them under its host name (disk for
+        the mount `/`)."""
         self.clock.set(at)
         reading = HostReading(cpu_percent=cpu, memory_percent=memory, disks={"/": disk})
-        await HostChecker(self.server.deps, read_host=lambda: reading, hostname="db-1").sample_once(at)
+        await HostChecker(self.server.deps, read_host=lambda: reading).sample_once(at)
 
     async def advance(self, to: datetime) -> None:
         """Let the clock reach `to` and finish what falls due by then (a flapping check, say), so that
