@@ -1,11 +1,11 @@
 """Digest benchmark: build the weekly review and the monthly deep dive over a large history.
 
-Seeds 1,000,000 alerts over a year (with groups and events), 10,000 incidents (when the incidents table
-exists) and a month of host samples with bulk inserts (executemany on SQLite, COPY on PostgreSQL), then
-times building both digests (every SQL aggregation, incidents, KPIs from host samples; no Slack).
-Target: under 2 s each.
+Seeds 1,000,000 alert firings (episodes) over a year in 2,000 groups of ten alerts each, with ~330,000
+group firings, 10,000 incidents (when the incidents table exists) and a month of host samples with bulk
+inserts (executemany on SQLite, COPY on PostgreSQL, then ANALYZE as autovacuum would), then times building
+both digests (every SQL aggregation, incidents, KPIs from host samples; no Slack). Target: under 1 s each.
 
-    python bench/digest.py [--alerts 1000000] [--incidents 10000] [--database-url URL]
+    python bench/digest.py [--episodes 1000000] [--incidents 10000] [--database-url URL]
     python bench/digest.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres --fresh-db
 """
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # after the path set-up, so it runs from a checkout
-from bot.config import load_settings  # noqa: E402
+from bot.config import DigestTeamConfig, load_settings  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.domain.digest_periods import DigestKind, period_containing  # noqa: E402
 from bot.services import digest_runs, digests  # noqa: E402
@@ -57,19 +57,35 @@ def drop_postgres(url: str, *, admin_url: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
+def analyze(url: str) -> None:
+    """Refresh the planner's statistics after the bulk load, as autovacuum soon would on its own."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+
+
 async def time_builds(url: str, *, rounds: int) -> dict[str, list[float]]:
+    """Build each digest `rounds` times for the whole ops team and for a team scoped by a label."""
     settings = load_settings({"OPSBOT_DATABASE_URL": url})
     deps = build_deps(settings, clock=lambda: END)
-    team = digest_runs.team(deps, None)
-    zone = digests.team_zone(deps, team)
+    everyone = digest_runs.team(deps, None)
+    scoped = DigestTeamConfig(name="payments", match=("team=payments",))
     figures: dict[str, list[float]] = {}
     try:
-        for kind, day in ((DigestKind.WEEKLY, date(2026, 11, 18)), (DigestKind.MONTHLY, date(2026, 10, 15))):
-            period = period_containing(kind, day, zone)
-            for _ in range(rounds):
-                started = time.perf_counter()
-                await digests.build(deps, team, period)
-                figures.setdefault(f"{kind.value} {period.label}", []).append(time.perf_counter() - started)
+        for team in (everyone, scoped):
+            for kind, day in (
+                (DigestKind.WEEKLY, date(2026, 11, 18)),
+                (DigestKind.MONTHLY, date(2026, 10, 15)),
+            ):
+                period = period_containing(kind, day, digests.team_zone(deps, team))
+                name = f"{kind.value} {period.label} ({team.name}: {', '.join(team.match) or 'every alert'})"
+                for _ in range(rounds):
+                    started = time.perf_counter()
+                    await digests.build(deps, team, period)
+                    figures.setdefault(name, []).append(time.perf_counter() - started)
     finally:
         await deps.close()
     return figures
@@ -77,7 +93,7 @@ async def time_builds(url: str, *, rounds: int) -> dict[str, list[float]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--alerts", type=int, default=1_000_000)
+    parser.add_argument("--episodes", type=int, default=1_000_000, help="alert firings")
     parser.add_argument("--groups", type=int, default=2_000)
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=200_000, help="host samples (disk and memory)")
@@ -91,19 +107,22 @@ def main() -> int:
         url = fresh_postgres(url)
     upgrade(url)
     started = time.perf_counter()
-    seed_history(
+    history = seed_history(
         url,
-        alerts=args.alerts,
+        episodes=args.episodes,
         groups=args.groups,
         incidents=args.incidents,
         samples=args.samples,
         end=END,
         days=365,
     )
+    if url.startswith("postgresql"):
+        analyze(url)
     seeded = time.perf_counter() - started
     print(f"database: {url.split('@')[-1]}")
-    print(f"seeded {args.alerts:,} alerts, {args.groups:,} groups, {args.alerts // 5:,} events, "
-          f"{args.incidents:,} incidents, {args.samples:,} host samples in {seeded:.1f} s")  # fmt: skip
+    print(f"seeded {history.episodes:,} alert firings of {history.alerts:,} alerts, {history.groups:,} "
+          f"groups with {history.group_episodes:,} group firings, {args.incidents:,} incidents, "
+          f"{args.samples:,} host samples in {seeded:.1f} s")  # fmt: skip
     try:
         figures = asyncio.run(time_builds(url, rounds=args.rounds))
     finally:
@@ -113,8 +132,8 @@ def main() -> int:
     for name, times in figures.items():
         worst = max(worst, min(times))
         shown = ", ".join(f"{t:.2f}" for t in times)
-        print(f"build {name}: {shown} s (best {min(times):.2f} s; target < 2 s)")
-    return 0 if worst < 2.0 else 1
+        print(f"build {name}: {shown} s (best {min(times):.2f} s; target < 1 s)")
+    return 0 if worst < 1.0 else 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ COLOURS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 
 
 def alerts_by_severity(buckets: Buckets, *, title: str, label_format: str = "%a %d") -> bytes:
-    """Stacked bars of alerts per bucket (day or week) by severity."""
+    """Stacked bars of firings per bucket (day or week) by severity."""
     figure = new_figure()
     axes = figure.add_subplot()
     labels = [start.strftime(label_format) for start in buckets.starts]
@@ -22,7 +22,7 @@ def alerts_by_severity(buckets: Buckets, *, title: str, label_format: str = "%a 
         axes.bar(positions, values, bottom=bottom, label=severity, color=COLOURS[severity])
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
     axes.set_xticks(positions, labels)
-    axes.set_ylabel("alerts")
+    axes.set_ylabel("firings")
     figure.suptitle(title, fontsize=12, fontweight="bold")
     axes.legend(loc="best", fontsize=8)
     axes.grid(True, axis="y", alpha=0.3)
@@ -32,19 +32,19 @@ def alerts_by_severity(buckets: Buckets, *, title: str, label_format: str = "%a 
 def monthly_overview(
     buckets: Buckets, incidents: Sequence[int], kpis: Mapping[str, Sequence[float | None]], *, title: str
 ) -> bytes:
-    """Alerts and incidents per week, and each KPI's weekly average as a share of its first week."""
+    """Firings and incidents per week, and each KPI's weekly average as a share of its first week."""
     figure = new_figure((9.0, 7.0))
     top, bottom = figure.subplots(2, 1)
     labels = [f"wk {start:%d %b}" for start in buckets.starts]
     positions = list(range(len(labels)))
     totals = [sum(v[i] for v in buckets.counts.values()) for i in positions]
-    top.bar([p - 0.2 for p in positions], totals, width=0.4, label="alerts", color="#1f77b4")
+    top.bar([p - 0.2 for p in positions], totals, width=0.4, label="firings", color="#1f77b4")
     twin = top.twinx()
     twin.bar([p + 0.2 for p in positions], list(incidents), width=0.4, label="incidents", color="#d62728")
     top.set_xticks(positions, labels)
-    top.set_ylabel("alerts")
+    top.set_ylabel("firings")
     twin.set_ylabel("incidents")
-    top.set_title("Alerts and incidents per week", fontsize=10)
+    top.set_title("Firings and incidents per week", fontsize=10)
     for name, values in kpis.items():
         base = next((v for v in values if v), None)
         points = [None if v is None or not base else 100 * v / base for v in values]

@@ -1,4 +1,8 @@
-"""The digests' aggregations, done in SQL (GROUP BY, CASE buckets) on SQLite and PostgreSQL alike."""
+"""The digests' aggregations over alert episodes (one row per firing), in SQL on SQLite and PostgreSQL alike.
+
+Alert counts are firings: `alert_episodes` started in the window, so an alert that fired three times counts
+three. Response times and the threshold review read `alert_group_episodes` opened in the window.
+"""
 
 from __future__ import annotations
 
@@ -14,46 +18,65 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
-    exists,
     extract,
     func,
     literal,
-    not_,
+    literal_column,
     select,
-    true,
+    union_all,
 )
 from sqlmodel import col
 
 from bot.domain.alerts import Matcher
-from bot.domain.digests import GroupStat, IncidentStats, RecurringProblem, Response, RuleNoise, Sums
+from bot.domain.digests import SEVERITY_RANK, GroupStat, RecurringProblem, Response, RuleNoise
 from storage.db import Database
-from storage.host_samples import HostSample
-from storage.incidents import Incident
-from storage.models import Alert, AlertGroup
+from storage.models import Alert, AlertEpisode, AlertGroupEpisode
 from storage.types import UTCDateTime
 
 QUICK_RESOLVE = timedelta(minutes=5)
-RANK = case((col(Alert.severity) == "critical", 3), (col(Alert.severity) == "warning", 2), else_=1)
 SEVERITY_OF_RANK = {3: "critical", 2: "warning", 1: "info"}
+STARTED = col(AlertEpisode.started_at)
+OPENED = col(AlertGroupEpisode.opened_at)
+RANK = case(
+    (col(AlertEpisode.severity) == "critical", 3), (col(AlertEpisode.severity) == "warning", 2), else_=1
+)
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which alerts a digest counts: started in [start, end) and matching the team's label filter."""
+    """Which firings a digest counts: started in [start, end), of alerts whose labels match the team's
+    matchers (`labels`, a condition on `alerts`; None when the team takes every alert)."""
 
     start: datetime
     end: datetime
-    labels: ColumnElement[bool]
+    labels: ColumnElement[bool] | None = None
 
-    def where(self) -> ColumnElement[bool]:
-        return and_(col(Alert.starts_at) >= self.start, col(Alert.starts_at) < self.end, self.labels)
+    def firings(self) -> ColumnElement[bool]:
+        """Alert episodes that started in the window (of the team's alerts)."""
+        started = col(AlertEpisode.started_at)
+        window = and_(started >= self.start, started < self.end)
+        if self.labels is None:
+            return window
+        # `+ 0` keeps SQLite from walking the alert_id index through every firing of a year (its planner
+        # prefers an equality lookup to the started_at range); PostgreSQL hashes the subquery either way
+        alert_id = col(AlertEpisode.alert_id) + 0
+        return and_(window, alert_id.in_(select(col(Alert.id)).where(self.labels)))
+
+    def group_firings(self) -> ColumnElement[bool]:
+        """Group episodes opened in the window (of groups holding the team's alerts)."""
+        opened = col(AlertGroupEpisode.opened_at)
+        window = and_(opened >= self.start, opened < self.end)
+        if self.labels is None:
+            return window
+        keys = select(col(Alert.group_key)).where(self.labels)
+        return and_(window, col(AlertGroupEpisode.group_key).in_(keys))
 
     def shifted(self, start: datetime, end: datetime) -> Scope:
         return Scope(start, end, self.labels)
 
 
 async def scope_for(db: Database, matchers: Sequence[Matcher], *, start: datetime, end: datetime) -> Scope:
-    """Build the label filter; regex matchers are decided on the few distinct values in the window."""
+    """Build the label filter; regex matchers are decided on the few distinct values the label takes."""
     conditions: list[ColumnElement[bool]] = []
     for matcher in matchers:
         value = func.coalesce(col(Alert.labels)[matcher.label].as_string(), "")
@@ -62,235 +85,188 @@ async def scope_for(db: Database, matchers: Sequence[Matcher], *, start: datetim
         elif matcher.op == "!=":
             conditions.append(value != matcher.value)
         else:
-            window = and_(col(Alert.starts_at) >= start, col(Alert.starts_at) < end)
-            async with db.sessions() as session:
-                seen = (await session.execute(select(value).distinct().where(window))).scalars().all()
-            chosen = [str(v) for v in seen if matcher.matches({matcher.label: str(v)})]
+            seen = [str(row[0]) for row in await rows_of(db, select(value).distinct())]
+            chosen = [v for v in seen if matcher.matches({matcher.label: v})]
             conditions.append(value.in_(chosen) if chosen else literal(False))
-    return Scope(start, end, and_(true(), *conditions))
+    return Scope(start, end, and_(*conditions) if conditions else None)
 
 
 def seconds_between(db: Database, earlier: Any, later: Any) -> ColumnElement[float]:
-    """`later - earlier` in seconds: julianday arithmetic on SQLite, EXTRACT(EPOCH …) on PostgreSQL."""
+    """`later - earlier` in seconds: julianday arithmetic on SQLite (rounded to the millisecond: a
+    julianday double is only good to ~0.1 ms, and 20 minutes must not read as 19:59.9999), EXTRACT(EPOCH …)
+    on PostgreSQL."""
     if db.is_sqlite:
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
     return cast(extract("epoch", later - earlier), Float)
 
 
-def _at(moment: datetime) -> ColumnElement[datetime]:
+def earliest(db: Database, first: Any, second: Any) -> ColumnElement[Any]:
+    """The earlier of two instants (SQLite's two-argument min() compares its sortable text)."""
+    return func.min(first, second) if db.is_sqlite else func.least(first, second)
+
+
+def at(moment: datetime) -> ColumnElement[datetime]:
+    """An instant as a bound value stored the way the columns store it."""
     return literal(moment, UTCDateTime())
 
 
-async def _rows(db: Database, statement: Any) -> list[Any]:
+def bucket_of(column: Any, boundaries: Sequence[datetime]) -> ColumnElement[int]:
+    """The index of the bucket (cut at `boundaries`) that `column` falls in; -1 past the last."""
+    return case(*[(column < cut, index) for index, cut in enumerate(boundaries[1:])], else_=-1)
+
+
+async def rows_of(db: Database, statement: Any) -> list[Any]:
+    """Run a read and return all its rows."""
     async with db.sessions() as session:
         return list((await session.execute(statement)).all())
-
-
-async def severity_counts(db: Database, scope: Scope) -> dict[str, int]:
-    """Alerts per severity."""
-    statement = select(col(Alert.severity), func.count()).where(scope.where()).group_by(col(Alert.severity))
-    return {str(s): int(n) for s, n in await _rows(db, statement)}
 
 
 async def bucket_counts(
     db: Database, scope: Scope, boundaries: Sequence[datetime]
 ) -> list[tuple[int, str, int]]:
-    """(bucket index, severity, alerts) with buckets cut at `boundaries` (local midnights: DST-correct)."""
-    bucket = case(
-        *[(col(Alert.starts_at) < cut, index) for index, cut in enumerate(boundaries[1:])], else_=-1
-    )
+    """(bucket index, severity, firings) with buckets cut at `boundaries` (local midnights: DST-correct)."""
+    bucket, severity = bucket_of(STARTED, boundaries), col(AlertEpisode.severity)
     statement = (
-        select(bucket, col(Alert.severity), func.count())
-        .where(scope.shifted(boundaries[0], boundaries[-1]).where())
-        .group_by(bucket, col(Alert.severity))
+        select(bucket, severity, func.count())
+        .where(scope.shifted(boundaries[0], boundaries[-1]).firings())
+        .group_by(bucket, severity)
     )
-    return [(int(b), str(s), int(n)) for b, s, n in await _rows(db, statement)]
+    return [(int(b), str(s), int(n)) for b, s, n in await rows_of(db, statement)]
 
 
 async def top_names(db: Database, scope: Scope, *, limit: int = 5) -> list[tuple[str, int]]:
-    """The alert names that fired most."""
-    count = func.count().label("n")
+    """The alert names that fired most often."""
+    name, count = col(AlertEpisode.alertname), func.count().label("n")
     statement = (
-        select(col(Alert.alertname), count)
-        .where(scope.where())
-        .group_by(col(Alert.alertname))
-        .order_by(count.desc(), col(Alert.alertname))
-        .limit(limit)
+        select(name, count).where(scope.firings()).group_by(name).order_by(count.desc(), name).limit(limit)
     )
-    return [(str(name), int(n)) for name, n in await _rows(db, statement)]
+    return [(str(found), int(n)) for found, n in await rows_of(db, statement)]
 
 
-async def group_stats(db: Database, scope: Scope, *, by_severity: bool, limit: int) -> list[GroupStat]:
-    """Groups by alert count (the noisiest), or worst severity first, then count and time firing."""
-    ended = case((col(Alert.ends_at).is_(None), _at(scope.end)), else_=col(Alert.ends_at))
-    firing = func.sum(seconds_between(db, col(Alert.starts_at), ended)).label("firing")
-    count, rank = func.count().label("n"), func.max(RANK).label("rank")
-    order = [rank.desc(), count.desc(), firing.desc()] if by_severity else [count.desc(), firing.desc()]
-    statement = (
-        select(col(Alert.group_key), func.min(col(Alert.alertname)), rank, count, firing)
-        .where(scope.where())
-        .group_by(col(Alert.group_key))
-        .order_by(*order, col(Alert.group_key))
-        .limit(limit)
-    )
-    return [
-        GroupStat(str(key), str(name), SEVERITY_OF_RANK.get(int(r), "info"), int(n), float(f or 0))
-        for key, name, r, n, f in await _rows(db, statement)
-    ]
+def firing_seconds(db: Database, scope: Scope) -> ColumnElement[float]:
+    """How long each firing lasted within the period: to its end, or to the period's end if later or
+    still firing (never less than nothing, should a source report an end before the start)."""
+    end = at(scope.end)
+    until = earliest(db, func.coalesce(col(AlertEpisode.ended_at), end), end)
+    lasted = seconds_between(db, STARTED, until)
+    return case((lasted > 0, lasted), else_=0.0)
 
 
-async def rule_noise(db: Database, scope: Scope, *, min_alerts: int = 3) -> list[RuleNoise]:
-    """Per alert rule: alerts, those in groups marked as noise, those resolved quickly and never acked."""
-    same_group = col(AlertGroup.group_key) == col(Alert.group_key)
-    noise = exists().where(same_group, col(AlertGroup.noise_by).is_not(None))
-    acked = exists().where(same_group, col(AlertGroup.acked_at).is_not(None))
-    lasted = seconds_between(db, col(Alert.starts_at), col(Alert.ends_at))
-    quick = and_(
-        col(Alert.ends_at).is_not(None), lasted < QUICK_RESOLVE.total_seconds(), not_(acked), not_(noise)
-    )
-    statement = (
+@dataclass(frozen=True)
+class GroupRanks:
+    """Group keys ranked three ways over one period."""
+
+    noisiest: list[GroupStat]  # most firings, then longest firing
+    worst: list[GroupStat]  # worst severity first, then most firings, then longest firing
+    recurring: list[RecurringProblem]  # firing in the most distinct weeks (given week cuts)
+
+
+async def group_ranks(
+    db: Database,
+    scope: Scope,
+    *,
+    weeks: Sequence[datetime] = (),
+    limits: tuple[int, int, int] = (5, 3, 10),
+    min_weeks: int = 3,
+) -> GroupRanks:
+    """Firings per group key, ranked as the noisiest, the worst and, with `weeks` (cuts spanning the
+    scope's window), the recurring ones (in `min_weeks` distinct weeks or more): one scan, three lists."""
+    week = bucket_of(STARTED, weeks or [scope.start, scope.end])
+    per_group = (
         select(
-            col(Alert.alertname),
-            func.count(),
-            func.sum(case((noise, 1), else_=0)),
-            func.sum(case((quick, 1), else_=0)),
+            col(AlertEpisode.group_key).label("key"),
+            func.min(col(AlertEpisode.alertname)).label("name"),
+            func.max(RANK).label("rank"),
+            func.count().label("n"),
+            func.sum(firing_seconds(db, scope)).label("firing"),
+            func.count(distinct(week)).label("weeks"),
         )
-        .where(scope.where())
-        .group_by(col(Alert.alertname))
-        .having(func.count() >= min_alerts)
+        .where(scope.firings())
+        .group_by(col(AlertEpisode.group_key))
+        .cte("per_group")
+        .prefix_with("MATERIALIZED")  # aggregated once, ranked three times
     )
-    return [
-        RuleNoise(str(name), int(n), int(noisy or 0), int(fast or 0))
-        for name, n, noisy, fast in await _rows(db, statement)
+    g = per_group.c
+    orders = (
+        [g.n.desc(), g.firing.desc(), g.key],
+        [g.rank.desc(), g.n.desc(), g.firing.desc(), g.key],
+        [g.weeks.desc(), g.n.desc(), g.key],
+    )
+    wanted = ((), (), (g.weeks >= min_weeks,))[: 3 if weeks else 2]  # recurring needs week cuts
+    lists = [
+        select(
+            select(literal_column(str(index)).label("list"), *g)
+            .where(*where)
+            .order_by(*order)
+            .limit(limit)
+            .subquery()
+        )
+        for index, (where, order, limit) in enumerate(zip(wanted, orders, limits, strict=False))
     ]
+    return _ranked(await rows_of(db, union_all(*lists)))
+
+
+def _ranked(rows: Sequence[Any]) -> GroupRanks:
+    """Sort the union's rows into their lists, in order (a union keeps no order of its parts)."""
+    ranks = GroupRanks([], [], [])
+    for index, key, name, rank, n, firing, weeks in rows:
+        stat = GroupStat(
+            str(key), str(name), SEVERITY_OF_RANK.get(int(rank), "info"), int(n), float(firing or 0)
+        )
+        if index == 2:
+            ranks.recurring.append(RecurringProblem(stat.key, stat.alertname, int(weeks), stat.count))
+        else:
+            (ranks.noisiest if index == 0 else ranks.worst).append(stat)
+    ranks.noisiest.sort(key=lambda s: (-s.count, -s.firing_seconds, s.key))
+    ranks.worst.sort(key=lambda s: (-SEVERITY_RANK.get(s.severity, 0), -s.count, -s.firing_seconds, s.key))
+    ranks.recurring.sort(key=lambda r: (-r.weeks, -r.count, r.key))
+    return ranks
 
 
 async def response(db: Database, scope: Scope) -> Response:
-    """Mean time to acknowledge and to resolve the groups that (last) started firing in the window."""
-    in_scope = select(col(Alert.group_key)).where(scope.where())
-    fired = col(AlertGroup.first_fired_at)
-    ack = seconds_between(db, fired, col(AlertGroup.acked_at))
-    resolve = seconds_between(db, fired, col(AlertGroup.resolved_at))
+    """Mean time to acknowledge (over acknowledged ones) and to resolve (over ended ones) the group
+    firings opened in the window, both from when opsbot saw each start."""
+    acked, ended = col(AlertGroupEpisode.acked_at), col(AlertGroupEpisode.ended_at)
     statement = select(
         func.count(),
-        func.count(col(AlertGroup.acked_at)),
-        func.count(col(AlertGroup.resolved_at)),
-        func.avg(ack),
-        func.avg(resolve),
-    ).where(fired >= scope.start, fired < scope.end, col(AlertGroup.group_key).in_(in_scope))
-    groups, acked, resolved, mean_ack, mean_resolve = (await _rows(db, statement))[0]
+        func.count(acked),
+        func.count(ended),
+        func.avg(seconds_between(db, OPENED, acked)),
+        func.avg(seconds_between(db, OPENED, ended)),
+    ).where(scope.group_firings())
+    groups, acked_n, ended_n, mean_ack, mean_resolve = (await rows_of(db, statement))[0]
     return Response(
         int(groups),
-        int(acked),
-        int(resolved),
+        int(acked_n),
+        int(ended_n),
         None if mean_ack is None else float(mean_ack),
         None if mean_resolve is None else float(mean_resolve),
     )
 
 
-async def recurring(
-    db: Database, scope: Scope, weeks: Sequence[datetime], *, min_weeks: int = 3, limit: int = 10
-) -> list[RecurringProblem]:
-    """Groups that fired in at least `min_weeks` distinct weeks of the period."""
-    bucket = case(*[(col(Alert.starts_at) < cut, i) for i, cut in enumerate(weeks[1:])], else_=-1)
-    distinct_weeks = func.count(distinct(bucket)).label("weeks")
-    count = func.count().label("n")
+async def rule_noise(db: Database, scope: Scope, *, min_firings: int = 3) -> list[RuleNoise]:
+    """Per alert name, the group firings opened in the window: all, those marked as noise, and those
+    that ended within five minutes of opening with nobody acknowledging (and not marked as noise)."""
+    name = col(AlertGroupEpisode.alertname)
+    ended, noise_by = col(AlertGroupEpisode.ended_at), col(AlertGroupEpisode.noise_by)
+    quick = and_(
+        ended.is_not(None),
+        seconds_between(db, OPENED, ended) < QUICK_RESOLVE.total_seconds(),
+        col(AlertGroupEpisode.acked_at).is_(None),
+        noise_by.is_(None),
+    )
     statement = (
-        select(col(Alert.group_key), func.min(col(Alert.alertname)), distinct_weeks, count)
-        .where(scope.where())
-        .group_by(col(Alert.group_key))
-        .having(func.count(distinct(bucket)) >= min_weeks)
-        .order_by(distinct_weeks.desc(), count.desc(), col(Alert.group_key))
-        .limit(limit)
+        select(
+            name,
+            func.count(),
+            func.sum(case((noise_by.is_not(None), 1), else_=0)),
+            func.sum(case((quick, 1), else_=0)),
+        )
+        .where(scope.group_firings())
+        .group_by(name)
+        .having(func.count() >= min_firings)
     )
     return [
-        RecurringProblem(str(key), str(name), int(w), int(n))
-        for key, name, w, n in await _rows(db, statement)
+        RuleNoise(str(found), int(n), int(noisy or 0), int(fast or 0))
+        for found, n, noisy, fast in await rows_of(db, statement)
     ]
-
-
-async def usage_sums(
-    db: Database, *, metrics: Sequence[str], start: datetime, end: datetime
-) -> list[tuple[str, str, Sums, float]]:
-    """Least-squares sums (x in days since `start`) and the latest value of each host usage series."""
-    samples = (
-        select(
-            col(HostSample.metric).label("metric"),
-            col(HostSample.key).label("key"),
-            (seconds_between(db, _at(start), col(HostSample.at)) / 86400.0).label("x"),
-            col(HostSample.value).label("y"),
-        )
-        .where(
-            col(HostSample.metric).in_(list(metrics)),
-            col(HostSample.at) >= start,
-            col(HostSample.at) < end,
-        )
-        .cte("samples")
-        .prefix_with("MATERIALIZED")  # the day offset is computed once per sample, not once per sum
-    )
-    x, y = samples.c.x, samples.c.y
-    statement = (
-        select(
-            samples.c.metric,
-            samples.c.key,
-            func.count(),
-            func.sum(x),
-            func.sum(y),
-            func.sum(x * y),
-            func.sum(x * x),
-            func.max(x),
-        )
-        .group_by(samples.c.metric, samples.c.key)
-        .order_by(samples.c.metric, samples.c.key)
-    )
-    found = []
-    for metric, key, n, sx, sy, sxy, sxx, _latest in await _rows(db, statement):
-        sums = Sums(int(n), float(sx or 0), float(sy or 0), float(sxy or 0), float(sxx or 0))
-        found.append((str(metric), str(key), sums, float(sy or 0) / max(1, int(n))))
-    return found
-
-
-async def tickets_opened(db: Database, start: datetime, end: datetime) -> int:
-    """Tickets created in [start, end)."""
-    from storage.tickets import Ticket  # the tickets feature's table, read only
-
-    created = col(Ticket.created_at)
-    rows = await _rows(db, select(func.count()).where(created >= start, created < end))
-    return int(rows[0][0])
-
-
-async def incident_summary(
-    db: Database, start: datetime, end: datetime, *, weeks: Sequence[datetime] = ()
-) -> tuple[IncidentStats, tuple[int, ...]]:
-    """Incidents declared in [start, end) per SEV level with targets met (open ones not judged yet),
-    and per week when `weeks` cuts are given."""
-    declared = col(Incident.declared_at)
-    acked, resolved = col(Incident.acked_at), col(Incident.resolved_at)
-    due = col(Incident.resolve_due_at)
-    statement = (
-        select(
-            col(Incident.level),
-            func.count(),
-            func.sum(case((acked <= col(Incident.respond_due_at), 1), else_=0)),
-            func.count(acked),
-            func.sum(case((and_(resolved.is_not(None), due.is_not(None), resolved <= due), 1), else_=0)),
-            func.sum(case((and_(resolved.is_not(None), due.is_not(None)), 1), else_=0)),
-        )
-        .where(declared >= start, declared < end)
-        .group_by(col(Incident.level))
-    )
-    by_level, met = {level: 0 for level in (1, 2, 3, 4)}, [0, 0, 0, 0]
-    for level, count, respond_met, respond_judged, resolve_met, resolve_judged in await _rows(db, statement):
-        by_level[int(level)] = int(count)
-        for index, value in enumerate((respond_met, respond_judged, resolve_met, resolve_judged)):
-            met[index] += int(value or 0)
-    per_week: tuple[int, ...] = ()
-    if weeks:
-        bucket = case(*[(declared < cut, i) for i, cut in enumerate(weeks[1:])], else_=-1)
-        counted = await _rows(
-            db,
-            select(bucket, func.count()).where(declared >= weeks[0], declared < weeks[-1]).group_by(bucket),
-        )
-        found = dict((int(b), int(n)) for b, n in counted)
-        per_week = tuple(found.get(i, 0) for i in range(len(weeks) - 1))
-    return IncidentStats(by_level, *met), per_week

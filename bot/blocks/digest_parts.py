@@ -46,6 +46,10 @@ def _capped(lines: list[str], what: str) -> tuple[str, ...]:
     return (*lines[:MAX_LINES], f"… and {len(lines) - MAX_LINES} more {what}")
 
 
+def _firings(count: int) -> str:
+    return f"{count} firing" if count == 1 else f"{count} firings"
+
+
 def _duration(seconds: float | None) -> str:
     return "–" if seconds is None else humanize_duration(timedelta(seconds=seconds))
 
@@ -63,14 +67,14 @@ def alerts_part(section: AlertSection, *, versus: str) -> Part:
     lines = [f"*Total* {total.describe(versus)}"]
     lines += [f"{SEVERITY_MARKS[s]} {s}: {c.describe(versus)}" for s, c in section.by_severity.items()]
     if section.top_names:
-        lines.append("*Top alerts:* " + ", ".join(f"{name} ({n})" for name, n in section.top_names))
+        lines.append("*Fired most:* " + ", ".join(f"{name} ({n})" for name, n in section.top_names))
     if section.noisiest:
         lines.append("*Noisiest groups:*")
         lines += [
-            f"• {g.alertname} `{g.key[:60]}` — {g.count} alerts, firing {_duration(g.firing_seconds)}"
+            f"• {g.alertname} `{g.key[:60]}` — {_firings(g.count)}, firing {_duration(g.firing_seconds)}"
             for g in section.noisiest
         ]
-    return Part("🚨 Alerts", tuple(lines))
+    return Part("🚨 Firings", tuple(lines))
 
 
 def kpi_part(kpis: tuple[KpiSummary, ...], *, source: str, daily: bool) -> Part:
@@ -109,7 +113,7 @@ def response_part(r: Response) -> Part:
     return Part(
         "⏱️ Response",
         (
-            f"{r.groups} alert groups fired · {r.acked} acknowledged · {r.resolved} resolved",
+            f"{r.groups} group firings · {r.acked} acknowledged · {r.resolved} resolved",
             f"Mean time to acknowledge {_duration(r.mean_ack_seconds)} · "
             f"to resolve {_duration(r.mean_resolve_seconds)}",
         ),
@@ -130,13 +134,13 @@ def weekly_parts(d: WeeklyDigest) -> list[Part]:
     """The weekly review, part by part."""
     incidents = [incident_line(i) for i in d.incidents] or ["No incidents. 🎉"]
     noisy = [
-        f"• *{r.alertname}*: {r.false_positive_rate:.0%} false positives of {r.total} "
+        f"• *{r.alertname}*: {r.false_positive_rate:.0%} false positives of {r.total} group firings "
         f"({r.noise} marked noise, {r.quick_unacked} resolved < 5 min unacknowledged) — tune the threshold"
         for r in d.noisy
     ] or ["No rule looks noisy."]
-    issues = tuple(Issue(g.key, f"{g.alertname}: {g.count} {g.severity} alerts") for g in d.top_issues)
+    issues = tuple(Issue(g.key, f"{g.alertname}: {_firings(g.count)}, {g.severity}") for g in d.top_issues)
     top = [
-        f"{n}. {SEVERITY_MARKS.get(g.severity, '')} *{g.alertname}* — {g.count} alerts, "
+        f"{n}. {SEVERITY_MARKS.get(g.severity, '')} *{g.alertname}* — {_firings(g.count)}, "
         f"firing {_duration(g.firing_seconds)}"
         for n, g in enumerate(d.top_issues, 1)
     ] or ["Nothing stood out."]
@@ -166,7 +170,8 @@ def _stats_lines(now: IncidentStats, before: IncidentStats) -> list[str]:
 def monthly_parts(d: MonthlyDigest) -> list[Part]:
     """The monthly deep dive, part by part."""
     recurring = [
-        f"• *{r.alertname}* `{r.key[:60]}` fired in {r.weeks} weeks ({r.count} alerts)" for r in d.recurring
+        f"• *{r.alertname}* `{r.key[:60]}` fired in {r.weeks} weeks ({_firings(r.count)})"
+        for r in d.recurring
     ] or ["No group fired in 3 or more weeks."]
     capacity = [_capacity_line(c, d.generated_at) for c in d.capacity] or ["No host samples this month."]
     return [

@@ -42,7 +42,7 @@ def changes_by_severity(current: Mapping[str, int], previous: Mapping[str, int])
 
 @dataclass(frozen=True)
 class GroupStat:
-    """Alerts of one group key (or rule) in the period: how many, how long firing, how bad."""
+    """Firings of one group key in the period: how many, how long in all, the worst severity."""
 
     key: str
     alertname: str
@@ -52,7 +52,7 @@ class GroupStat:
 
 
 def rank_issues(groups: Sequence[GroupStat], limit: int = 3) -> list[GroupStat]:
-    """The top issues: worst severity first, then most alerts, then longest firing."""
+    """The top issues: worst severity first, then most firings, then longest firing."""
     ordered = sorted(
         groups, key=lambda g: (-SEVERITY_RANK.get(g.severity, 0), -g.count, -g.firing_seconds, g.key)
     )
@@ -61,7 +61,8 @@ def rank_issues(groups: Sequence[GroupStat], limit: int = 3) -> list[GroupStat]:
 
 @dataclass(frozen=True)
 class RuleNoise:
-    """One alert rule's false positives: marked as noise, or resolved quickly with nobody acknowledging."""
+    """One alert rule's group firings and its false positives among them: marked as noise, or resolved
+    quickly with nobody acknowledging."""
 
     alertname: str
     total: int
@@ -73,15 +74,15 @@ class RuleNoise:
         return (self.noise + self.quick_unacked) / self.total if self.total else 0.0
 
 
-def noisy_rules(rules: Sequence[RuleNoise], *, min_alerts: int = 3, rate: float = 0.5) -> list[RuleNoise]:
+def noisy_rules(rules: Sequence[RuleNoise], *, min_firings: int = 3, rate: float = 0.5) -> list[RuleNoise]:
     """Rules whose false-positive rate calls for tuning, worst first."""
-    found = [r for r in rules if r.total >= min_alerts and r.false_positive_rate >= rate]
+    found = [r for r in rules if r.total >= min_firings and r.false_positive_rate >= rate]
     return sorted(found, key=lambda r: (-r.false_positive_rate, -r.total, r.alertname))
 
 
 @dataclass(frozen=True)
 class Response:
-    """Mean time to acknowledge and to resolve alert groups that fired in the period."""
+    """Group firings opened in the period: how many, acknowledged, ended, and the mean times to each."""
 
     groups: int
     acked: int
@@ -231,6 +232,19 @@ def fill_buckets(starts: Sequence[datetime], rows: Sequence[tuple[int, str, int]
     return Buckets(tuple(starts), {s: tuple(v) for s, v in counts.items()})
 
 
+def split_previous(
+    rows: Sequence[tuple[int, str, int]],
+) -> tuple[dict[str, int], dict[str, int], list[tuple[int, str, int]]]:
+    """Rows whose bucket 0 is the period before as (its counts per severity, this period's, this period's
+    rows with buckets numbered from 0); a bucket of -1 (past the end) is dropped."""
+    previous: dict[str, int] = {}
+    current: dict[str, int] = {}  # (and a throwaway for bucket -1)
+    for index, severity, count in rows:
+        counts = previous if index == 0 else current if index > 0 else {}
+        counts[severity] = counts.get(severity, 0) + int(count)
+    return previous, current, [(i - 1, s, n) for i, s, n in rows if i > 0]
+
+
 @dataclass(frozen=True)
 class TicketSummary:
     """What the tickets feature reports for a period (empty when it is not installed)."""
@@ -244,6 +258,8 @@ class TicketSummary:
 
 @dataclass(frozen=True)
 class AlertSection:
+    """Firings of the period per severity (against the period before), top alert names, noisiest groups."""
+
     by_severity: dict[str, Change]
     top_names: tuple[tuple[str, int], ...]
     noisiest: tuple[GroupStat, ...]
@@ -268,6 +284,8 @@ class WeeklyDigest:
 
 @dataclass(frozen=True)
 class RecurringProblem:
+    """A group key firing in several distinct weeks of a month: `count` firings in `weeks` weeks."""
+
     key: str
     alertname: str
     weeks: int

@@ -131,7 +131,7 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
             thread_ts=ts,
             content=png,
             filename=f"digest-{run.kind}-{run.team}-{run.period}.png",
-            title=f"{run.kind.title()} digest {run.period}: alerts by severity",
+            title=f"{run.kind.title()} digest {run.period}: firings by severity",
         )
         await store.mark_chart_done(deps.db, run.key)
 
@@ -146,7 +146,7 @@ def _team_of(deps: Deps, run: store.DigestRun) -> DigestTeamConfig:
 def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:
     title = f"{digest.team} · {digest.period.describe()}"
     if isinstance(digest, WeeklyDigest):
-        return digest_charts.alerts_by_severity(digest.per_day, title=f"Alerts per day · {title}")
+        return digest_charts.alerts_by_severity(digest.per_day, title=f"Firings per day · {title}")
     return digest_charts.monthly_overview(
         digest.per_week_alerts, digest.per_week_incidents, digest.kpi_weeks, title=title
     )

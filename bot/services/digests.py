@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import itertools
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import DigestTeamConfig
@@ -14,6 +15,7 @@ from bot.domain.alerts import parse_matcher
 from bot.domain.digest_periods import DigestKind, Period
 from bot.domain.digests import (
     AlertSection,
+    Buckets,
     CapacityTrend,
     KpiSummary,
     MonthlyDigest,
@@ -24,6 +26,7 @@ from bot.domain.digests import (
     fill_buckets,
     noisy_rules,
     rank_issues,
+    split_previous,
 )
 from bot.domain.kpis import Kpi, trend, worst
 from bot.errors import BotError
@@ -31,6 +34,7 @@ from bot.services.incident_reports import incidents_between
 from bot.services.metric_sources import MetricSource
 from bot.services.metrics import metric_source
 from storage import digest_queries as q
+from storage import digest_sections as sections
 
 log = logging.getLogger(__name__)
 CAPACITY_METRICS = ("disk", "memory")
@@ -54,25 +58,37 @@ async def _scope(deps: Deps, team: DigestTeamConfig, period: Period) -> q.Scope:
     return await q.scope_for(deps.db, matchers, start=period.previous_start, end=period.end)
 
 
-async def _alert_section(deps: Deps, scope: q.Scope, period: Period) -> AlertSection:
-    current, previous, names, noisiest = await asyncio.gather(
-        q.severity_counts(deps.db, scope.shifted(period.start, period.end)),
-        q.severity_counts(deps.db, scope.shifted(period.previous_start, period.start)),
-        q.top_names(deps.db, scope.shifted(period.start, period.end)),
-        q.group_stats(deps.db, scope.shifted(period.start, period.end), by_severity=False, limit=5),
+@dataclass(frozen=True)
+class Firings:
+    """What the digests tell of alert firings: the section, the per-bucket counts, the ranked groups."""
+
+    section: AlertSection
+    buckets: Buckets
+    groups: q.GroupRanks
+
+
+async def _firings(deps: Deps, scope: q.Scope, period: Period, cuts: list[datetime]) -> Firings:
+    """The period's firings against the period before (one scan for both, cut into days or weeks), the
+    most frequent alert names, and the groups ranked (recurring ones by week for the monthly)."""
+    now = scope.shifted(period.start, period.end)
+    weeks = cuts if period.kind is DigestKind.MONTHLY else []
+    rows, names, groups = await asyncio.gather(
+        q.bucket_counts(deps.db, scope, [period.previous_start, *cuts]),
+        q.top_names(deps.db, now),
+        q.group_ranks(deps.db, now, weeks=weeks),
     )
-    return AlertSection(changes_by_severity(current, previous), tuple(names), tuple(noisiest))
+    previous, current, per_bucket = split_previous(rows)
+    section = AlertSection(changes_by_severity(current, previous), tuple(names), tuple(groups.noisiest))
+    return Firings(section, fill_buckets(cuts[:-1], per_bucket), groups)
 
 
 async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> WeeklyDigest:
-    """Alerts, KPIs, incidents, response, threshold review, top issues and tickets of one week."""
+    """Firings, KPIs, incidents, response, threshold review, top issues and tickets of one week."""
     scope = await _scope(deps, team, period)
-    week, db, days = scope.shifted(period.start, period.end), deps.db, period.day_boundaries()
+    week, db = scope.shifted(period.start, period.end), deps.db
     # independent reads run side by side (own connections; SQLite's WAL lets readers overlap)
     async with asyncio.TaskGroup() as group:
-        alerts = group.create_task(_alert_section(deps, scope, period))
-        per_day = group.create_task(q.bucket_counts(db, week, days))
-        issues = group.create_task(q.group_stats(db, week, by_severity=True, limit=3))
+        firings = group.create_task(_firings(deps, scope, period, period.day_boundaries()))
         found = group.create_task(incidents_between(deps, start=period.start, end=period.end))
         kpis = group.create_task(kpi_summaries(deps, period, daily=True))
         response = group.create_task(q.response(db, week))
@@ -81,14 +97,14 @@ async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> We
     return WeeklyDigest(
         team=team.name,
         period=period,
-        alerts=alerts.result(),
+        alerts=firings.result().section,
         kpis=kpis.result()[0],
         incidents=tuple(sorted(found.result(), key=lambda i: (i.level, i.declared_at))),
         response=response.result(),
         noisy=tuple(noisy_rules(noise.result())[:5]),
-        top_issues=tuple(rank_issues(issues.result())),
+        top_issues=tuple(rank_issues(firings.result().groups.worst)),
         tickets=tickets.result(),
-        per_day=fill_buckets(days[:-1], per_day.result()),
+        per_day=firings.result().buckets,
         kpi_source=kpis.result()[1],
     )
 
@@ -96,28 +112,26 @@ async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> We
 async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> MonthlyDigest:
     """The month against the month before, recurring problems, capacity and trends."""
     scope = await _scope(deps, team, period)
-    month, weeks, db = scope.shifted(period.start, period.end), period.week_boundaries(), deps.db
+    weeks, db = period.week_boundaries(), deps.db
     async with asyncio.TaskGroup() as group:
-        alerts = group.create_task(_alert_section(deps, scope, period))
-        now = group.create_task(q.incident_summary(db, period.start, period.end, weeks=weeks))
-        before = group.create_task(q.incident_summary(db, period.previous_start, period.start))
+        firings = group.create_task(_firings(deps, scope, period, weeks))
+        now = group.create_task(sections.incident_summary(db, period.start, period.end, weeks=weeks))
+        before = group.create_task(sections.incident_summary(db, period.previous_start, period.start))
         kpis = group.create_task(kpi_summaries(deps, period, daily=False))
         tickets = group.create_task(ticket_summary(deps, period))
-        recurring = group.create_task(q.recurring(db, month, weeks))
         usage = group.create_task(capacity(deps, period))
-        per_week = group.create_task(q.bucket_counts(db, month, weeks))
     summaries, source = kpis.result()
     return MonthlyDigest(
         team=team.name,
         period=period,
-        alerts=alerts.result(),
+        alerts=firings.result().section,
         incidents=now.result()[0],
         incidents_before=before.result()[0],
         kpis=summaries,
         tickets=tickets.result(),
-        recurring=tuple(recurring.result()),
+        recurring=tuple(firings.result().groups.recurring),
         capacity=tuple(usage.result()),
-        per_week_alerts=fill_buckets(weeks[:-1], per_week.result()),
+        per_week_alerts=firings.result().buckets,
         per_week_incidents=now.result()[1],
         kpi_weeks=await kpi_weeks(deps, summaries, weeks),
         generated_at=deps.clock(),
@@ -188,7 +202,7 @@ async def capacity(deps: Deps, period: Period) -> list[CapacityTrend]:
     for rule in deps.settings.file.host_checks.rules:
         if rule.severity == "critical" and rule.metric in thresholds:
             thresholds[rule.metric] = rule.threshold
-    rows = await q.usage_sums(deps.db, metrics=CAPACITY_METRICS, start=period.start, end=period.end)
+    rows = await sections.usage_sums(deps.db, metrics=CAPACITY_METRICS, start=period.start, end=period.end)
     found = []
     for metric, key, sums, _mean in rows:
         name = f"{metric} {key}".strip()
@@ -210,7 +224,7 @@ async def ticket_summary(deps: Deps, period: Period) -> TicketSummary:
     quick = tuple(str(t) for t in tops.get("Quick Win", []))
     return TicketSummary(
         available=True,
-        opened=await q.tickets_opened(deps.db, period.start, period.end),
+        opened=await sections.tickets_opened(deps.db, period.start, period.end),
         active=sum(int(n) for n in counts.values()),
         done=tuple(str(blocks.registry_line(entry)) for entry in done[:10]),
         quick_wins_waiting=quick,

@@ -103,7 +103,7 @@ def test_top_issues_each_get_an_open_ticket_button() -> None:
 def test_the_text_renderer_prints_the_same_view_without_mrkdwn() -> None:
     text = render_text(weekly(1))
     assert text.startswith("Weekly review · payments · week 47")
-    assert "\n🚨 Alerts\n--------" in text
+    assert "\n🚨 Firings\n---------" in text
     assert "Total 12350" in text and "*Total*" not in text
 
 

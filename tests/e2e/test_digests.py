@@ -1,5 +1,5 @@
-"""Digests end to end: seeded history, a shortened schedule, one post per period through restarts,
-replicas on PostgreSQL, and the `opsbot digest` command line."""
+"""Digests end to end: history told through the webhook, a shortened schedule, one post per period through
+restarts, replicas on PostgreSQL, and the `opsbot digest` command line."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,14 @@ from bot.deps import build_deps
 from bot.server import start_server
 from sandbox.blockkit import validate_blocks
 from sandbox.model import Message
-from storage.migrate import upgrade
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
-from tests.support.digest_history import seed_history
+from tests.support.alert_history import AlertHistory, HistoryClock, recording, slack_without_limits
 
 # Weekly every 2 s (the period stays "last week", so it must still post once); monthly far away.
 FAST = {"cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}}}
+# The Monday morning the in-process tests' opsbot lives in: "last week" is 9–15 November 2026 (ISO week 46).
+REPORTED_AT = datetime(2026, 11, 16, 9, tzinfo=UTC)
+EAST = timezone(timedelta(hours=2))  # the offset this Alertmanager writes its instants in
 
 
 @pytest.fixture
@@ -32,18 +34,45 @@ def bot_config() -> dict[str, Any]:
     return {"digests": FAST, "alerts": {"escalation": []}}
 
 
-async def seed(url: str, *, alerts: int = 20_000) -> None:
-    await asyncio.to_thread(upgrade, url)
-    await asyncio.to_thread(
-        seed_history,
-        url,
-        alerts=alerts,
-        groups=300,
-        incidents=400,
-        samples=4000,
-        end=datetime.now(UTC),
-        days=40,
-    )
+def utc(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+async def tell(history: AlertHistory) -> None:
+    """October: a backup fails in weeks 1, 2 and 4; November: a disk fills three times in week 46 (and once
+    the week before), payments go down once (acknowledged), a batch job flaps; the host is sampled daily."""
+    for day in range(1, 32):
+        if day in (2, 6, 20):
+            backup = await history.fire("BackupLate", at=utc(10, day, 3), job="backup")
+            await history.resolve(backup, at=utc(10, day, 4))
+        await history.sample_host(at=utc(10, day, 12), disk=50 + 0.5 * day)
+    for day in range(1, 16):
+        if day in (4, 9, 11, 13):
+            disk = await history.fire("DiskFull", at=utc(11, day, 8).astimezone(EAST), instance="db-1")
+            await history.resolve(disk, at=utc(11, day, 8, 20).astimezone(EAST))
+        if day == 10:
+            down = await history.fire("PaymentsDown", at=utc(11, 10, 3), severity="critical", job="payments")
+            await history.acknowledge(down, at=utc(11, 10, 3, 4))
+            await history.resolve(down, at=utc(11, 10, 3, 30))
+        if day == 12:
+            for hour in (1, 4, 7):
+                flappy = await history.fire("BatchSlow", at=utc(11, 12, hour), severity="info", job="batch")
+                await history.resolve(flappy, at=utc(11, 12, hour, 1))
+        await history.sample_host(at=utc(11, day, 12), disk=65 + 0.5 * day, cpu=20 + day)
+    await history.advance(REPORTED_AT - timedelta(hours=1))
+
+
+async def seed(make_settings: Callable[..., Settings], tmp_path: Path, url: str) -> None:
+    """Tell the history to an in-process opsbot on `url` with a Slack of its own (and no digests)."""
+    config = tmp_path / "seeding.yml"
+    seeding = {"digests": {"enabled": False}, "host_checks": {"enabled": False},
+               "alerts": {"escalation": [], "pace_per_channel_seconds": 0.02}}  # fmt: skip
+    config.write_text(yaml.safe_dump(seeding))
+    async with slack_without_limits(BOT_TOKEN) as slack:
+        env = {"SLACK_API_URL": slack.api_url, "OPSBOT_CONFIG": str(config), "OPSBOT_DATABASE_URL": url}
+        settings = make_settings(**env)
+        async with recording(settings, slack, signing_secret=SIGNING_SECRET, start=utc(10, 1)) as history:
+            await tell(history)
 
 
 def digests_in(sandbox: Any, kind: str = "Weekly review") -> list[Message]:
@@ -61,19 +90,28 @@ async def wait_for_chart(sandbox: Any, parent: Message) -> None:
 
 
 async def test_the_schedule_posts_the_weekly_review_once_and_a_restart_does_not_repost(
-    sandbox: Any, make_settings: Callable[..., Settings], sqlite_url: str
+    sandbox: Any, make_settings: Callable[..., Settings], sqlite_url: str, tmp_path: Path
 ) -> None:
-    await seed(sqlite_url)
+    await seed(make_settings, tmp_path, sqlite_url)
     ws = sandbox.workspace
     ws.inject_faults(3, kind="500", methods={"chat.postMessage"})  # the first attempt fails: retried
-    server = await start_server(build_deps(make_settings()), host="127.0.0.1", port=0)
+    clock = HistoryClock(REPORTED_AT)
+    server = await start_server(build_deps(make_settings(), clock=clock), host="127.0.0.1", port=0)
     try:
-        message = await ws.wait_for_message("ops-review", contains="Weekly review", timeout=45)
+        message = await ws.wait_for_message(
+            "ops-review", contains="Weekly review · ops · week 46", timeout=45
+        )
         assert validate_blocks(message.blocks) == []
         text = ws.message_text(message)
-        for part in ("Alerts", "Performance", "Incidents", "Response", "Threshold review", "Top 3 issues"):
+        for part in ("Firings", "Performance", "Incidents", "Response", "Threshold review", "Top 3 issues"):
             assert part in text
-        assert "SEV" in text and "critical" in text
+        assert "*Total* 7 (▲ 600 % vs 1 last week)" in text  # DiskFull 3 ×, PaymentsDown, BatchSlow 3 ×
+        assert "🔴 critical: 1 (none last week)" in text
+        assert "*Fired most:* BatchSlow (3), DiskFull (3), PaymentsDown (1)" in text
+        assert "1. 🔴 *PaymentsDown* — 1 firing" in text
+        assert "2. 🟠 *DiskFull* — 3 firings, firing 1 h" in text
+        assert "7 group firings · 1 acknowledged · 7 resolved" in text
+        assert "*BatchSlow*: 100% false positives of 3 group firings" in text  # resolved in a minute, unseen
         assert "Disk usage (fullest file system)* avg" in text and "worst day" in text  # host samples
         assert "No data for API latency p50" in text  # KPIs that need Prometheus are named
         await wait_for_chart(sandbox, message)
@@ -81,7 +119,8 @@ async def test_the_schedule_posts_the_weekly_review_once_and_a_restart_does_not_
         assert len(digests_in(sandbox)) == 1
     finally:
         await server.close()
-    restarted = await start_server(build_deps(make_settings()), host="127.0.0.1", port=0)
+    clock = HistoryClock(clock())
+    restarted = await start_server(build_deps(make_settings(), clock=clock), host="127.0.0.1", port=0)
     try:
         await asyncio.sleep(3)  # catch-up on start and a scheduled fire both find the period claimed
         assert len(digests_in(sandbox)) == 1
@@ -140,9 +179,10 @@ async def opsbot_serve(sandbox: Any, tmp_path: Path) -> AsyncIterator[Callable[.
 
 
 async def test_a_claimed_digest_survives_kill_9_while_slack_is_down(
-    opsbot_serve: Any, sandbox: Any, sqlite_url: str
+    opsbot_serve: Any, sandbox: Any, sqlite_url: str, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    await seed(sqlite_url, alerts=2_000)
+    """`opsbot serve` runs on the real clock: the review of whatever last week is, history or not."""
+    await seed(make_settings, tmp_path, sqlite_url)
     ws = sandbox.workspace
     ws.inject_faults(10_000, kind="500", methods={"chat.postMessage"})  # Slack is down
     await opsbot_serve(sqlite_url)
@@ -163,9 +203,9 @@ async def test_a_claimed_digest_survives_kill_9_while_slack_is_down(
 
 @pytest.mark.postgres
 async def test_two_opsbot_processes_on_one_postgresql_post_once(
-    opsbot_serve: Any, sandbox: Any, postgres_url: str
+    opsbot_serve: Any, sandbox: Any, postgres_url: str, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    await seed(postgres_url, alerts=5_000)
+    await seed(make_settings, tmp_path, postgres_url)
     await asyncio.gather(opsbot_serve(postgres_url), opsbot_serve(postgres_url))
     message = await sandbox.workspace.wait_for_message("ops-review", contains="Weekly review", timeout=60)
     assert validate_blocks(message.blocks) == []
@@ -175,28 +215,29 @@ async def test_two_opsbot_processes_on_one_postgresql_post_once(
 
 
 async def test_the_command_line_previews_as_text_and_posts_once(
-    opsbot_serve: Any, sandbox: Any, sqlite_url: str
+    opsbot_serve: Any, sandbox: Any, sqlite_url: str, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    await seed(sqlite_url, alerts=5_000)
-    code, out = await opsbot_serve.command(sqlite_url, "digest", "weekly", "--dry-run")
+    await seed(make_settings, tmp_path, sqlite_url)
+    week = ("digest", "weekly", "--for", "2026-11-11")
+    code, out = await opsbot_serve.command(sqlite_url, *week, "--dry-run")
     assert code == 0, out
-    assert "Weekly review · ops · week" in out and "Alerts\n------" in out and "Top 3 issues" in out
+    assert "Weekly review · ops · week 46 (9 Nov – 15 Nov 2026)" in out and "Firings\n-------" in out
+    assert "Total 7 (▲ 600 % vs 1 last week)" in out and "Top 3 issues" in out
     assert "*" not in out.split("Top 3 issues")[1].splitlines()[2]  # mrkdwn markers dropped
     assert digests_in(sandbox) == []
-    code, out = await opsbot_serve.command(sqlite_url, "digest", "weekly")
-    assert code == 0, out
-    assert "posted weekly digest for ops 20" in out and "to #ops-review" in out
+    code, out = await opsbot_serve.command(sqlite_url, *week)
+    assert code == 0 and "posted weekly digest for ops 2026-W46 to #ops-review" in out, out
     assert len(digests_in(sandbox)) == 1
-    code, out = await opsbot_serve.command(sqlite_url, "digest", "weekly")
+    code, out = await opsbot_serve.command(sqlite_url, *week)
     assert code == 1 and "already posted weekly digest for ops" in out and "use --force" in out
     assert len(digests_in(sandbox)) == 1
-    last_month = (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).replace(day=15)
-    code, out = await opsbot_serve.command(sqlite_url, "digest", "monthly", "--for", last_month.isoformat())
-    assert code == 0 and f"posted monthly digest for ops {last_month:%Y-%m} to #ops-review" in out, out
+    code, out = await opsbot_serve.command(sqlite_url, "digest", "monthly", "--for", "2026-10-15")
+    assert code == 0 and "posted monthly digest for ops 2026-10 to #ops-review" in out, out
     monthly = digests_in(sandbox, "Monthly deep dive")
     assert len(monthly) == 1 and validate_blocks(monthly[0].blocks) == []
-    assert "Capacity" in sandbox.workspace.message_text(monthly[0])
-    assert "disk /" in sandbox.workspace.message_text(monthly[0])
+    text = sandbox.workspace.message_text(monthly[0])
+    assert "*BackupLate* `alertname=BackupLate,service=,job=backup` fired in 3 weeks (3 firings)" in text
+    assert "Capacity" in text and "disk /" in text
 
 
 async def test_a_retried_post_finds_the_digest_a_crash_left_unrecorded(opsbot: Any, sandbox: Any) -> None:

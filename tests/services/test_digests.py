@@ -1,10 +1,11 @@
-"""Building digests with real storage: the tickets and incidents features feed their sections."""
+"""Building digests with real storage: firings told through the webhook, and the tickets feature."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -12,9 +13,13 @@ from bot.blocks.digests import render_text
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.domain.digest_periods import DigestKind, period_containing
+from bot.domain.digests import WeeklyDigest
 from bot.services import digest_runs, digests
+from sandbox import RunningSandbox
 from storage.migrate import upgrade
 from storage.tickets import Ticket
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.alert_history import recording, slack_without_limits
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)  # the clock of these tests: the Monday the weekly review runs
 WEEK = period_containing(DigestKind.WEEKLY, NOW.date() - timedelta(days=5), "UTC")  # the week before
@@ -23,6 +28,23 @@ WEEK = period_containing(DigestKind.WEEKLY, NOW.date() - timedelta(days=5), "UTC
 @pytest.fixture
 def bot_database_url(database_url: str) -> str:
     return database_url
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    return {"digests": {"enabled": False}, "alerts": {"escalation": [], "pace_per_channel_seconds": 0.02}}
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    async with slack_without_limits(BOT_TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def record(make_settings: Callable[..., Settings], sandbox: RunningSandbox) -> Callable[[datetime], Any]:
+    """Tell history to an opsbot on this test's database, its clock starting at the given instant."""
+    return lambda start: recording(make_settings(), sandbox, signing_secret=SIGNING_SECRET, start=start)
 
 
 @pytest.fixture
@@ -55,3 +77,48 @@ async def test_the_weekly_review_lists_tickets_done_and_quick_wins_waiting(deps:
     assert "2 opened · 1 done in this period" in tickets
     assert "Add index on orders.user_id" in tickets
     assert "Quick Wins waiting: Cache the price list" in tickets
+
+
+def day(n: int, hour: int = 0, minute: int = 0, *, month: int = 11) -> datetime:
+    """An instant of 2026 as a team two hours east of UTC writes it (its Alertmanager's offset)."""
+    return datetime(2026, month, n, hour, minute, tzinfo=timezone(timedelta(hours=2)))
+
+
+async def test_an_alert_firing_three_times_in_a_week_counts_three_firings(
+    deps: Deps, record: Callable[[datetime], Any]
+) -> None:
+    async with record(WEEK.previous_start) as history:
+        disk = await history.fire("DiskFull", at=day(11, 14), instance="db-1")  # the week before
+        await history.resolve(disk, at=day(11, 15))
+        for n, date_ in enumerate((16, 18, 20)):  # Monday, Wednesday, Friday
+            disk = await history.fire("DiskFull", at=day(date_, 10), instance="db-1")
+            if n == 0:
+                await history.acknowledge(disk, at=day(date_, 10, 4))
+            await history.resolve(disk, at=day(date_, 10, 20))
+    digest = await digests.build(deps, digest_runs.team(deps, None), WEEK)
+    text = render_text(digest)
+    firings = text.split("🚨 Firings")[1].split("📈")[0]
+    assert "Total 3 (▲ 200 % vs 1 last week)" in firings and "🟠 warning: 3" in firings
+    assert "Fired most: DiskFull (3)" in firings and "— 3 firings, firing 1 h" in firings
+    assert "3 group firings · 1 acknowledged · 3 resolved" in text.split("⏱️ Response")[1]
+    assert "1. 🟠 DiskFull — 3 firings, firing 1 h" in text.split("🏆 Top 3 issues")[1]
+    assert isinstance(digest, WeeklyDigest)  # opsbot saw each start a few ms after it: times are ± 1 s
+    assert digest.response.mean_ack_seconds == pytest.approx(4 * 60, abs=1)
+    assert digest.response.mean_resolve_seconds == pytest.approx(20 * 60, abs=1)
+
+
+async def test_a_group_firing_in_weeks_one_two_and_four_is_a_recurring_problem(
+    deps: Deps, record: Callable[[datetime], Any]
+) -> None:
+    october = period_containing(DigestKind.MONTHLY, datetime(2026, 10, 15).date(), "UTC")
+    async with record(october.start) as history:
+        for date_ in (2, 6, 20):  # weeks 1, 2 and 4 (cut on Mondays 5, 12, 19 and 26 October)
+            backup = await history.fire("BackupLate", at=day(date_, 3, month=10), job="backup")
+            await history.resolve(backup, at=day(date_, 4, month=10))
+        once = await history.fire("Once", at=day(21, 3, month=10))
+        await history.resolve(once, at=day(21, 4, month=10))
+    text = render_text(await digests.build(deps, digest_runs.team(deps, None), october))
+    recurring = text.split("🔁 Recurring problems")[1].split("💾")[0]
+    assert "BackupLate alertname=BackupLate" in recurring and "fired in 3 weeks (3 firings)" in recurring
+    assert "Once" not in recurring
+    assert "Total 4 (none last month)" in text.split("🚨 Firings")[1]

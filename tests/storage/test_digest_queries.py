@@ -1,154 +1,180 @@
-"""Digest aggregations and once-only claims, on SQLite and PostgreSQL alike."""
+"""Digest aggregations and once-only claims, on SQLite and PostgreSQL alike.
+
+Firing history is told to a real opsbot (webhook payloads at instants set on its clock, clicks on its
+messages); host samples and incidents, which the digests only read, are inserted."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import insert
 
+from bot.config import Settings
 from bot.domain.alerts import parse_matcher
-from bot.domain.digest_periods import week_period
+from bot.domain.digest_periods import month_period, week_period
 from bot.domain.digests import capacity_trend
+from sandbox import RunningSandbox
 from storage import digest_queries as q
+from storage import digest_sections as sections
 from storage import digests as store
 from storage import outbox
 from storage.db import Database
 from storage.host_samples import HostSample
 from storage.incidents import Incident
-from storage.models import Alert, AlertGroup
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.alert_history import recording, slack_without_limits
 
 BERLIN = "Europe/Berlin"
 # The week of Monday 23 March 2026 in Berlin: clocks go forward on Sunday the 29th.
 WEEK = week_period(date(2026, 3, 25), BERLIN)
+CET, CEST = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))  # Berlin's offsets, as payloads say
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 
-def alert(n: int, at: datetime, *, minutes: float, name: str = "DiskFull", severity: str = "warning",
-          group: str = "g1", team: str = "payments") -> dict[str, Any]:  # fmt: skip
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    async with slack_without_limits(BOT_TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def bot_database_url(database_url: str) -> str:
+    return database_url
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
     return {
-        "fingerprint": f"fp{n}",
-        "source": "alertmanager",
-        "alertname": name,
-        "severity": severity,
-        "status": "resolved",
-        "group_key": group,
-        "labels": {"alertname": name, "team": team},
-        "annotations": {},
-        "starts_at": at,
-        "ends_at": at + timedelta(minutes=minutes),
-        "received_at": at,
-        "updated_at": at,
+        "digests": {"enabled": False},
+        "alerts": {"escalation": [], "pace_per_channel_seconds": 0.02},
     }
 
 
-def group(key: str, fired: datetime, *, acked_after: float | None, resolved_after: float,
-          noise: bool = False) -> dict[str, Any]:  # fmt: skip
-    return {
-        "group_key": key,
-        "channel": "ops-alerts",
-        "alertname": key,
-        "severity": "warning",
-        "status": "resolved",
-        "firing_count": 0,
-        "alert_count": 1,
-        "first_fired_at": fired,
-        "last_change_at": fired,
-        "resolved_at": fired + timedelta(minutes=resolved_after),
-        "acked_at": None if acked_after is None else fired + timedelta(minutes=acked_after),
-        "noise_by": "U0BOB" if noise else None,
-        "flapping": False,
-        "changes": [],
-        "escalation_level": 0,
-        "announced_firing": 0,
-        "created_at": fired,
-    }
+@pytest.fixture
+def record(make_settings: Callable[..., Settings], sandbox: Any) -> Callable[[datetime], Any]:
+    """Tell history to an opsbot on this test's database, its clock starting at the given instant."""
+    return lambda start: recording(make_settings(), sandbox, signing_secret=SIGNING_SECRET, start=start)
+
+
+def at(day: int, hour: int, minute: int = 0, *, zone: timezone = CET) -> datetime:
+    """An instant of March 2026 in Berlin's offset of the time."""
+    return datetime(2026, 3, day, hour, minute, tzinfo=zone)
+
+
+async def test_each_firing_counts_in_its_day_across_dst_with_offsets_and_team_labels(
+    db: Database, record: Callable[[datetime], Any]
+) -> None:
+    async with record(WEEK.previous_start) as history:
+        before = await history.fire("DiskFull", at=at(22, 23, 59), team="payments")  # Sunday, last week
+        await history.resolve(before, at=at(23, 0, 1))
+        disk = await history.fire("DiskFull", at=at(23, 10), team="payments")  # Monday
+        await history.resolve(disk, at=at(23, 10, 20))
+        checkout = await history.fire("Checkout", at=at(24, 0, 30), severity="critical", team="search")
+        await history.resolve(checkout, at=at(24, 1, 30))  # Tuesday in Berlin, Monday in UTC
+        for day, hour in ((25, 10), (27, 9)):  # Wednesday, Friday: the same alert fires again
+            disk = await history.fire("DiskFull", at=at(day, hour), team="payments")
+            await history.resolve(disk, at=at(day, hour, 5))
+        # Sunday in summer time; then 00:30 on Monday, 22:30 UTC on Sunday: next week in Berlin
+        late = await history.fire("Late", at=at(29, 23, 59, zone=CEST), team="platform")
+        await history.fire("NextWeek", at=at(30, 0, 30, zone=CEST))
+        await history.resolve(late, at=at(30, 0, 40, zone=CEST))
+    everything = await q.scope_for(db, [], start=WEEK.start, end=WEEK.end)
+    days = await q.bucket_counts(db, everything, WEEK.day_boundaries())
+    assert sorted(days) == [(0, "warning", 1), (1, "critical", 1), (2, "warning", 1), (4, "warning", 1),
+                            (6, "warning", 1)]  # fmt: skip
+    both = await q.bucket_counts(db, everything, [WEEK.previous_start, WEEK.start, WEEK.end])
+    assert sorted(both) == [(0, "warning", 1), (1, "critical", 1), (1, "warning", 4)]
+    assert await q.top_names(db, everything) == [("DiskFull", 3), ("Checkout", 1), ("Late", 1)]
+    for matcher, names in (
+        ("team=payments", [("DiskFull", 3)]),
+        ("team!=payments", [("Checkout", 1), ("Late", 1)]),
+        ('team=~"sea.*|plat.*"', [("Checkout", 1), ("Late", 1)]),
+        ('team!~"pay.*"', [("Checkout", 1), ("Late", 1)]),
+    ):
+        scope = await q.scope_for(db, [parse_matcher(matcher)], start=WEEK.start, end=WEEK.end)
+        assert await q.top_names(db, scope) == names, matcher
+
+
+async def test_groups_rank_by_firings_and_time_firing_clipped_at_the_period_end(
+    db: Database, record: Callable[[datetime], Any]
+) -> None:
+    async with record(WEEK.start) as history:
+        for hour in (10, 11):
+            noisy = await history.fire("Noisy", at=at(24, hour))
+            await history.resolve(noisy, at=at(24, hour, 30))
+        bad = await history.fire("Bad", at=at(24, 12), severity="critical")
+        await history.resolve(bad, at=at(24, 13, 30))
+        await history.fire("StillFiring", at=at(29, 23, zone=CEST), severity="info")  # an hour before the end
+    scope = await q.scope_for(db, [], start=WEEK.start, end=WEEK.end)
+    ranks = await q.group_ranks(db, scope)
+    assert [(g.alertname, g.count) for g in ranks.noisiest] == [("Noisy", 2), ("Bad", 1), ("StillFiring", 1)]
+    assert [g.firing_seconds for g in ranks.noisiest] == pytest.approx([3600, 5400, 3600], abs=5)
+    assert [(g.alertname, g.severity) for g in ranks.worst] == [
+        ("Bad", "critical"), ("Noisy", "warning"), ("StillFiring", "info"),
+    ]  # fmt: skip
+    assert ranks.recurring == []  # no week cuts given
+
+
+async def test_response_times_and_the_threshold_review_count_group_firings(
+    db: Database, record: Callable[[datetime], Any]
+) -> None:
+    async with record(WEEK.start) as history:
+        for n in range(4):  # resolved within two minutes, nobody looked: a false positive each time
+            flappy = await history.fire("Flappy", at=at(24, 3 * n))
+            await history.resolve(flappy, at=at(24, 3 * n, 2))
+        for n in range(3):  # acknowledged after four minutes, fixed after thirty: real
+            real = await history.fire("Real", at=at(25, 3 * n), team="payments")
+            await history.acknowledge(real, at=at(25, 3 * n, 4))
+            await history.resolve(real, at=at(25, 3 * n, 30))
+        for n in range(3):  # marked as noise (and quick, but counted once, as noise)
+            ignored = await history.fire("Ignored", at=at(26, 3 * n))
+            await history.mark_noise(ignored, at=at(26, 3 * n, 1))
+            await history.resolve(ignored, at=at(26, 3 * n, 3))
+        slow = await history.fire("Slow", at=at(27, 9))  # open past the week: counted, not ended
+        await history.resolve(slow, at=at(31, 9, zone=CEST))
+    scope = await q.scope_for(db, [], start=WEEK.start, end=WEEK.end)
+    response = await q.response(db, scope)
+    assert (response.groups, response.acked, response.resolved) == (11, 3, 11)
+    assert response.mean_ack_seconds == pytest.approx(240, abs=5)
+    ended = (
+        [2 * 60] * 4 + [30 * 60] * 3 + [3 * 60] * 3 + [(4 * 24 - 1) * 3600]
+    )  # Slow: 4 days less DST's hour
+    assert response.mean_resolve_seconds == pytest.approx(sum(ended) / len(ended), abs=5)
+    rules = {r.alertname: (r.total, r.noise, r.quick_unacked) for r in await q.rule_noise(db, scope)}
+    assert rules == {"Flappy": (4, 0, 4), "Real": (3, 0, 0), "Ignored": (3, 3, 0)}  # Slow: under 3 firings
+    payments = await q.scope_for(db, [parse_matcher("team=payments")], start=WEEK.start, end=WEEK.end)
+    mine = await q.response(db, payments)  # the groups holding the team's alerts
+    assert (mine.groups, mine.acked, mine.resolved) == (3, 3, 3)
+    assert [(r.alertname, r.total) for r in await q.rule_noise(db, payments)] == [("Real", 3)]
+
+
+async def test_a_group_firing_in_three_distinct_weeks_of_the_month_recurs(
+    db: Database, record: Callable[[datetime], Any]
+) -> None:
+    month = month_period(date(2026, 10, 1), "UTC")  # weeks cut on Mondays 5, 12, 19 and 26 October
+    weeks = month.week_boundaries()
+    async with record(month.start) as history:
+        for day in (2, 6, 7, 21):  # WeeklyBackup in weeks 1, 2 and 4; Burst six times in week 2
+            if day == 7:
+                for hour in range(6):
+                    burst = await history.fire("Burst", at=datetime(2026, 10, 7, 2 * hour, tzinfo=UTC))
+                    await history.resolve(burst, at=datetime(2026, 10, 7, 2 * hour + 1, tzinfo=UTC))
+                continue
+            weekly = await history.fire("WeeklyBackup", at=datetime(2026, 10, day, 2, tzinfo=UTC))
+            await history.resolve(weekly, at=datetime(2026, 10, day, 3, tzinfo=UTC))
+    scope = await q.scope_for(db, [], start=month.start, end=month.end)
+    ranks = await q.group_ranks(db, scope, weeks=weeks)
+    assert [(r.alertname, r.weeks, r.count) for r in ranks.recurring] == [("WeeklyBackup", 3, 3)]
+    assert [(g.alertname, g.count) for g in ranks.noisiest] == [("Burst", 6), ("WeeklyBackup", 3)]
 
 
 async def add(db: Database, model: Any, rows: list[dict[str, Any]]) -> None:
     async with db.transaction() as session:
         await session.execute(insert(model), rows)
-
-
-async def test_counts_by_severity_day_buckets_across_dst_and_label_filters(db: Database) -> None:
-    monday = WEEK.start  # Sunday 23:00 UTC is Monday 00:00 in Berlin (CET)
-    await add(db, Alert, [
-        alert(1, monday + timedelta(minutes=5), minutes=2, severity="critical"),
-        alert(2, monday + timedelta(hours=24, minutes=30), minutes=60, team="search"),  # Tuesday 00:30
-        alert(3, monday - timedelta(minutes=1), minutes=1),  # the week before
-        alert(4, WEEK.end - timedelta(minutes=1), minutes=3, name="Late", group="g2"),  # Sunday 23:59 CEST
-        alert(5, WEEK.end, minutes=3),  # next week
-    ])  # fmt: skip
-    everything = await q.scope_for(db, [], start=WEEK.start, end=WEEK.end)
-    assert await q.severity_counts(db, everything) == {"critical": 1, "warning": 2}
-    previous = everything.shifted(WEEK.previous_start, WEEK.start)
-    assert await q.severity_counts(db, previous) == {"warning": 1}
-    buckets = await q.bucket_counts(db, everything, WEEK.day_boundaries())
-    assert sorted(buckets) == [(0, "critical", 1), (1, "warning", 1), (6, "warning", 1)]
-    payments = await q.scope_for(db, [parse_matcher("team=payments")], start=WEEK.start, end=WEEK.end)
-    assert await q.severity_counts(db, payments) == {"critical": 1, "warning": 1}
-    not_payments = await q.scope_for(db, [parse_matcher("team!=payments")], start=WEEK.start, end=WEEK.end)
-    assert await q.severity_counts(db, not_payments) == {"warning": 1}
-    regex = await q.scope_for(db, [parse_matcher('team=~"sea.*"')], start=WEEK.start, end=WEEK.end)
-    assert await q.severity_counts(db, regex) == {"warning": 1}
-    assert await q.top_names(db, everything) == [("DiskFull", 2), ("Late", 1)]
-
-
-async def test_groups_rank_with_firing_time_in_seconds_on_both_databases(db: Database) -> None:
-    at = WEEK.start + timedelta(days=2)
-    await add(db, Alert, [
-        alert(1, at, minutes=30, group="noisy"),
-        alert(2, at + timedelta(hours=1), minutes=30, group="noisy"),
-        alert(3, at, minutes=90, group="bad", severity="critical"),
-    ])  # fmt: skip
-    scope = await q.scope_for(db, [], start=WEEK.start, end=WEEK.end)
-    noisiest = await q.group_stats(db, scope, by_severity=False, limit=5)
-    assert [(g.key, g.count) for g in noisiest] == [("noisy", 2), ("bad", 1)]
-    assert noisiest[0].firing_seconds == pytest.approx(3600, abs=0.5)
-    worst = await q.group_stats(db, scope, by_severity=True, limit=5)
-    assert worst[0].key == "bad" and worst[0].severity == "critical"
-    assert worst[0].firing_seconds == pytest.approx(5400, abs=0.5)
-
-
-async def test_response_times_and_rules_with_false_positives(db: Database) -> None:
-    at = WEEK.start + timedelta(days=1)
-    await add(db, AlertGroup, [
-        group("flappy", at, acked_after=None, resolved_after=2),
-        group("real", at, acked_after=4, resolved_after=30),
-        group("ignored", at, acked_after=None, resolved_after=60, noise=True),
-    ])  # fmt: skip
-    await add(db, Alert, [
-        *(alert(i, at + timedelta(hours=i), minutes=2, name="Flappy", group="flappy") for i in range(4)),
-        *(alert(10 + i, at + timedelta(hours=i), minutes=2, name="Real", group="real") for i in range(3)),
-        *(alert(20 + i, at, minutes=50, name="Ignored", group="ignored") for i in range(3)),
-    ])  # fmt: skip
-    scope = await q.scope_for(db, [], start=WEEK.start, end=WEEK.end)
-    response = await q.response(db, scope)
-    assert (response.groups, response.acked, response.resolved) == (3, 1, 3)
-    assert response.mean_ack_seconds == pytest.approx(240, abs=0.5)
-    assert response.mean_resolve_seconds == pytest.approx((2 + 30 + 60) * 60 / 3, abs=0.5)
-    rules = {r.alertname: r for r in await q.rule_noise(db, scope)}
-    assert (rules["Flappy"].quick_unacked, rules["Flappy"].noise) == (4, 0)
-    assert (rules["Real"].quick_unacked, rules["Real"].noise) == (0, 0)  # acknowledged: real
-    assert (rules["Ignored"].quick_unacked, rules["Ignored"].noise) == (0, 3)
-
-
-async def test_recurring_groups_fire_in_three_distinct_weeks(db: Database) -> None:
-    start = datetime(2026, 10, 1, tzinfo=UTC)
-    weeks = [
-        start,
-        *(datetime(2026, 10, d, tzinfo=UTC) for d in (5, 12, 19, 26)),
-        datetime(2026, 11, 1, tzinfo=UTC),
-    ]
-    days = (2, 6, 20)
-    await add(db, Alert, [
-        *(alert(i, datetime(2026, 10, d, tzinfo=UTC), minutes=5, group="weekly") for i, d in enumerate(days)),
-        *(alert(10 + i, datetime(2026, 10, 6, i, tzinfo=UTC), minutes=5, group="burst") for i in range(9)),
-    ])  # fmt: skip
-    scope = await q.scope_for(db, [], start=weeks[0], end=weeks[-1])
-    found = await q.recurring(db, scope, weeks)
-    assert [(r.key, r.weeks, r.count) for r in found] == [("weekly", 3, 3)]
 
 
 async def test_usage_sums_give_the_same_fit_as_the_samples(db: Database) -> None:
@@ -158,7 +184,7 @@ async def test_usage_sums_give_the_same_fit_as_the_samples(db: Database) -> None
         for h in range(0, 24 * 30, 3)
     ]
     await add(db, HostSample, rows)
-    [(metric, key, sums, _mean)] = await q.usage_sums(
+    [(metric, key, sums, _mean)] = await sections.usage_sums(
         db, metrics=("disk", "memory"), start=start, end=start + timedelta(days=31)
     )
     assert (metric, key, sums.n) == ("disk", "/", len(rows))
@@ -188,7 +214,7 @@ async def test_incident_summary_counts_levels_targets_and_weeks(db: Database) ->
         incident(2, acked=1, resolved=None),
     ])  # fmt: skip
     weeks = [datetime(2026, 10, d, tzinfo=UTC) for d in (5, 12, 19)]
-    stats, per_week = await q.incident_summary(db, weeks[0], weeks[-1], weeks=weeks)
+    stats, per_week = await sections.incident_summary(db, weeks[0], weeks[-1], weeks=weeks)
     assert stats.count_by_level == {1: 2, 2: 1, 3: 0, 4: 0}
     assert (stats.respond_met, stats.respond_judged) == (2, 3)
     assert (stats.resolve_met, stats.resolve_judged) == (1, 2)
