@@ -17,10 +17,12 @@ from storage.incidents import Incident
 
 async def usage_sums(
     db: Database, *, metrics: Sequence[str], start: datetime, end: datetime
-) -> list[tuple[str, str, Sums, float]]:
-    """Least-squares sums (x in days since `start`) and the latest value of each host usage series."""
+) -> list[tuple[str, str, str, Sums, float]]:
+    """Least-squares sums (x in days since `start`) and the mean of each usage series: (host, metric, key,
+    sums, mean). Each host is its own series: several replicas' samples never blend into one trend."""
     samples = (
         select(
+            col(HostSample.host).label("host"),
             col(HostSample.metric).label("metric"),
             col(HostSample.key).label("key"),
             (seconds_between(db, at(start), col(HostSample.at)) / 86400.0).label("x"),
@@ -37,6 +39,7 @@ async def usage_sums(
     x, y = samples.c.x, samples.c.y
     statement = (
         select(
+            samples.c.host,
             samples.c.metric,
             samples.c.key,
             func.count(),
@@ -46,13 +49,13 @@ async def usage_sums(
             func.sum(x * x),
             func.max(x),
         )
-        .group_by(samples.c.metric, samples.c.key)
-        .order_by(samples.c.metric, samples.c.key)
+        .group_by(samples.c.host, samples.c.metric, samples.c.key)
+        .order_by(samples.c.host, samples.c.metric, samples.c.key)
     )
     found = []
-    for metric, key, n, sx, sy, sxy, sxx, _latest in await rows_of(db, statement):
+    for host, metric, key, n, sx, sy, sxy, sxx, _latest in await rows_of(db, statement):
         sums = Sums(int(n), float(sx or 0), float(sy or 0), float(sxy or 0), float(sxx or 0))
-        found.append((str(metric), str(key), sums, float(sy or 0) / max(1, int(n))))
+        found.append((str(host), str(metric), str(key), sums, float(sy or 0) / max(1, int(n))))
     return found
 
 

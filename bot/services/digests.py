@@ -204,8 +204,9 @@ async def capacity(deps: Deps, period: Period) -> list[CapacityTrend]:
             thresholds[rule.metric] = rule.threshold
     rows = await sections.usage_sums(deps.db, metrics=CAPACITY_METRICS, start=period.start, end=period.end)
     found = []
-    for metric, key, sums, _mean in rows:
-        name = f"{metric} {key}".strip()
+    hosts = {host for host, *_ in rows}
+    for host, metric, key, sums, _mean in rows:
+        name = f"{metric} {key}".strip() + (f" on {host}" if len(hosts) > 1 and host else "")
         trend_ = capacity_trend(name, sums, origin=period.start, now=period.end, threshold=thresholds[metric])
         if trend_ is not None:
             found.append(trend_)

@@ -177,17 +177,27 @@ async def add(db: Database, model: Any, rows: list[dict[str, Any]]) -> None:
         await session.execute(insert(model), rows)
 
 
-async def test_usage_sums_give_the_same_fit_as_the_samples(db: Database) -> None:
+async def test_usage_sums_give_the_same_fit_as_the_samples_per_host(db: Database) -> None:
     start = datetime(2026, 10, 1, tzinfo=UTC)
     rows = [
-        {"metric": "disk", "key": "/", "value": 60 + 0.5 * h / 24, "at": start + timedelta(hours=h)}
+        {
+            "host": "web-1",
+            "metric": "disk",
+            "key": "/",
+            "value": 60 + 0.5 * h / 24,
+            "at": start + timedelta(hours=h),
+        }
         for h in range(0, 24 * 30, 3)
     ]
-    await add(db, HostSample, rows)
-    [(metric, key, sums, _mean)] = await sections.usage_sums(
+    # a second replica's flat, fuller disk interleaved: its own series, not a blend
+    flat = [{**row, "host": "web-2", "value": 85.0} for row in rows]
+    await add(db, HostSample, rows + flat)
+    found = await sections.usage_sums(
         db, metrics=("disk", "memory"), start=start, end=start + timedelta(days=31)
     )
-    assert (metric, key, sums.n) == ("disk", "/", len(rows))
+    [(host, metric, key, sums, _mean), (other, *_rest, _other_sums, other_mean)] = found
+    assert (host, metric, key, sums.n) == ("web-1", "disk", "/", len(rows))
+    assert (other, other_mean) == ("web-2", pytest.approx(85.0))
     trend = capacity_trend("disk /", sums, origin=start, now=start + timedelta(days=30), threshold=90)
     assert trend is not None and trend.per_day == pytest.approx(0.5, rel=1e-6)
     assert trend.reaches_at == pytest.approx(start + timedelta(days=60), abs=timedelta(minutes=1))
