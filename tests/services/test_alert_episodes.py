@@ -18,16 +18,9 @@ from bot.services.alerts import ingest
 from storage.migrate import upgrade
 from storage.models import AlertEpisode, AlertGroup, AlertGroupEpisode
 from tests.support.alertmanager import alert, payload, timestamp
+from tests.support.clock import SetClock
 
 T0 = datetime(2026, 11, 9, 10, 0, tzinfo=UTC)
-
-
-class SetClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def bot_database_url(database_url: str) -> str:
 
 @pytest.fixture
 def clock() -> SetClock:
-    return SetClock()
+    return SetClock(T0)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from storage.claims import claim
 from storage.host_samples import samples_between
 from storage.migrate import upgrade
 from storage.models import Alert, AlertEpisode, AlertGroup, AlertGroupEpisode
+from tests.support.clock import SetClock
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 QUIET = HostReading(cpu_percent=10, memory_percent=40, disks={"/": 50})
@@ -35,14 +36,6 @@ QUIET = HostReading(cpu_percent=10, memory_percent=40, disks={"/": 50})
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -71,8 +64,8 @@ class Sent:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> SetClock:
+    return SetClock(T0)
 
 
 @pytest.fixture
@@ -92,7 +85,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
 
 @pytest.fixture
 async def replica(
-    database_url: str, tmp_path: Path, clock: Clock
+    database_url: str, tmp_path: Path, clock: SetClock
 ) -> AsyncIterator[Callable[[str], Awaitable[Replica]]]:
     """Start a replica named by `host_checks.host`, as a deployment would name each one."""
     await asyncio.to_thread(upgrade, database_url)
@@ -113,7 +106,7 @@ async def replica(
         await deps.close()
 
 
-async def rounds(clock: Clock, seconds: range, *replicas: Replica) -> None:
+async def rounds(clock: SetClock, seconds: range, *replicas: Replica) -> None:
     """Sample every replica at each second, concurrently, as separate processes would."""
     for second in seconds:
         clock.now = at(second)
@@ -133,7 +126,7 @@ def stale_resolves(sent: list[Sent]) -> list[IncomingAlert]:
 
 
 async def test_two_hosts_keep_their_own_series_and_rule_windows(
-    replica: Callable[[str], Awaitable[Replica]], clock: Clock
+    replica: Callable[[str], Awaitable[Replica]], clock: SetClock
 ) -> None:
     web1, web2 = await replica("web-1"), await replica("web-2")
     web1.set(memory_percent=90.0)
@@ -157,7 +150,7 @@ async def test_two_hosts_keep_their_own_series_and_rule_windows(
 
 
 async def test_two_hosts_with_high_memory_are_two_alerts_in_one_group(
-    replica: Callable[[str], Awaitable[Replica]], clock: Clock
+    replica: Callable[[str], Awaitable[Replica]], clock: SetClock
 ) -> None:
     web1, web2 = await replica("web-1"), await replica("web-2")
     web1.set(memory_percent=90.0)
@@ -180,7 +173,7 @@ async def test_two_hosts_with_high_memory_are_two_alerts_in_one_group(
 
 
 async def test_a_host_that_stops_reporting_is_resolved_as_stale_once(
-    replica: Callable[[str], Awaitable[Replica]], clock: Clock, sent: list[Sent]
+    replica: Callable[[str], Awaitable[Replica]], clock: SetClock, sent: list[Sent]
 ) -> None:
     web1, web2, web3 = await replica("web-1"), await replica("web-2"), await replica("web-3")
     web1.set(memory_percent=97.0)
@@ -228,7 +221,7 @@ async def test_a_host_that_stops_reporting_is_resolved_as_stale_once(
 
 
 async def test_a_second_resolve_of_a_stale_host_changes_nothing(
-    replica: Callable[[str], Awaitable[Replica]], clock: Clock, sent: list[Sent]
+    replica: Callable[[str], Awaitable[Replica]], clock: SetClock, sent: list[Sent]
 ) -> None:
     web1, web2 = await replica("web-1"), await replica("web-2")
     web1.set(memory_percent=97.0)
@@ -252,7 +245,7 @@ async def snapshot_of(deps: Deps) -> list[tuple[Any, ...]]:
 
 
 async def test_a_claim_left_by_a_replica_that_died_mid_resolve_is_taken_over(
-    replica: Callable[[str], Awaitable[Replica]], clock: Clock, sent: list[Sent]
+    replica: Callable[[str], Awaitable[Replica]], clock: SetClock, sent: list[Sent]
 ) -> None:
     web1, web2 = await replica("web-1"), await replica("web-2")
     web1.set(memory_percent=97.0)
@@ -267,7 +260,7 @@ async def test_a_claim_left_by_a_replica_that_died_mid_resolve_is_taken_over(
 
 
 async def test_a_replica_starting_resolves_what_a_renamed_host_left_firing(
-    replica: Callable[[str], Awaitable[Replica]], clock: Clock, sent: list[Sent]
+    replica: Callable[[str], Awaitable[Replica]], clock: SetClock, sent: list[Sent]
 ) -> None:
     old_pod = await replica("opsbot-7f9c-abc")
     old_pod.set(disks={"/": 96.0})

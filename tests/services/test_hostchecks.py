@@ -24,6 +24,7 @@ from bot.services.hostchecks import HostChecker, probe_url, read_host_metrics, t
 from storage.host_samples import HostSample, add_samples, latest, samples_between
 from storage.migrate import upgrade
 from storage.models import Alert
+from tests.support.clock import SetClock
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 QUIET = HostReading(cpu_percent=10, memory_percent=40, disks={"/": 50})
@@ -31,14 +32,6 @@ QUIET = HostReading(cpu_percent=10, memory_percent=40, disks={"/": 50})
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -57,8 +50,8 @@ class FakeHost:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> SetClock:
+    return SetClock(T0)
 
 
 @pytest.fixture
@@ -68,7 +61,7 @@ def host_config() -> dict[str, Any]:
 
 @pytest.fixture
 async def deps(
-    sqlite_url: str, tmp_path: Path, clock: Clock, host_config: dict[str, Any]
+    sqlite_url: str, tmp_path: Path, clock: SetClock, host_config: dict[str, Any]
 ) -> AsyncIterator[Deps]:
     await asyncio.to_thread(upgrade, sqlite_url)
     config_path = tmp_path / "opsbot.yml"
@@ -98,7 +91,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[IncomingAlert]]:
     return batches
 
 
-async def run_samples(checker: HostChecker, clock: Clock, seconds: range) -> None:
+async def run_samples(checker: HostChecker, clock: SetClock, seconds: range) -> None:
     for second in seconds:
         clock.now = at(second)
         await checker.sample_once(clock.now)
@@ -111,7 +104,7 @@ async def stored(deps: Deps, alertname: str) -> list[Alert]:
 
 
 async def test_high_cpu_fires_after_ten_minutes_and_resolves(
-    deps: Deps, host: FakeHost, clock: Clock, sent: list[list[IncomingAlert]]
+    deps: Deps, host: FakeHost, clock: SetClock, sent: list[list[IncomingAlert]]
 ) -> None:
     checker = HostChecker(deps, read_host=host.read, hostname="host-a")
     host.set(cpu_percent=93.0)
@@ -137,7 +130,7 @@ async def test_high_cpu_fires_after_ten_minutes_and_resolves(
 
 
 async def test_firing_alerts_are_sent_on_change_and_again_every_five_minutes(
-    deps: Deps, host: FakeHost, clock: Clock, sent: list[list[IncomingAlert]]
+    deps: Deps, host: FakeHost, clock: SetClock, sent: list[list[IncomingAlert]]
 ) -> None:
     checker = HostChecker(deps, read_host=host.read, hostname="host-a")
     host.set(disks={"/": 50.0, "/data": 95.0})
@@ -148,7 +141,7 @@ async def test_firing_alerts_are_sent_on_change_and_again_every_five_minutes(
     assert alert.labels["mountpoint"] == "/data" and alert.status == "firing"
 
 
-async def test_memory_rules_fire_by_severity(deps: Deps, host: FakeHost, clock: Clock) -> None:
+async def test_memory_rules_fire_by_severity(deps: Deps, host: FakeHost, clock: SetClock) -> None:
     checker = HostChecker(deps, read_host=host.read, hostname="host-a")
     host.set(memory_percent=97.0)
     await run_samples(checker, clock, range(0, 15, 15))
@@ -159,7 +152,7 @@ async def test_memory_rules_fire_by_severity(deps: Deps, host: FakeHost, clock: 
 
 
 async def test_a_failed_send_is_retried_next_round(
-    deps: Deps, host: FakeHost, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    deps: Deps, host: FakeHost, clock: SetClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_ingest = hostchecks.ingest
     failures = [RuntimeError("database is away")]
@@ -180,7 +173,7 @@ async def test_a_failed_send_is_retried_next_round(
 
 
 async def test_a_restarted_checker_resolves_what_the_previous_one_raised(
-    deps: Deps, host: FakeHost, clock: Clock
+    deps: Deps, host: FakeHost, clock: SetClock
 ) -> None:
     host.set(disks={"/": 96.0})
     await run_samples(HostChecker(deps, read_host=host.read, hostname="host-a"), clock, range(0, 15, 15))
@@ -191,7 +184,7 @@ async def test_a_restarted_checker_resolves_what_the_previous_one_raised(
 
 
 async def test_samples_are_stored_with_network_rates_and_old_ones_purged(
-    deps: Deps, host: FakeHost, clock: Clock
+    deps: Deps, host: FakeHost, clock: SetClock
 ) -> None:
     old = [
         HostSample(host=h, metric="cpu", value=1.0, at=T0 - timedelta(days=40)) for h in ("host-a", "gone")
@@ -313,13 +306,13 @@ def uptime_deps(deps: Deps, site: LocalSite) -> Deps:
     return check_urls(deps, shop=site.url)
 
 
-async def run_probes(checker: HostChecker, clock: Clock, second: float) -> None:
+async def run_probes(checker: HostChecker, clock: SetClock, second: float) -> None:
     clock.now = at(second)
     await checker.check_uptime_once(clock.now)
 
 
 async def test_a_stopped_site_raises_uptime_check_failed_and_recovers(
-    uptime_deps: Deps, site: LocalSite, clock: Clock
+    uptime_deps: Deps, site: LocalSite, clock: SetClock
 ) -> None:
     deps = uptime_deps
     checker = HostChecker(deps, hostname="host-a")
@@ -347,7 +340,7 @@ async def test_a_stopped_site_raises_uptime_check_failed_and_recovers(
     assert [value for _, value in ups] == [1.0, 0.0, 0.0, 1.0]
 
 
-async def test_server_errors_count_as_down(uptime_deps: Deps, site: LocalSite, clock: Clock) -> None:
+async def test_server_errors_count_as_down(uptime_deps: Deps, site: LocalSite, clock: SetClock) -> None:
     site.status = 503
     checker = HostChecker(uptime_deps, hostname="host-a")
     for second in (0, 60):
@@ -366,7 +359,7 @@ async def test_a_slow_answer_is_a_time_out(site: LocalSite) -> None:
     assert probe.reason.startswith("timed out")
 
 
-async def test_uptime_checks_can_be_fed_by_a_fake(deps: Deps, clock: Clock) -> None:
+async def test_uptime_checks_can_be_fed_by_a_fake(deps: Deps, clock: SetClock) -> None:
     calls: list[str] = []
 
     async def fetch(url: str) -> Probe:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
@@ -18,3 +19,13 @@ class MovableClock:
 
     def jump(self, by: timedelta) -> None:
         self.ahead += by
+
+
+@dataclass
+class SetClock:
+    """A clock that says exactly what the test set last: `clock.now = …`."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
