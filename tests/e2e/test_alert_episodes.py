@@ -22,6 +22,9 @@ from tests.support.alertmanager import alert, send
 from tests.support.clock import MovableClock
 from tests.support.outbox import wait_until_drained
 
+# opsbot runs on the test's own clock: the faked wall clock of make test-clock never reaches it
+pytestmark = pytest.mark.own_clock
+
 STEP = 2.0  # seconds: each escalation step's delay
 # A Monday noon in Berlin, far from midnight (so "today" is one day) and from any DST change.
 START = datetime(2026, 11, 9, 11, 0, tzinfo=UTC)

@@ -20,6 +20,9 @@ from storage.models import AlertEpisode, AlertGroup, AlertGroupEpisode
 from tests.support.alertmanager import alert, payload, timestamp
 from tests.support.clock import SetClock
 
+# opsbot runs on the test's own clock: the faked wall clock of make test-clock never reaches it
+pytestmark = pytest.mark.own_clock
+
 T0 = datetime(2026, 11, 9, 10, 0, tzinfo=UTC)
 
 

@@ -21,6 +21,9 @@ from storage.tickets import Ticket
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.alert_history import recording, slack_without_limits
 
+# opsbot runs on the test's own clock: the faked wall clock of make test-clock never reaches it
+pytestmark = pytest.mark.own_clock
+
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)  # the clock of these tests: the Monday the weekly review runs
 WEEK = period_containing(DigestKind.WEEKLY, NOW.date() - timedelta(days=5), "UTC")  # the week before
 

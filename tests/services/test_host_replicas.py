@@ -30,6 +30,9 @@ from storage.migrate import upgrade
 from storage.models import Alert, AlertEpisode, AlertGroup, AlertGroupEpisode
 from tests.support.clock import SetClock
 
+# opsbot runs on the test's own clock: the faked wall clock of make test-clock never reaches it
+pytestmark = pytest.mark.own_clock
+
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 QUIET = HostReading(cpu_percent=10, memory_percent=40, disks={"/": 50})
 

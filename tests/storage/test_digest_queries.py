@@ -28,6 +28,9 @@ from storage.incidents import Incident
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.alert_history import recording, slack_without_limits
 
+# opsbot runs on the test's own clock: the faked wall clock of make test-clock never reaches it
+pytestmark = pytest.mark.own_clock
+
 BERLIN = "Europe/Berlin"
 # The week of Monday 23 March 2026 in Berlin: clocks go forward on Sunday the 29th.
 WEEK = week_period(date(2026, 3, 25), BERLIN)
