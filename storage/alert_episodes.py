@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.domain.episodes import EndReason
-from storage.models import AlertEpisode, AlertGroup, AlertGroupEpisode
+from storage.models import Alert, AlertEpisode, AlertGroup, AlertGroupEpisode
+from storage.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,18 @@ async def open_alert_episodes(session: AsyncSession, rows: Sequence[dict[str, An
 
 def _episode_row(row: dict[str, Any]) -> dict[str, Any]:
     return {"ended_at": None, "end_reason": None, **row}
+
+
+async def open_first_episodes(session: AsyncSession, fingerprints: Sequence[str], *, now: datetime) -> None:
+    """Start the first firing period of alerts just stored, in the database (no ids travel back and forth)."""
+    at = literal(now, UTCDateTime())
+    started = case((col(Alert.starts_at) < at, col(Alert.starts_at)), else_=at)
+    columns = ["alert_id", "group_key", "alertname", "severity", "started_at", "received_at"]
+    for start in range(0, len(fingerprints), 500):
+        chosen = select(
+            col(Alert.id), col(Alert.group_key), col(Alert.alertname), col(Alert.severity), started, at
+        ).where(col(Alert.fingerprint).in_(fingerprints[start : start + 500]))
+        await session.execute(insert(AlertEpisode).from_select(columns, chosen))
 
 
 async def close_alert_episodes(session: AsyncSession, ends: Sequence[EpisodeEnd]) -> None:

@@ -77,9 +77,14 @@ async def store_batch(
             _note(activity.setdefault((plan.group_key, channel), GroupActivity()), plan, previous=previous)
     table = Alert.__table__  # type: ignore[attr-defined]
     if inserts:
-        found = await session.execute(table.insert().returning(table.c.id, table.c.fingerprint), inserts)
-        for alert_id, fingerprint in found.all():
-            opens.append(_new_episode(latest[fingerprint], int(alert_id), now=now))
+        # A plain executemany (pipelined by psycopg; INSERT … RETURNING of a batch is one huge statement
+        # psycopg parses anew each time), then the new alerts' episodes in one INSERT … SELECT.
+        await session.execute(table.insert(), inserts)
+        new_firing = [row["fingerprint"] for row in inserts if row["status"] == FIRING]
+        await episodes.open_first_episodes(session, new_firing, now=now)
+        new_resolved = [row["fingerprint"] for row in inserts if row["status"] != FIRING]
+        created = await _ids_by_fingerprint(session, new_resolved) if new_resolved else {}
+        opens += [_new_episode(latest[fp], alert_id, now=now) for fp, alert_id in created.items()]
     if updates:
         statement = table.update().where(table.c.id == bindparam("alert_id"))
         await session.execute(statement, updates)
@@ -195,6 +200,17 @@ def _group_plans(plans: Any) -> list[PlannedAlert]:
     return [
         PlannedAlert(p.alert, p.severity, p.severity_label, p.group_key, (c,)) for (_, c), p in seen.items()
     ]
+
+
+async def _ids_by_fingerprint(session: AsyncSession, fingerprints: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(fingerprints), 500):
+        chunk = fingerprints[start : start + 500]
+        rows = await session.execute(
+            select(col(Alert.fingerprint), col(Alert.id)).where(col(Alert.fingerprint).in_(chunk))
+        )
+        found.update({str(fp): int(i or 0) for fp, i in rows.all()})
+    return found
 
 
 async def _alerts_by_fingerprint(session: AsyncSession, fingerprints: list[str]) -> dict[str, _Stored]:
