@@ -17,7 +17,7 @@ from sandbox import SlackPlayer, start_sandbox
 from storage.db import Database, create_database
 from storage.migrate import upgrade
 from tests.support import databases, slack_calls
-from tests.support.processes import OpsbotProcesses
+from tests.support.processes import QUIET_BY_DEFAULT, OpsbotProcesses
 from tests.support.services import postgres_reachable, require
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -135,9 +135,9 @@ def make_settings(
 
     def make(**env: str) -> Settings:
         config_path = tmp_path / "opsbot.yml"
-        # Host checks read the real machine: off unless a test turns them on, so a nearly full disk on a
-        # CI box cannot leak alerts into unrelated tests.
-        config_path.write_text(yaml.safe_dump(deep_merge({"host_checks": {"enabled": False}}, bot_config)))
+        # Host checks read the real machine and the digest schedule the real calendar: off unless a test
+        # turns them on (see QUIET_BY_DEFAULT).
+        config_path.write_text(yaml.safe_dump(deep_merge(QUIET_BY_DEFAULT, bot_config)))
         environ = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,

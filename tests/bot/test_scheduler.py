@@ -26,7 +26,8 @@ def bot_config() -> dict[str, Any]:
     return {
         "team": {"timezone": "Europe/Berlin"},
         "digests": {
-            "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}]
+            "enabled": True,
+            "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}],
         },
     }
 
@@ -264,6 +265,7 @@ def test_last_fire_time_matches_a_fire_by_fire_walk_around_dst(
         {
             "team": {"timezone": "Europe/Berlin"},
             "digests": {
+                "enabled": True,
                 "cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}},
                 "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}],
             },

@@ -39,7 +39,7 @@ def bot_config() -> dict[str, Any]:
         # SEV1 clocks in seconds: a response warning and breach within ~10 s, a status reminder at 40 s.
         "incidents": {"levels": {"sev1": SEV1_IN_SECONDS}},
         # The weekly review every 2 s on each replica; the period stays "last week", so it must post once.
-        "digests": {"cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}}},
+        "digests": {"enabled": True, "cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}}},
     }
 
 

@@ -8,10 +8,16 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot.config import deep_merge
+
+# What every test's opsbot runs without unless the test turns it on: host checks read the real machine (a
+# nearly full disk on a CI box would leak alerts into unrelated tests), and the digest schedule reads the
+# real calendar (on a Monday after 09:00 every opsbot would catch up last week's review at start).
+QUIET_BY_DEFAULT: dict[str, Any] = {"host_checks": {"enabled": False}, "digests": {"enabled": False}}
 
 
 @dataclass
@@ -43,7 +49,7 @@ class OpsbotProcesses:
         workdir: Path,
     ) -> OpsbotProcesses:
         path = workdir / "opsbot-processes.yml"
-        path.write_text(yaml.safe_dump(deep_merge({"host_checks": {"enabled": False}}, config)))
+        path.write_text(yaml.safe_dump(deep_merge(QUIET_BY_DEFAULT, config)))
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": token,
