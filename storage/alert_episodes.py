@@ -69,7 +69,7 @@ async def open_group_episode(
 ) -> AlertGroupEpisode:
     """Start the group's next firing period and point the group at it."""
     assert group.id is not None
-    previous = await current_episode(session, group)
+    previous = await lock_episode(session, group.episode_id)
     episode = AlertGroupEpisode(
         group_id=group.id,
         number=(previous.number + 1) if previous else 1,
@@ -87,11 +87,11 @@ async def open_group_episode(
     return episode
 
 
-async def current_episode(session: AsyncSession, group: AlertGroup) -> AlertGroupEpisode | None:
-    """The group's current (or last) firing period."""
-    if group.episode_id is None:
+async def lock_episode(session: AsyncSession, episode_id: int | None) -> AlertGroupEpisode | None:
+    """Load a group's firing period for changing it (row-locked on PostgreSQL)."""
+    if episode_id is None:
         return None
-    return await session.get(AlertGroupEpisode, group.episode_id, with_for_update=True)
+    return await session.get(AlertGroupEpisode, episode_id, with_for_update=True)
 
 
 async def episodes_opened_since(session: AsyncSession, group_id: int, *, since: datetime) -> int:

@@ -94,13 +94,6 @@ async def record_episode_posted(session: AsyncSession, episode_id: int, *, at: d
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-async def lock_episode(session: AsyncSession, episode_id: int | None) -> AlertGroupEpisode | None:
-    """Load a group's episode for changing it (row-locked on PostgreSQL)."""
-    if episode_id is None:
-        return None
-    return await session.get(AlertGroupEpisode, episode_id, with_for_update=True)
-
-
 async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
     """Load a group for changing it (row-locked on PostgreSQL)."""
     return (

@@ -83,8 +83,8 @@ async def store_batch(
         new_firing = [row["fingerprint"] for row in inserts if row["status"] == FIRING]
         await episodes.open_first_episodes(session, new_firing, now=now)
         new_resolved = [row["fingerprint"] for row in inserts if row["status"] != FIRING]
-        created = await _ids_by_fingerprint(session, new_resolved) if new_resolved else {}
-        opens += [_new_episode(latest[fp], alert_id, now=now) for fp, alert_id in created.items()]
+        created = await _alerts_by_fingerprint(session, new_resolved) if new_resolved else {}
+        opens += [_new_episode(latest[fp], stored.alert_id, now=now) for fp, stored in created.items()]
     if updates:
         statement = table.update().where(table.c.id == bindparam("alert_id"))
         await session.execute(statement, updates)
@@ -200,17 +200,6 @@ def _group_plans(plans: Any) -> list[PlannedAlert]:
     return [
         PlannedAlert(p.alert, p.severity, p.severity_label, p.group_key, (c,)) for (_, c), p in seen.items()
     ]
-
-
-async def _ids_by_fingerprint(session: AsyncSession, fingerprints: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(fingerprints), 500):
-        chunk = fingerprints[start : start + 500]
-        rows = await session.execute(
-            select(col(Alert.fingerprint), col(Alert.id)).where(col(Alert.fingerprint).in_(chunk))
-        )
-        found.update({str(fp): int(i or 0) for fp, i in rows.all()})
-    return found
 
 
 async def _alerts_by_fingerprint(session: AsyncSession, fingerprints: list[str]) -> dict[str, _Stored]:

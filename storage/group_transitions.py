@@ -191,7 +191,7 @@ async def _transition(
     if group.status == RESOLVED and firing and group.firing_count == 0 and activity.fired:
         kind = "refired"
         nth = await _refire(session, group, started=started, now=now, policy=policy)
-        detail = {"nth": ordinal(nth), "new_message": group.slack_ts is None}
+        detail = {"nth": ordinal(nth)}
         change.fired = True
     elif group.status == RESOLVED and firing and activity.reported_firing:
         # resolved by hand while its alerts still fired, and the source still reports them firing
@@ -201,7 +201,7 @@ async def _transition(
         kind = "resolved"
         group.status, group.resolved_at, group.resolved_by = RESOLVED, now, "source"
         reason = EndReason.EXPIRED if activity.stale else EndReason.RESOLVED
-        episodes.end(await episodes.current_episode(session, group), at=now, reason=reason)
+        episodes.end(await episodes.lock_episode(session, group.episode_id), at=now, reason=reason)
     elif group.status == RESOLVED and activity.resolved and firing == 0:
         session.add(AlertEvent(group_id=group.id, kind="source_resolved", at=now, announced=True))
     change.episode_id, change.first_fired_at = group.episode_id, group.first_fired_at
@@ -240,7 +240,7 @@ async def _reopen(session: AsyncSession, group: AlertGroup, *, now: datetime) ->
     who = group.resolved_by
     group.status, group.resolved_at, group.resolved_by = FIRING, None, None
     group.last_change_at = now
-    episodes.reopen(await episodes.current_episode(session, group))
+    episodes.reopen(await episodes.lock_episode(session, group.episode_id))
     session.add(
         AlertEvent(
             group_id=group.id, kind="reopened", at=now, detail={"who": f"<@{who}>" if who else "someone"}

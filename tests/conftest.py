@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from bot.config import Settings, deep_merge, load_settings
-from bot.deps import build_deps
+from bot.deps import Deps, build_deps
 from bot.server import RunningServer, start_server
 from sandbox import SlackPlayer, start_sandbox
 from storage.db import Database, create_database
@@ -149,6 +150,25 @@ def make_settings(
         return load_settings(environ)
 
     return make
+
+
+@pytest.fixture
+async def deps_at(
+    make_settings: Callable[..., Settings], bot_database_url: str
+) -> AsyncIterator[Callable[[datetime], Deps]]:
+    """Build opsbot's dependencies (one replica: its own engine and metrics) on the test's migrated database,
+    each with its clock stopped at the instant given."""
+    await asyncio.to_thread(upgrade, bot_database_url)
+    made: list[Deps] = []
+
+    def make(now: datetime) -> Deps:
+        deps = build_deps(make_settings(), clock=lambda: now)
+        made.append(deps)
+        return deps
+
+    yield make
+    for deps in made:
+        await deps.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from bot.services.jobs import EndSnooze, queue
 from bot.services.oncall import escalation_chain
 from bot.services.outbox import RetryLater
 from bot.services.permissions import ensure_allowed
-from storage import alert_groups
+from storage import alert_episodes, alert_groups
 from storage.alert_episodes import end
 from storage.models import AlertGroup
 from storage.outbox import cancel
@@ -43,7 +43,7 @@ async def acknowledge_in(
     """Acknowledge a locked group and its firing episode in the caller's transaction; stops escalation."""
     assert group.id is not None
     group.acked_by, group.acked_at = user_id, now
-    episode = await alert_groups.lock_episode(session, group.episode_id)
+    episode = await alert_episodes.lock_episode(session, group.episode_id)
     if episode is not None and episode.acked_at is None:
         episode.acked_by, episode.acked_at = user_id, now
     await alert_groups.add_event(session, group.id, "acked", now=now, actor=user_id, detail=detail)
@@ -59,7 +59,7 @@ async def link_incident(
     group = await alert_groups.lock_group(session, group_id)
     if group is None:
         return
-    episode = await alert_groups.lock_episode(session, group.episode_id)
+    episode = await alert_episodes.lock_episode(session, group.episode_id)
     if episode is not None:
         episode.incident_id = incident_id
     if group.acked_at is None and group.status == "firing":
@@ -79,7 +79,7 @@ async def resolve(deps: Deps, group_id: int, *, user_id: str, user_name: str) ->
             return
         now = deps.clock()
         group.status, group.resolved_at, group.resolved_by = "resolved", now, user_id
-        episode = await alert_groups.lock_episode(session, group.episode_id)
+        episode = await alert_episodes.lock_episode(session, group.episode_id)
         end(episode, at=now, reason=EndReason.BY_HAND, by=user_id)
         await alert_groups.add_event(
             session, group_id, "resolved_by_hand", now=now, actor=user_id, detail={"name": user_name}
@@ -129,7 +129,7 @@ async def mark_noise(deps: Deps, group_id: int, *, user_id: str, user_name: str)
         group = await _locked(session, group_id)
         now = deps.clock()
         group.noise_by = user_id
-        episode = await alert_groups.lock_episode(session, group.episode_id)
+        episode = await alert_episodes.lock_episode(session, group.episode_id)
         if episode is not None:
             episode.noise_by = user_id
         await alert_groups.add_event(
@@ -158,7 +158,7 @@ async def _rearm_escalation(deps: Deps, session: AsyncSession, group: AlertGroup
     """A snooze ended while the group still fires and nobody acknowledged it: the chain goes on from the
     step it had reached, that step's delay from now."""
     chain = escalation_chain(deps.settings)
-    episode = await alert_groups.lock_episode(session, group.episode_id)
+    episode = await alert_episodes.lock_episode(session, group.episode_id)
     if group.severity != "critical" or group.acked_at is not None or episode is None or episode.id is None:
         return
     if episode.escalation_level >= len(chain):

@@ -23,7 +23,7 @@ from bot.domain.durations import humanize_duration
 from bot.errors import NotFound
 from bot.services.oncall import who_is_on_call
 from bot.slack import error_code
-from storage import alert_groups
+from storage import alert_episodes, alert_groups
 from storage.models import AlertGroup
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
         if fresh is not None:
             fresh.slack_channel_id, fresh.slack_ts = channel_id, ts
             fresh.announced_firing = group.firing_count
-        episode = await alert_groups.lock_episode(session, group.episode_id)
+        episode = await alert_episodes.lock_episode(session, group.episode_id)
         if episode is not None and episode.slack_ts is None:
             episode.slack_channel_id, episode.slack_ts = channel_id, ts
         await alert_groups.mark_announced(session, [e.id for e in snapshot.events if e.id is not None])

@@ -12,7 +12,7 @@ from bot.domain.oncall import EscalationStep, EscalationTarget
 from bot.services.alerts import queue_escalation
 from bot.services.oncall import escalation_chain, who_is_on_call
 from bot.services.outbox import RetryLater
-from storage import alert_groups
+from storage import alert_episodes, alert_groups
 from storage.models import AlertGroup, AlertGroupEpisode
 
 
@@ -91,7 +91,7 @@ async def _record_escalation(
     now = deps.clock()
     async with deps.db.transaction() as session:
         locked = await alert_groups.lock_group(session, group.id)
-        episode = await alert_groups.lock_episode(session, episode_id)
+        episode = await alert_episodes.lock_episode(session, episode_id)
         if locked is None or episode is None or episode.escalation_level != level:
             return  # a retry of a step recorded already
         episode.escalation_level = locked.escalation_level = level + 1

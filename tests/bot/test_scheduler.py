@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,12 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind
 from bot.scheduler import STEP, build_scheduler, catch_up, digest_trigger, jobs, last_fire_time
 from bot.services import retention
-from storage.migrate import upgrade
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -30,23 +27,6 @@ def bot_config() -> dict[str, Any]:
             "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}],
         },
     }
-
-
-@pytest.fixture
-async def deps_at(
-    make_settings: Callable[..., Settings], sqlite_url: str
-) -> AsyncIterator[Callable[..., Deps]]:
-    await asyncio.to_thread(upgrade, sqlite_url)
-    made: list[Deps] = []
-
-    def make(now: datetime) -> Deps:
-        deps = build_deps(make_settings(), clock=lambda: now)
-        made.append(deps)
-        return deps
-
-    yield make
-    for deps in made:
-        await deps.close()
 
 
 def test_weekly_fires_mondays_at_nine_in_the_teams_zone_across_dst(deps_at: Callable[..., Deps]) -> None:

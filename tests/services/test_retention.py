@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind, period_reported_at
 from bot.services import digest_runs, retention
 from storage.claims import claim, is_claimed
 from storage.digests import CLAIM_SCOPE as DIGEST_SCOPE
-from storage.migrate import upgrade
 from storage.models import OutboxJob
 
 NOW = datetime(2027, 3, 27, 20, 0, tzinfo=UTC)  # 09:00 on 28 March in Auckland; never the day tests run
@@ -33,35 +31,17 @@ def bot_config() -> dict[str, Any]:
     return {"team": {"timezone": "Pacific/Auckland"}}
 
 
-@pytest.fixture
-async def replica(
-    make_settings: Callable[..., Settings], database_url: str
-) -> AsyncIterator[Callable[[datetime], Deps]]:
-    """Build a replica (its own engine and metrics) on the shared database, its clock set to `now`."""
-    await asyncio.to_thread(upgrade, database_url)
-    made: list[Deps] = []
-
-    def make(now: datetime) -> Deps:
-        deps = build_deps(make_settings(), clock=lambda: now)
-        made.append(deps)
-        return deps
-
-    yield make
-    for deps in made:
-        await deps.close()
-
-
 def pruned_rows(deps: Deps, table: str) -> float | None:
     return deps.telemetry.registry.get_sample_value("opsbot_pruned_rows_total", {"table": table})
 
 
-async def test_the_day_is_the_teams_local_date(replica: Callable[[datetime], Deps]) -> None:
-    assert retention.day_key(replica(NOW)) == "2027-03-28"
-    assert retention.day_key(replica(NOW - timedelta(hours=10))) == "2027-03-27"
+async def test_the_day_is_the_teams_local_date(deps_at: Callable[[datetime], Deps]) -> None:
+    assert retention.day_key(deps_at(NOW)) == "2027-03-28"
+    assert retention.day_key(deps_at(NOW - timedelta(hours=10))) == "2027-03-27"
 
 
-async def test_two_replicas_racing_prune_the_day_once(replica: Callable[[datetime], Deps]) -> None:
-    first, second = replica(NOW), replica(NOW)
+async def test_two_replicas_racing_prune_the_day_once(deps_at: Callable[[datetime], Deps]) -> None:
+    first, second = deps_at(NOW), deps_at(NOW)
     async with first.db.transaction() as session:
         session.add(OutboxJob(kind="post", status="done", done_at=LONG_AGO, due_at=LONG_AGO))
         session.add(OutboxJob(kind="post", status="failed", done_at=LONG_AGO, due_at=LONG_AGO))
@@ -78,20 +58,20 @@ async def test_two_replicas_racing_prune_the_day_once(replica: Callable[[datetim
     assert pruned_rows(winner, "outbox") == 1 and pruned_rows(winner, "claims") == 1
     assert not await is_claimed(first.db, scope="slack-event", key="Ev1")
     assert await is_claimed(first.db, scope="incident-timer", key="7:respond:breach:x")
-    assert not (await retention.prune(replica(NOW + timedelta(hours=6)))).claimed  # later the same day
-    tomorrow = await retention.prune(replica(NOW + timedelta(days=1)))
+    assert not (await retention.prune(deps_at(NOW + timedelta(hours=6)))).claimed  # later the same day
+    tomorrow = await retention.prune(deps_at(NOW + timedelta(days=1)))
     assert tomorrow.claimed and tomorrow.day == "2027-03-29" and sum(tomorrow.rows.values()) == 0
 
 
 async def test_a_digest_period_whose_claim_was_pruned_is_not_posted_again(
-    replica: Callable[[datetime], Deps],
+    deps_at: Callable[[datetime], Deps],
 ) -> None:
-    then = replica(LONG_AGO)
+    then = deps_at(LONG_AGO)
     team = digest_runs.team(then, None)
     period = period_reported_at(DigestKind.WEEKLY, LONG_AGO, "Pacific/Auckland")
     assert (await digest_runs.request(then, DigestKind.WEEKLY, team, period)).claimed
 
-    now = replica(NOW)
+    now = deps_at(NOW)
     assert (await retention.prune(now)).rows["claims"] == 1
     again = await digest_runs.request(now, DigestKind.WEEKLY, team, period)
     assert not again.claimed  # its digest_runs row still holds the period
