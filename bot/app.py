@@ -38,7 +38,7 @@ def create_bolt_app(deps: Deps) -> AsyncApp:
     app = AsyncApp(
         client=deps.slack,
         signing_secret=secret.get_secret_value() if secret else None,
-        request_verification_enabled=secret is not None,
+        request_verification_enabled=not deps.settings.socket_mode,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )

@@ -20,6 +20,7 @@ from bot.services import outbox_health
 from bot.services.hostchecks import HostChecker
 from bot.services.job_runners import RUNNERS
 from bot.services.outbox import OutboxWorker
+from bot.startup_checks import refuse_insecure_start
 from handlers import alertmanager_webhook
 from storage.db import is_unavailable
 
@@ -36,7 +37,8 @@ def create_web_app(deps: Deps, bolt: AsyncApp) -> web.Application:
     )
     app[DEPS_KEY] = deps
     app[BOLT_KEY] = bolt
-    app.router.add_post("/slack/events", _slack_events)
+    if not deps.settings.socket_mode:  # over Socket Mode nothing may reach Bolt by HTTP
+        app.router.add_post("/slack/events", _slack_events)
     app.router.add_post("/alerts/alertmanager", alertmanager_webhook.receive)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
@@ -128,6 +130,7 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
     """Migrate the database, then serve opsbot on host:port (0 picks a free port)."""
     from storage.migrate import upgrade  # imported here: Alembic is only needed at start-up
 
+    refuse_insecure_start(deps.settings, host)
     await asyncio.to_thread(upgrade, deps.settings.secrets.database_url.get_secret_value())
     deps.open_http()
     bolt = create_bolt_app(deps)

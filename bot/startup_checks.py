@@ -1,0 +1,46 @@
+"""Refuse to start insecurely: every check names the one setting that makes the start safe.
+
+Each check is a pure function of the settings and the listen address; `refuse_insecure_start` raises the
+first problem as a ConfigError (one line on stderr, exit code 2) before anything listens.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from bot.config import Settings
+from bot.errors import ConfigError
+
+Check = Callable[[Settings, str], str | None]
+
+
+def is_loopback(host: str) -> bool:
+    """True only for addresses that cannot be reached from another machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere
+
+
+def unsigned_slack_requests(settings: Settings, host: str) -> str | None:
+    """Without a signing secret anyone reaching /slack/events could act as any Slack user."""
+    if settings.socket_mode or settings.secrets.slack_signing_secret is not None:
+        return None
+    return (
+        "SLACK_SIGNING_SECRET is not set: opsbot will not accept Slack requests it cannot verify "
+        "(set it, or set SLACK_APP_TOKEN to use Socket Mode)"
+    )
+
+
+CHECKS: tuple[Check, ...] = (unsigned_slack_requests,)
+
+
+def refuse_insecure_start(settings: Settings, host: str) -> None:
+    """Raise ConfigError for the first check that fails."""
+    for check in CHECKS:
+        problem = check(settings, host)
+        if problem is not None:
+            raise ConfigError(problem)
