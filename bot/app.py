@@ -13,7 +13,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
 from bot.listeners import report_error
-from bot.slack import Responder
+from bot.slack import Responder, is_slack_response_url
 from handlers import register_all
 from storage.claims import claim
 
@@ -42,6 +42,7 @@ def create_bolt_app(deps: Deps) -> AsyncApp:
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
+    app.middleware(_refuse_foreign_response_urls(deps))
     app.middleware(_ack_at_once)
     app.middleware(_inject_deps(deps))
     app.middleware(_skip_retried_events(deps))
@@ -60,6 +61,22 @@ async def _ack_at_once(ack: Any, body: dict[str, Any], next: Callable[[], Awaita
     if body.get("command") or body.get("type") == "block_actions":
         await ack()
     return await next()
+
+
+def _refuse_foreign_response_urls(deps: Deps) -> Callable[..., Awaitable[Any]]:
+    """Drop a request whose response_url is not Slack's before anything answers through it."""
+    api_base = deps.settings.secrets.slack_api_url
+
+    async def refuse(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        listed = [item for item in body.get("response_urls") or [] if isinstance(item, dict)]
+        urls = [body.get("response_url"), *(item.get("response_url") for item in listed)]
+        for url in filter(None, urls):
+            if not is_slack_response_url(str(url), api_base):
+                log.warning("request refused: its response_url is not Slack's")
+                return BoltResponse(status=400, body="response_url is not Slack's")
+        return await next()
+
+    return refuse
 
 
 def _inject_deps(deps: Deps) -> Callable[..., Awaitable[Any]]:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -174,6 +175,25 @@ class ChannelDirectory:
 
 def _looks_like_id(value: str) -> bool:
     return len(value) >= 9 and value[0] in "CGD" and value.isalnum() and value.isupper()
+
+
+SLACK_RESPONSE_ORIGIN = ("https", "hooks.slack.com", None)
+
+
+def is_slack_response_url(url: str, api_base: str | None) -> bool:
+    """True when `url` is where Slack takes replies: https://hooks.slack.com, or the configured Slack base
+    (the sandbox). Anything else in a request body would make opsbot POST wherever the body says."""
+    try:
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname, parts.port)
+    except ValueError:
+        return False
+    if origin == SLACK_RESPONSE_ORIGIN:
+        return True
+    if api_base is None:
+        return False
+    base = urlsplit(api_base)
+    return origin == (base.scheme, base.hostname, base.port)
 
 
 class Responder:
