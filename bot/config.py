@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.errors import ConfigError
+from bot.secret_urls import mask_url
 
 DEFAULT_DATABASE_URL = "sqlite:///opsbot.db"
 CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -489,12 +490,7 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
         if isinstance(value, SecretStr):
             secrets[key] = "********" if key != "database_url" else mask_url(value.get_secret_value())
         else:
-            secrets[key] = value
+            secrets[key] = mask_url(value) if isinstance(value, str) and "://" in value else value
     dumped["environment"] = secrets
     dumped["source"] = settings.source
     return dumped
-
-
-def mask_url(url: str) -> str:
-    """Hide the password in a database URL, keep the rest readable."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1********@", url)

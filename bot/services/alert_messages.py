@@ -21,6 +21,7 @@ from bot.domain.alerts import Severity
 from bot.domain.delivery import broken_route
 from bot.domain.durations import humanize_duration
 from bot.errors import NotFound
+from bot.secret_urls import public_url
 from bot.services.oncall import who_is_on_call
 from bot.slack import error_code
 from storage import alert_episodes, alert_groups
@@ -37,7 +38,8 @@ def group_view(
     assert group.id is not None
     silence_url = None
     if group.silence_id and deps.settings.secrets.alertmanager_url:
-        silence_url = f"{deps.settings.secrets.alertmanager_url.rstrip('/')}/#/silences/{group.silence_id}"
+        base = public_url(deps.settings.secrets.alertmanager_url).rstrip("/")
+        silence_url = f"{base}/#/silences/{group.silence_id}"
     return GroupView(
         group_id=group.id,
         alertname=group.alertname,

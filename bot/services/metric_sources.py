@@ -21,6 +21,7 @@ from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import Comparison, Kpi, raw_query, resolve_metric, step_for
 from bot.domain.metric_reports import Sample, Series, average_of, downsample
 from bot.errors import UpstreamError, UsageError
+from bot.secret_urls import public_url
 from bot.services.bounded_calls import BoundedCalls, NoSlot
 from storage import host_samples
 from storage.db import Database
@@ -115,6 +116,7 @@ class PrometheusSource(_Resolving):
     def __init__(self, url: str, *, kpis: Sequence[Kpi] = (), config: PrometheusConfig | None = None) -> None:
         super().__init__(kpis)
         self.url = url.rstrip("/")
+        self.public_url = public_url(self.url)  # what answers show: credentials in the URL stay here
         config = config or PrometheusConfig()
         self._calls = BoundedCalls(
             name="prometheus", limit=config.max_concurrent_queries, timeout=config.query_timeout_seconds
@@ -137,7 +139,7 @@ class PrometheusSource(_Resolving):
 
     @property
     def description(self) -> str:
-        return f"Prometheus at {self.url}"
+        return f"Prometheus at {self.public_url}"
 
     async def instant(self, what: Metric) -> list[Sample]:
         promql = self.resolve(what).promql
@@ -169,19 +171,20 @@ class PrometheusSource(_Resolving):
         try:
             return await self._calls.run(function, *args)
         except (TimeoutError, requests.RequestException) as error:
-            log.warning("Prometheus did not answer", extra={"url": self.url, "error": type(error).__name__})
+            failure = {"url": self.public_url, "error": type(error).__name__}
+            log.warning("Prometheus did not answer", extra=failure)
             raise UpstreamError(self._no_answer(error)) from None
         except PrometheusApiClientException as error:
             status, message = _api_error(str(error))
             if status is not None and status >= 500 and status != 503:
-                raise UpstreamError(f"Prometheus at {self.url} failed ({status}): {message}") from None
+                raise UpstreamError(f"Prometheus at {self.public_url} failed ({status}): {message}") from None
             raise UsageError(f"Prometheus rejected the query: {message}\n```{query}```") from None
 
     def _no_answer(self, error: Exception) -> str:
         """Say whether Prometheus was slow, out of reach, or still busy with earlier queries."""
         import requests
 
-        said = f"Prometheus at {self.url} did not answer"
+        said = f"Prometheus at {self.public_url} did not answer"
         if isinstance(error, NoSlot):
             return f"{said} within {self._calls.timeout:g} s: all {self._calls.limit} query threads are busy."
         if isinstance(error, TimeoutError | requests.Timeout):

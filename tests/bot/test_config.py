@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings, mask_url, masked_dump
+from bot.config import load_settings, masked_dump
 from bot.errors import ConfigError
 
 
@@ -86,7 +86,7 @@ def test_secrets_come_from_the_environment_and_are_masked_when_printed() -> None
     )
     dumped = str(masked_dump(settings))
     assert "xoxb-not-a-real-token" not in dumped and "shh" not in dumped and "hunter2" not in dumped
-    assert "postgresql+psycopg://opsbot:********@db:5432/opsbot" in dumped
+    assert "postgresql+psycopg://opsbot:***@db:5432/opsbot" in dumped
     assert "http://127.0.0.1:9090" in dumped
     assert settings.secrets.slack_bot_token is not None
     assert settings.secrets.slack_bot_token.get_secret_value() == "xoxb-not-a-real-token"
@@ -97,5 +97,14 @@ def test_socket_mode_follows_the_app_token() -> None:
     assert load_settings({"SLACK_APP_TOKEN": "xapp-1"}).socket_mode
 
 
-def test_mask_url_leaves_urls_without_password_alone() -> None:
-    assert mask_url("sqlite:///opsbot.db") == "sqlite:///opsbot.db"
+def test_check_config_masks_every_url_that_carries_credentials() -> None:
+    settings = load_settings(
+        {
+            "OPSBOT_DATABASE_URL": "postgresql+psycopg://opsbot@db/opsbot?password=hunter2&sslmode=require",
+            "PROMETHEUS_URL": "https://:prom-pass@prom.internal:9090/prometheus?access_token=tok-1",
+            "ALERTMANAGER_URL": "http://ops:am-pass@am.internal:9093",
+        }
+    )
+    dumped = str(masked_dump(settings))
+    assert not [secret for secret in ("hunter2", "prom-pass", "tok-1", "am-pass") if secret in dumped]
+    assert "sslmode=require" in dumped and "am.internal:9093" in dumped
