@@ -6,13 +6,21 @@ STAMP := $(VENV)/.installed
 # Most tests wait on sockets, timers and subprocesses, not the CPU: four workers fit two cores.
 PYTEST_WORKERS ?= -n 4 --dist loadgroup
 
-.PHONY: run test test-clock lint typecheck clean
+.PHONY: run test test-clock lint typecheck clean lock
 
-$(STAMP): pyproject.toml
+# Everything installed is pinned with hashes (requirements/dev.lock = the service's lock + the test tools);
+# `make lock` regenerates both locks after a change to pyproject.toml.
+$(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+UV := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv  # only to write the locks; nothing installed from them needs it
+	$(UV) pyproject.toml -o requirements/service.lock
+	$(UV) pyproject.toml requirements/build.in --extra test -c requirements/service.lock -o requirements/dev.lock
 
 run: $(STAMP)
 	$(BIN)/opsbot serve
