@@ -171,7 +171,7 @@ async def _run_sandbox(host: str, port: int, *, bot_url: str | None, secret: str
     from sandbox import DEFAULT_BOT_TOKEN, start_sandbox
 
     sandbox = await start_sandbox(host=host, port=port, bot_token=DEFAULT_BOT_TOKEN)
-    print(f"Slack sandbox (no Slack workspace needed): {sandbox.url}/", flush=True)
+    print(f"Slack sandbox (no Slack workspace needed): {sandbox.page_url}", flush=True)
     env = f"SLACK_BOT_TOKEN={sandbox.bot_token} SLACK_API_URL={sandbox.api_url}"
     print(f"  start the bot with {env}", flush=True)
     if bot_url and secret:

@@ -59,7 +59,7 @@ async def start_embedded_sandbox(settings: Settings, *, host: str, bot_port: int
         sandbox=sandbox,
         settings=settings.model_copy(update={"secrets": updated}),
         signing_secret=signing_secret,
-        message=f"Slack sandbox (no Slack workspace needed): {sandbox.url}/",
+        message=f"Slack sandbox (no Slack workspace needed): {sandbox.page_url}",
     )
     if bot_port:
         embedded.connect(f"http://{_url_host(host)}:{bot_port}")

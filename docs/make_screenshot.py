@@ -55,7 +55,7 @@ async def photograph(sandbox: RunningSandbox, output: Path) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1440, "height": 860})
-        await page.goto(f"{sandbox.url}/")
+        await page.goto(sandbox.page_url)
         await expect(page.get_by_text("opsbot connected")).to_be_visible()
         await fire_alerts(page, sandbox)
         await page.locator('#channels button[data-channel="critical-alerts"]').click()
