@@ -39,8 +39,8 @@ async def main(output: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "opsbot.yml"
         config.write_text("alerts:\n  pace_per_channel_seconds: 0.05\n")
-        environ = {"OPSBOT_DATABASE_URL": f"sqlite:///{tmp}/opsbot.db", "OPSBOT_CONFIG": str(config)}
-        embedded = await start_embedded_sandbox(load_settings(environ), host="127.0.0.1", bot_port=0)
+        settings = load_settings({"OPSBOT_CONFIG": str(config)})
+        embedded = await start_embedded_sandbox(settings, host="127.0.0.1", bot_port=0, workdir=Path(tmp))
         server = await start_server(build_deps(embedded.settings), host="127.0.0.1", port=0)
         embedded.connect(server.url)
         try:
