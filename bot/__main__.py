@@ -130,6 +130,7 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
     closers = []
     embedded = None
     if settings.secrets.slack_bot_token is None:
+        _refuse_sandbox_off_loopback(settings, host)  # before the sandbox starts, not only before the bot
         from bot.embedded import start_embedded_sandbox  # the sandbox is loaded only when it is used
 
         embedded = await start_embedded_sandbox(settings, host=host, bot_port=port)
@@ -154,9 +155,22 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
     return 0
 
 
+def _refuse_sandbox_off_loopback(settings: Settings, host: str) -> None:
+    from bot.startup_checks import sandbox_off_loopback
+
+    problem = sandbox_off_loopback(settings, host)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
 def _sandbox_command(args: argparse.Namespace) -> int:
+    from bot.startup_checks import is_loopback
+
     if args.bot_url and not args.signing_secret:
         print("opsbot: --bot-url needs --signing-secret (the bot's SLACK_SIGNING_SECRET)", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host):
+        print(f"opsbot: the Slack sandbox listens on loopback only; {args.host!r} is not", file=sys.stderr)
         return 2
     try:
         running = _run_sandbox(args.host, args.port, bot_url=args.bot_url, secret=args.signing_secret)
@@ -171,7 +185,7 @@ async def _run_sandbox(host: str, port: int, *, bot_url: str | None, secret: str
     from sandbox import DEFAULT_BOT_TOKEN, start_sandbox
 
     sandbox = await start_sandbox(host=host, port=port, bot_token=DEFAULT_BOT_TOKEN)
-    print(f"Slack sandbox (no Slack workspace needed): {sandbox.url}/", flush=True)
+    print(f"Slack sandbox (no Slack workspace needed): {sandbox.page_url}", flush=True)
     env = f"SLACK_BOT_TOKEN={sandbox.bot_token} SLACK_API_URL={sandbox.api_url}"
     print(f"  start the bot with {env}", flush=True)
     if bot_url and secret:

@@ -1,18 +1,27 @@
-"""The embedded default: with no Slack token, opsbot brings its own Slack sandbox."""
+"""The embedded default: with no Slack token, opsbot brings its own Slack sandbox.
+
+It is a local tool, so it never touches what a deployment owns: the sandbox listens on loopback only
+(start-up refuses a non-loopback --host, bot/startup_checks.py), and the bot runs on its own SQLite file in
+the working directory, whatever OPSBOT_DATABASE_URL says, so a real database's pending Slack posts are never
+"delivered" to the fake Slack.
+"""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from bot.config import Settings
+from bot.config import DEFAULT_DATABASE_URL, Settings
 from sandbox import RunningSandbox, start_sandbox
 from sandbox.page_actions import RunDigest
 
 _WILDCARDS = {None, "", "0.0.0.0", "::"}
+SANDBOX_HOST = "127.0.0.1"
+SANDBOX_DATABASE = "opsbot-sandbox.db"  # beside the default opsbot.db, and never it
 
 
 @dataclass
@@ -43,27 +52,43 @@ class EmbeddedSandbox:
         await self.sandbox.close()
 
 
-async def start_embedded_sandbox(settings: Settings, *, host: str, bot_port: int) -> EmbeddedSandbox:
-    """Start the sandbox next to the bot; when `bot_port` is known, its page is wired to the bot at once."""
+async def start_embedded_sandbox(
+    settings: Settings, *, host: str, bot_port: int, workdir: Path | None = None
+) -> EmbeddedSandbox:
+    """Start the sandbox on loopback next to the bot listening on `host` (a loopback address); when
+    `bot_port` is known, its page is wired to the bot at once. The settings it returns point the bot at the
+    sandbox and at `workdir`/opsbot-sandbox.db (default: the working directory)."""
     signing_secret = secrets.token_hex(16)
     bot_token = "xoxb-sandbox-" + secrets.token_hex(8)
-    sandbox = await start_sandbox(host=host, port=bot_port + 1 if bot_port else 0, bot_token=bot_token)
+    database = (workdir or Path.cwd()).absolute() / SANDBOX_DATABASE
+    port = bot_port + 1 if bot_port else 0
+    sandbox = await start_sandbox(host=SANDBOX_HOST, port=port, bot_token=bot_token)
     updated = settings.secrets.model_copy(
         update={
             "slack_bot_token": SecretStr(bot_token),
             "slack_signing_secret": SecretStr(signing_secret),
             "slack_api_url": sandbox.api_url,
+            "database_url": SecretStr(f"sqlite:///{database}"),
         }
     )
     embedded = EmbeddedSandbox(
         sandbox=sandbox,
         settings=settings.model_copy(update={"secrets": updated}),
         signing_secret=signing_secret,
-        message=f"Slack sandbox (no Slack workspace needed): {sandbox.url}/",
+        message=_started_message(sandbox, database, settings),
     )
     if bot_port:
         embedded.connect(f"http://{_url_host(host)}:{bot_port}")
     return embedded
+
+
+def _started_message(sandbox: RunningSandbox, database: Path, settings: Settings) -> str:
+    configured = settings.secrets.database_url.get_secret_value() != DEFAULT_DATABASE_URL
+    ignored = " (OPSBOT_DATABASE_URL is not used without SLACK_BOT_TOKEN)" if configured else ""
+    return (
+        f"Slack sandbox (no Slack workspace needed): {sandbox.page_url}\n"
+        f"  sandbox database: {database}{ignored}"
+    )
 
 
 def loopback_url(url: str) -> str:

@@ -35,7 +35,17 @@ def unsigned_slack_requests(settings: Settings, host: str) -> str | None:
     )
 
 
-CHECKS: tuple[Check, ...] = (unsigned_slack_requests,)
+def sandbox_off_loopback(settings: Settings, host: str) -> str | None:
+    """Without a bot token opsbot runs its own Slack sandbox, a local tool: never where others reach it."""
+    if settings.secrets.slack_bot_token is not None or is_loopback(host):
+        return None
+    return (
+        f"SLACK_BOT_TOKEN is not set: without it opsbot runs its Slack sandbox, loopback only, and "
+        f"{host!r} is not a loopback address (set SLACK_BOT_TOKEN to serve Slack, or listen on 127.0.0.1)"
+    )
+
+
+CHECKS: tuple[Check, ...] = (unsigned_slack_requests, sandbox_off_loopback)
 
 
 def refuse_insecure_start(settings: Settings, host: str) -> None:

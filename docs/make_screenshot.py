@@ -39,8 +39,8 @@ async def main(output: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "opsbot.yml"
         config.write_text("alerts:\n  pace_per_channel_seconds: 0.05\n")
-        environ = {"OPSBOT_DATABASE_URL": f"sqlite:///{tmp}/opsbot.db", "OPSBOT_CONFIG": str(config)}
-        embedded = await start_embedded_sandbox(load_settings(environ), host="127.0.0.1", bot_port=0)
+        settings = load_settings({"OPSBOT_CONFIG": str(config)})
+        embedded = await start_embedded_sandbox(settings, host="127.0.0.1", bot_port=0, workdir=Path(tmp))
         server = await start_server(build_deps(embedded.settings), host="127.0.0.1", port=0)
         embedded.connect(server.url)
         try:
@@ -55,7 +55,7 @@ async def photograph(sandbox: RunningSandbox, output: Path) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1440, "height": 860})
-        await page.goto(f"{sandbox.url}/")
+        await page.goto(sandbox.page_url)
         await expect(page.get_by_text("opsbot connected")).to_be_visible()
         await fire_alerts(page, sandbox)
         await page.locator('#channels button[data-channel="critical-alerts"]').click()

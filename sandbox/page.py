@@ -11,6 +11,7 @@ from aiohttp import web
 
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.page_actions import ACTIONS, BOT_LINK_KEY, BotLink, RunDigest
+from sandbox.page_guard import PAGE_GUARD_KEY, PageGuard, guard_page
 from sandbox.player import SlackPlayer
 from sandbox.workspace import Workspace
 
@@ -20,8 +21,11 @@ _BRIEF = ("seq", "type", "channel", "user", "ts", "view_id", "errors")
 
 
 def mount_page(app: web.Application) -> None:
-    """Add the page, its static files and its `/_sandbox/` API to the sandbox app."""
+    """Add the page, its static files and its `/_sandbox/` API to the sandbox app, guarded by a random
+    per-start key that the page URL carries (sandbox/page_guard.py)."""
     app[BOT_LINK_KEY] = BotLink()
+    app[PAGE_GUARD_KEY] = PageGuard()
+    app.middlewares.append(guard_page)
     app.router.add_get("/", index)
     app.router.add_static("/_sandbox/static", STATIC)
     app.router.add_get("/_sandbox/state", state)

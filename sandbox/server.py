@@ -13,6 +13,7 @@ from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.model import ts_key
 from sandbox.page import attach_bot, mount_page
 from sandbox.page_actions import RunDigest
+from sandbox.page_guard import KEY_PARAM, PAGE_GUARD_KEY
 from sandbox.player import SlackPlayer
 from sandbox.response_urls import handle_response_url
 from sandbox.state import DEFAULT_BOT_TOKEN
@@ -74,6 +75,16 @@ class RunningSandbox:
     def api_url(self) -> str:
         """The `base_url` to give slack_sdk's AsyncWebClient."""
         return f"{self.url}/api/"
+
+    @property
+    def page_key(self) -> str:
+        """This start's key to the page and its `/_sandbox/` API (an X-Sandbox-Key header, or the cookie)."""
+        return self.runner.app[PAGE_GUARD_KEY].key
+
+    @property
+    def page_url(self) -> str:
+        """The page's address to open in a browser: it carries the key, which the page trades for a cookie."""
+        return f"{self.url}/?{KEY_PARAM}={self.page_key}"
 
     @property
     def bot_token(self) -> str:
@@ -141,6 +152,7 @@ async def start_sandbox(
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound_port = runner.addresses[0][1]
+    app[PAGE_GUARD_KEY].port = bound_port
     url = f"http://{host}:{bound_port}"
     workspace.base_url = url
     if rate_limits:

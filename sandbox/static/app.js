@@ -765,6 +765,11 @@ async function refresh() {
     do {
       again = false;
       const response = await fetch("/_sandbox/state", { cache: "no-store" });
+      if (!response.ok) {  // e.g. 403: the sandbox restarted with a new key; its printed URL has the new one
+        const body = await response.json().catch(() => ({}));
+        document.getElementById("bot-status").textContent = body.error || `HTTP ${response.status}`;
+        return;
+      }
       S.data = await response.json();
       if (!S.channel || !channelById(S.channel)) {
         const general = S.data.channels.find((c) => c.is_general) || S.data.channels[0];

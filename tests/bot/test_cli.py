@@ -36,3 +36,9 @@ def test_db_upgrade_migrates_and_reports_the_revision(tmp_path: Path) -> None:
     assert "schema at revision" in result.stdout
     revision = result.stdout.split("revision ")[1].split(" ")[0]
     assert revision != "None" and f"newest shipped: {revision})" in result.stdout
+
+
+def test_the_sandbox_alone_listens_on_loopback_only() -> None:
+    result = opsbot("sandbox", "--host", "0.0.0.0", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr == "opsbot: the Slack sandbox listens on loopback only; '0.0.0.0' is not\n"

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -20,6 +19,7 @@ from bot.server import RunningServer
 from tests.conftest import SIGNING_SECRET
 from tests.sandbox.fakebot import SECRET as FAKE_SECRET
 from tests.sandbox.fakebot import FakeBot
+from tests.support.sandbox_page import post_control
 from tests.support.services import require
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,7 +65,7 @@ def page_url(opsbot: RunningServer, sandbox: Any) -> str:
     """The sandbox page, wired to opsbot the way `opsbot serve` wires the embedded sandbox."""
     player = sandbox.player(bot_url=f"{opsbot.url}/slack/events", signing_secret=SIGNING_SECRET)
     sandbox.attach_bot(player=player, alert_webhook_url=f"{opsbot.url}/alerts/alertmanager")
-    return f"{sandbox.url}/"
+    return str(sandbox.page_url)
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ async def test_a_modal_submits_its_values_and_shows_the_bots_errors(
 ) -> None:
     answers = [web.json_response({"response_action": "errors", "errors": {"title": "Say what is slow"}})]
     fake_bot.reply = lambda _: answers.pop(0) if answers else web.Response()
-    async with open_page(browser, f"{sandbox.url}/") as page:
+    async with open_page(browser, sandbox.page_url) as page:
         view = sandbox.workspace.open_modal("U0ALICE", DECLARE_VIEW)
         modal = page.get_by_test_id("modal")
         await expect(modal.get_by_label("Severity")).to_have_value("sev2")
@@ -182,7 +182,7 @@ async def test_app_home_shows_the_published_view_and_plays_its_buttons(
 
     fake_bot.reply = reply
     sandbox.workspace.publish_home("U0BOB", HOME_VIEW)
-    async with open_page(browser, f"{sandbox.url}/") as page:
+    async with open_page(browser, sandbox.page_url) as page:
         await page.get_by_label("Acting user").select_option("U0BOB")
         await page.get_by_test_id("app-home").click()
         await expect(page.locator("#messages")).to_contain_text("Your open tickets")
@@ -200,7 +200,7 @@ async def test_block_kit_and_mrkdwn_render_and_update_live(
     browser: Browser, sandbox: Any, fake_bot: FakeBot
 ) -> None:
     ws = sandbox.workspace
-    async with open_page(browser, f"{sandbox.url}/") as page:
+    async with open_page(browser, sandbox.page_url) as page:
         message = ws.add_message("general", text="fallback", blocks=rich_blocks(ws.channel("ops-alerts").id))
         shown = page.locator(f'[data-ts="{message.ts}"]')
         await expect(shown.locator(".bk-header")).to_have_text("Deploy report")
@@ -267,31 +267,23 @@ def plain(text: str) -> dict[str, str]:
 
 
 async def test_the_panel_refuses_an_unknown_slack_fault(sandbox: Any) -> None:
-    status, body = await post_json(f"{sandbox.url}/_sandbox/faults", {"kind": "meteor"})
+    status, body = await post_control(sandbox, "faults", {"kind": "meteor"})
     assert status == 400 and "unknown fault 'meteor'" in body["error"]
 
 
 async def test_digests_answer_that_they_are_not_there_yet(sandbox: Any) -> None:
-    status, body = await post_json(f"{sandbox.url}/_sandbox/digest", {"period": "weekly"})
+    status, body = await post_control(sandbox, "digest", {"period": "weekly"})
     assert status == 501 and body == {"ok": False, "error": "Digests are not available in this version yet."}
 
 
 async def test_without_a_bot_the_page_says_how_to_connect_one(sandbox: Any) -> None:
-    status, body = await post_json(f"{sandbox.url}/_sandbox/alerts", {"kind": "critical"})
+    status, body = await post_control(sandbox, "alerts", {"kind": "critical"})
     assert status == 503 and "--bot-url" in body["error"]
-    status, body = await post_json(
-        f"{sandbox.url}/_sandbox/slash", {"text": "/ticket help", "user": "alice", "channel": "general"}
-    )
+    slash = {"text": "/ticket help", "user": "alice", "channel": "general"}
+    status, body = await post_control(sandbox, "slash", slash)
     assert status == 503 and "opsbot serve" in body["error"]
-    status, _ = await post_json(
-        f"{sandbox.url}/_sandbox/message", {"text": "hi", "user": "bob", "channel": "general"}
-    )
+    status, _ = await post_control(sandbox, "message", {"text": "hi", "user": "bob", "channel": "general"})
     assert status == 200 and sandbox.workspace.messages("general")[-1].text == "hi"
-
-
-async def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    async with aiohttp.ClientSession() as http, http.post(url, json=body) as response:
-        return response.status, await response.json()
 
 
 SEVERITIES = [{"text": {"type": "plain_text", "text": f"SEV{n}"}, "value": f"sev{n}"} for n in range(1, 5)]

@@ -5,30 +5,24 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import aiohttp
-
 from bot.server import RunningServer
 from bot.services.digest_runs import run_now
 from sandbox.blockkit import validate_blocks
-
-
-async def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    async with aiohttp.ClientSession() as http, http.post(url, json=body) as response:
-        return response.status, await response.json()
+from tests.support.sandbox_page import post_control
 
 
 async def test_the_page_runs_a_digest_now_through_the_bot(opsbot: RunningServer, sandbox: Any) -> None:
     sandbox.attach_bot(run_digest=partial(run_now, opsbot.deps))
-    status, body = await post_json(f"{sandbox.url}/_sandbox/digest", {"period": "weekly"})
+    status, body = await post_control(sandbox, "digest", {"period": "weekly"})
     assert status == 200 and body["ok"], body
     assert body["message"].startswith("queued weekly digest for ops 20")
     message = await sandbox.workspace.wait_for_message("ops-review", contains="Weekly review", timeout=30)
     assert validate_blocks(message.blocks) == []
-    status, body = await post_json(f"{sandbox.url}/_sandbox/digest", {"period": "monthly"})
+    status, body = await post_control(sandbox, "digest", {"period": "monthly"})
     assert status == 200 and body["message"].startswith("queued monthly digest for ops 20")
     await sandbox.workspace.wait_for_message("ops-review", contains="Monthly deep dive", timeout=30)
 
 
 async def test_without_a_bot_callback_the_page_says_digests_are_not_available(sandbox: Any) -> None:
-    status, body = await post_json(f"{sandbox.url}/_sandbox/digest", {"period": "weekly"})
+    status, body = await post_control(sandbox, "digest", {"period": "weekly"})
     assert status == 501 and body["ok"] is False

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sandbox import RunningSandbox, Workspace, start_sandbox
 from sandbox.faults import TierRateLimiter
 from sandbox.scopes import ALL_SCOPES, TIER_PER_MINUTE, manifest_scopes
+from tests.support.sandbox_page import post_control
 
 BOT_TOKEN = "xoxb-sandbox-token"
 
@@ -220,8 +221,8 @@ async def test_the_pages_lost_answer_button_loses_the_next_posts_answer(strict: 
     ws = strict.workspace
     general = ws.channel_by_name("general").id
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{strict.url}/_sandbox/faults", json={"kind": "lost_answer"}) as response:
-            assert response.status == 200, await response.text()
+        status, answer = await post_control(strict, "faults", {"kind": "lost_answer"})
+        assert status == 200, answer
         with pytest.raises(aiohttp.ClientError):
             await post_raw(http, strict, general, "from the page")
     assert ws.messages(general)[-1].text == "from the page"

@@ -1,0 +1,40 @@
+"""The embedded sandbox is a local tool: loopback only, and its own database whatever is configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.embedded import start_embedded_sandbox
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+async def test_the_sandbox_listens_on_loopback_and_the_bot_uses_its_own_file(
+    host: str, tmp_path: Path
+) -> None:
+    settings = load_settings({"OPSBOT_DATABASE_URL": "postgresql://opsbot:pw@db.internal/opsbot"})
+    embedded = await start_embedded_sandbox(settings, host=host, bot_port=0, workdir=tmp_path)
+    try:
+        assert embedded.sandbox.url.startswith("http://127.0.0.1:")
+        own = tmp_path / "opsbot-sandbox.db"
+        assert embedded.settings.secrets.database_url.get_secret_value() == f"sqlite:///{own}"
+        first, second = embedded.message.splitlines()
+        assert first.endswith(f"{embedded.sandbox.url}/?key={embedded.sandbox.page_key}")
+        assert (
+            second == f"  sandbox database: {own} (OPSBOT_DATABASE_URL is not used without SLACK_BOT_TOKEN)"
+        )
+    finally:
+        await embedded.close()
+
+
+async def test_each_start_has_its_own_page_key(tmp_path: Path) -> None:
+    one = await start_embedded_sandbox(load_settings({}), host="127.0.0.1", bot_port=0, workdir=tmp_path)
+    two = await start_embedded_sandbox(load_settings({}), host="127.0.0.1", bot_port=0, workdir=tmp_path)
+    try:
+        assert one.sandbox.page_key != two.sandbox.page_key and len(one.sandbox.page_key) >= 32
+        assert "OPSBOT_DATABASE_URL" not in one.message  # nothing configured: nothing to say about it
+    finally:
+        await one.close()
+        await two.close()
