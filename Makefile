@@ -43,4 +43,4 @@ test-clock: $(STAMP)
 	$(BIN)/python tests/faketime_run.py $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) *.egg-info opsbot.db opsbot.db-*
+	rm -rf $(VENV) *.egg-info opsbot.db opsbot.db-* opsbot-sandbox.db opsbot-sandbox.db-*
