@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channel_audience import ChannelAudience
 from bot.config import Settings
 from bot.group_commit import GroupCommit
 from bot.slack import ChannelDirectory, create_web_client
@@ -38,6 +39,7 @@ class Deps:
     channels: ChannelDirectory
     gateway: SlackGateway  # how jobs post: joins, finds an earlier try's message, never posts twice
     telemetry: Telemetry
+    audience: ChannelAudience  # who may see a channel's items (App Home): its members if it is private
     clock: Clock = field(default=system_clock)
     wake_outbox: Callable[[], None] = field(default=lambda: None)
     metrics: MetricSource | None = None  # built by build_deps; see bot.services.metric_sources
@@ -89,6 +91,7 @@ def build_deps(
         channels=channels,
         gateway=SlackGateway(slack, channels),
         telemetry=telemetry,
+        audience=ChannelAudience(slack),
         clock=clock,
     )
     from bot.services.metric_sources import create_metric_source  # services import Deps themselves

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import TracebackType
@@ -40,17 +41,20 @@ class AlertmanagerClient:
     async def create_silence(
         self,
         *,
-        matchers: Mapping[str, str],
+        matchers: Mapping[str, str | tuple[str, ...]],
         ends_at: datetime,
         created_by: str,
         comment: str,
         starts_at: datetime | None = None,
     ) -> str:
-        """Silence alerts whose labels equal `matchers` until `ends_at`; return the silence id."""
+        """Silence alerts whose labels equal `matchers` until `ends_at`; return the silence id.
+
+        A label given several values matches any of them; the value "" matches alerts without the label.
+        """
         if not matchers:
             raise ValueError("a silence needs at least one matcher")
         body = {
-            "matchers": [_equals(name, value) for name, value in matchers.items()],
+            "matchers": [_matcher(name, value) for name, value in matchers.items()],
             "startsAt": _timestamp(starts_at or datetime.now(UTC)),
             "endsAt": _timestamp(ends_at),
             "createdBy": created_by,
@@ -126,8 +130,16 @@ def public_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _equals(name: str, value: str) -> dict[str, Any]:
-    return {"name": name, "value": value, "isRegex": False, "isEqual": True}
+def _matcher(name: str, value: str | tuple[str, ...]) -> dict[str, Any]:
+    """One matcher on the wire: `name="value"`, or for several values an anchored alternation of literals
+    (Alertmanager anchors regex matchers; re.escape's escapes are literals in Go's RE2 syntax too)."""
+    values = (value,) if isinstance(value, str) else value
+    if not values:
+        raise ValueError(f"the matcher on {name} has no value")
+    if len(values) == 1:
+        return {"name": name, "value": values[0], "isRegex": False, "isEqual": True}
+    pattern = "|".join(re.escape(v) for v in values)
+    return {"name": name, "value": pattern, "isRegex": True, "isEqual": True}
 
 
 def _timestamp(moment: datetime) -> str:

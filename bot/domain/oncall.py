@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -45,29 +45,49 @@ def _shift_length(rotation: Rotation) -> timedelta:
     return timedelta(days=1 if rotation.handoff == Handoff.DAILY else 7)
 
 
-def _first_handoff(rotation: Rotation) -> datetime:
-    zone = ZoneInfo(rotation.timezone)
+def _first_handoff_day(rotation: Rotation) -> date:
     first = rotation.start
     if rotation.handoff == Handoff.WEEKLY:
         first -= timedelta(days=(first.weekday() - rotation.handoff_weekday) % 7)
-    return datetime.combine(first, rotation.handoff_time, tzinfo=zone)
+    return first
+
+
+def handoff_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """The one instant (in UTC) of a hand-off at wall-clock `wall` on `day`: in a repeated hour (autumn) its
+    first pass, in a skipped hour (spring) the moment the clock jumps over it — so a hand-off never undoes
+    itself and who is on call only ever moves forward."""
+    first_pass = datetime.combine(day, wall, tzinfo=zone)  # fold=0: the earlier reading of a repeated hour
+    if first_pass.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == first_pass.replace(tzinfo=None):
+        return first_pass.astimezone(UTC)
+    # Skipped: fold=1 reads it with the offset after the jump (an instant before it), fold=0 with the offset
+    # before (an instant after it); the jump lies between, on a whole second.
+    before = int(first_pass.replace(fold=1).timestamp())
+    after = int(first_pass.timestamp())
+    offset_before = datetime.fromtimestamp(before, zone).utcoffset()
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_before:
+            before = middle
+        else:
+            after = middle
+    return datetime.fromtimestamp(after, UTC)
 
 
 def scheduled_shift(rotation: Rotation, at: datetime) -> Shift:
-    """The regular shift covering `at` (handoffs at local wall-clock time, so DST is respected)."""
+    """The regular shift covering `at`, its bounds in UTC (handoffs at local wall-clock time, so DST is
+    respected; instants, because a wall-clock reading in the autumn fold compares as the wrong hour)."""
     if not rotation.members:
         raise ValueError("the rotation has no members")
     zone = ZoneInfo(rotation.timezone)
-    first = _first_handoff(rotation)
-    local = at.astimezone(zone)
+    first = _first_handoff_day(rotation)
     step = _shift_length(rotation)
     # Count shifts on local calendar dates: wall-clock handoffs stay put across DST changes.
-    index = (local.date() - first.date()).days // step.days
-    start = datetime.combine(first.date() + index * step, rotation.handoff_time, tzinfo=zone)
-    if local < start:
+    index = (at.astimezone(zone).date() - first).days // step.days
+    start = handoff_instant(first + index * step, rotation.handoff_time, zone)
+    if at < start:  # compared as instants: wall-clock readings repeat in the autumn fold
         index -= 1
-        start = datetime.combine(first.date() + index * step, rotation.handoff_time, tzinfo=zone)
-    end = datetime.combine(start.date() + step, rotation.handoff_time, tzinfo=zone)
+        start = handoff_instant(first + index * step, rotation.handoff_time, zone)
+    end = handoff_instant(first + (index + 1) * step, rotation.handoff_time, zone)
     return Shift(rotation.members[index % len(rotation.members)], start, end)
 
 

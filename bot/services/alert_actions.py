@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.deps import Deps
+from bot.domain.alerts import parse_matcher
 from bot.domain.delivery import alert_priority
 from bot.domain.durations import parse_duration
 from bot.domain.episodes import EndReason
+from bot.domain.silences import group_silence_matchers
 from bot.errors import NotFound, UpstreamError, UsageError
 from bot.services.alerts import escalation_key, queue_escalation, queue_sync
 from bot.services.jobs import EndSnooze, queue
@@ -19,7 +23,8 @@ from bot.services.outbox import RetryLater
 from bot.services.permissions import ensure_allowed
 from storage import alert_episodes, alert_groups
 from storage.alert_episodes import end
-from storage.models import AlertGroup
+from storage.group_transitions import in_channel
+from storage.models import Alert, AlertGroup
 from storage.outbox import cancel
 
 log = logging.getLogger(__name__)
@@ -202,10 +207,12 @@ async def _silence(deps: Deps, group_id: int, *, until: datetime, user_name: str
 
     async with deps.db.sessions() as session:
         snapshot = await alert_groups.load_group(session, group_id, sample=1)
-    if snapshot is None or not snapshot.alerts or snapshot.alerts[0].source != "alertmanager":
-        return None
-    labels = snapshot.alerts[0].labels
-    matchers = {k: labels[k] for k in ("alertname", *deps.settings.file.alerts.group_by) if labels.get(k)}
+        if snapshot is None or not snapshot.alerts or snapshot.alerts[0].source != "alertmanager":
+            return None
+        labels = await _group_labels(session, snapshot.group)
+    config = deps.settings.file.alerts
+    route_labels = (parse_matcher(m).label for route in config.routes for m in route.match)
+    matchers = group_silence_matchers(labels, group_by=config.group_by, route_labels=route_labels)
     client = AlertmanagerClient(base_url=url)
     try:
         return await client.create_silence(
@@ -219,6 +226,12 @@ async def _silence(deps: Deps, group_id: int, *, until: datetime, user_name: str
         return None
     finally:
         await client.close()
+
+
+async def _group_labels(session: AsyncSession, group: AlertGroup) -> list[dict[str, str]]:
+    """The labels of every alert in the group (its key's alerts routed to its channel)."""
+    where = (col(Alert.group_key) == group.group_key, in_channel(group.channel))
+    return list((await session.execute(select(col(Alert.labels)).where(*where))).scalars())
 
 
 async def _locked(session: AsyncSession, group_id: int) -> AlertGroup:

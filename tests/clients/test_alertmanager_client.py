@@ -137,3 +137,19 @@ async def test_naive_times_are_refused_before_any_request() -> None:
             await client.create_silence(
                 matchers={"alertname": "X"}, ends_at=datetime(2030, 1, 1), created_by="a", comment="b"
             )
+
+
+@pytest.mark.prometheus
+async def test_several_values_become_one_anchored_alternation_of_literals(client: AlertmanagerClient) -> None:
+    silence_id = await client.create_silence(
+        matchers={"alertname": "X", "severity": ("critical", "page.1"), "service": ""},
+        ends_at=datetime.now(UTC) + timedelta(hours=1),
+        created_by="opsbot",
+        comment="-",
+    )
+    silence = await client.get_silence(silence_id)
+    assert sorted((m["name"], m["value"], m["isRegex"]) for m in silence["matchers"]) == [
+        ("alertname", "X", False),
+        ("service", "", False),
+        ("severity", r"critical|page\.1", True),
+    ]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.domain.oncall import (
     EscalationStep,
@@ -29,7 +31,7 @@ def test_weekly_rotation_hands_off_on_monday_morning_local_time() -> None:
 def test_a_start_date_mid_week_snaps_back_to_the_handoff_day() -> None:
     rotation = Rotation(("U1", "U2"), Handoff.WEEKLY, "UTC", date(2026, 11, 5))
     shift = scheduled_shift(rotation, datetime(2026, 11, 6, tzinfo=UTC))
-    assert shift.user == "U1" and shift.starts_at.date() == date(2026, 11, 2)
+    assert shift.user == "U1" and shift.starts_at == datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def test_handoffs_stay_at_local_wall_clock_across_dst() -> None:
@@ -37,7 +39,7 @@ def test_handoffs_stay_at_local_wall_clock_across_dst() -> None:
     shift = scheduled_shift(
         rotation, datetime(2026, 10, 25, 6, tzinfo=BERLIN)
     )  # DST ends at 03:00 this night
-    assert shift.starts_at.hour == 9 and shift.ends_at.hour == 9
+    assert shift.starts_at.astimezone(BERLIN).hour == 9 and shift.ends_at.astimezone(BERLIN).hour == 9
     assert shift.ends_at.astimezone(UTC) - shift.starts_at.astimezone(UTC) == timedelta(hours=25)
 
 
@@ -56,3 +58,34 @@ def test_the_chain_names_each_step() -> None:
         EscalationStep(timedelta(minutes=10), EscalationTarget.USERGROUP, ("S0SRE",)),
     ]
     assert due_step(chain, 1) == chain[1] and due_step(chain, 2) is None
+
+
+# (zone, hand-off wall time, the day clocks change, the instant the hand-off happens): in the repeated hour
+# its first pass, in the skipped hour the moment the clock jumps over it.
+DST_HANDOFFS = [
+    ("Europe/Berlin", time(2, 30), date(2026, 10, 25), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+    ("Europe/Berlin", time(2, 30), date(2026, 3, 29), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),
+    ("America/New_York", time(1, 30), date(2026, 11, 1), datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+    ("America/New_York", time(2, 30), date(2026, 3, 8), datetime(2026, 3, 8, 7, 0, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("zone", "wall", "day", "handoff"), DST_HANDOFFS)
+def test_a_handoff_in_a_dst_change_happens_once_and_never_flips_back(
+    zone: str, wall: time, day: date, handoff: datetime
+) -> None:
+    rotation = Rotation(("U1", "U2"), Handoff.DAILY, zone, day - timedelta(days=1), handoff_time=wall)
+    minutes = [handoff + timedelta(minutes=m) for m in range(-180, 181)]
+    users = [scheduled_shift(rotation, moment).user for moment in minutes]
+    assert users == ["U1"] * 180 + ["U2"] * 181
+    before = scheduled_shift(rotation, handoff - timedelta(seconds=1))
+    after = scheduled_shift(rotation, handoff)
+    assert before.ends_at == after.starts_at == handoff
+
+
+def test_a_handoff_in_the_repeated_hour_holds_through_its_second_pass() -> None:
+    rotation = Rotation(
+        ("U1", "U2"), Handoff.DAILY, "Europe/Berlin", date(2026, 10, 24), handoff_time=time(2, 30)
+    )
+    second_pass = datetime(2026, 10, 25, 2, 10, tzinfo=BERLIN, fold=1)  # 01:10 UTC, 40 minutes after
+    assert scheduled_shift(rotation, second_pass).user == "U2"

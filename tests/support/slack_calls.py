@@ -35,6 +35,9 @@ OPSBOT_CALLS: frozenset[Call] = frozenset(
         ("conversations.history", "im"),  # ... in a DM too
         ("conversations.history", "private_channel"),  # ... and in a private alert channel
         ("conversations.replies", "public_channel"),
+        ("conversations.info", "public_channel"),  # App Home: a public channel's items are for everyone
+        ("conversations.info", "private_channel"),  # ... a private one's only for its members:
+        ("conversations.members", "private_channel"),
         ("pins.add", ""),
         ("usergroups.users.list", ""),
         ("views.open", ""),
