@@ -35,4 +35,4 @@ def test_every_command_documents_help_and_knows_its_subcommands() -> None:
 
 
 def test_only_slacks_three_entities_are_unescaped() -> None:
-    assert unescape_slack("a &lt;b&gt; &amp;amp; &quot;c&quot; &#10;") == 'a <b> &amp; &quot;c&quot; &#10;'
+    assert unescape_slack("a &lt;b&gt; &amp;amp; &quot;c&quot; &#10;") == "a <b> &amp; &quot;c&quot; &#10;"
