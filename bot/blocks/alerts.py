@@ -229,8 +229,9 @@ def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int,
     for kind, detail in kinds:
         said = _THREAD_TEXT.get(kind)
         if said:
+            shown = {key: untrusted(v) if isinstance(v, str) else v for key, v in detail.items()}
             parts.append(
-                said.format(**{"who": "someone", "after": "", "nth": "", **detail, **_incident(detail)})
+                said.format(**{"who": "someone", "after": "", "nth": "", **shown, **_incident(detail)})
             )
     return " · ".join(parts) or None
 
