@@ -18,7 +18,8 @@ _CONTROL = re.compile(r"<([^<>]*)>")
 _LINK_SCHEMES = ("http", "https")
 # Characters that would end or split a `<url|label>` sequence (or a line) if left in a URL.
 _URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '<>|"` ')
-_PERSON = re.compile(r"[@#][UWC][A-Z0-9]{2,}(?:\|[^<>|]*)?")
+# A person (`<@U…>`) or a channel (`<#C…>`) the author named: theirs to mention, never a broadcast.
+_PERSON = re.compile(r"(?:@[UW]|#[CG])[A-Z0-9]{2,}(?:\|[^<>|]*)?")
 _BROADCAST_WORDS = {"here", "channel", "everyone", "group"}
 
 
