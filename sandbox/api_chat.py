@@ -70,6 +70,7 @@ def post_message(ws: Workspace, args: Args) -> dict[str, Any]:
         thread_ts=args.optional("thread_ts"),
         reply_broadcast=args.flag("reply_broadcast"),
         extra=extra,
+        link_names=_links_names(args),
     )
     return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message.to_api()}
 
@@ -83,8 +84,9 @@ def update(ws: Workspace, args: Args) -> dict[str, Any]:
     text, blocks, attachments = content(args)
     given_text = text if args.data.get("text") is not None else None
     message = ws.update_message(
-        channel.id, message.ts, text=given_text, blocks=blocks, attachments=attachments
-    )
+        channel.id, message.ts, text=given_text, blocks=blocks, attachments=attachments,
+        link_names=_links_names(args),
+    )  # fmt: skip
     return {
         "ok": True,
         "channel": channel.id,
@@ -92,6 +94,11 @@ def update(ws: Workspace, args: Args) -> dict[str, Any]:
         "text": message.text,
         "message": message.to_api(),
     }
+
+
+def _links_names(args: Args) -> bool:
+    """Slack turns plain `@here` and `@handle` into mentions only when asked to (link_names, parse=full)."""
+    return args.flag("link_names") or args.optional("parse") == "full"
 
 
 def delete(ws: Workspace, args: Args) -> dict[str, Any]:

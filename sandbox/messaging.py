@@ -7,7 +7,9 @@ from typing import Any
 
 from sandbox.blockkit import normalize_blocks
 from sandbox.errors import SlackError
+from sandbox.mentions import mentions
 from sandbox.model import BOT_ID, BOT_USER_ID, Ephemeral, Message
+from sandbox.records import Notification
 from sandbox.state import WorkspaceState
 
 
@@ -27,6 +29,7 @@ class MessagingMixin(WorkspaceState):
         files: list[dict[str, Any]] | None = None,
         subtype: str | None = None,
         extra: dict[str, Any] | None = None,
+        link_names: bool = False,
     ) -> Message:
         """Store a new message (or thread reply) and update the thread parent."""
         conversation = self.channel(channel)
@@ -47,10 +50,26 @@ class MessagingMixin(WorkspaceState):
         if parent:
             self._note_reply(parent, message)
         self.history.setdefault(conversation.id, []).append(message)
+        self._note_mentions(message, "posted", link_names=link_names)
         self.emit(
             {"type": "message", "channel": conversation.id, "ts": message.ts, "message": message.to_api()}
         )
         return message
+
+    def _note_mentions(self, message: Message, change: str, *, link_names: bool) -> None:
+        """Record who the message would notify, as Slack would parse it."""
+        found = mentions(message.text, message.blocks, message.attachments, linked=link_names)
+        if found:
+            self.notifications.append(
+                Notification(
+                    message.channel, message.ts, message.user or "", change, tuple(found), message.text
+                )
+            )
+
+    def broadcasts(self, *, user: str = BOT_USER_ID) -> list[Notification]:
+        """The messages `user` (the bot by default) posted or edited that would notify a whole channel or a
+        user group: `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^…>`."""
+        return [n for n in self.notifications if n.user == user and n.broadcasts]
 
     @staticmethod
     def _note_reply(parent: Message, reply: Message) -> None:
@@ -76,6 +95,7 @@ class MessagingMixin(WorkspaceState):
         text: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
         attachments: list[dict[str, Any]] | None = None,
+        link_names: bool = False,
     ) -> Message:
         """Edit a message; fields left as None keep their previous value, like chat.update."""
         message = self.message(channel, ts)
@@ -87,6 +107,7 @@ class MessagingMixin(WorkspaceState):
         if attachments is not None:
             message.attachments = list(attachments)
         message.edited = {"user": editor, "ts": self.next_ts()}
+        self._note_mentions(message, "updated", link_names=link_names)
         self.emit(
             {
                 "type": "message_changed",

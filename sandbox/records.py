@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.mentions import is_broadcast
 from sandbox.model import APP_ID, BOT_ID, TEAM_ID
 
 
@@ -116,6 +117,23 @@ class ApiCall:
     def ok(self) -> bool:
         """Tell whether Slack would have reported success."""
         return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Who a posted or edited message would notify (see sandbox.mentions): `here`, `subteam^S1`, `@U1`."""
+
+    channel: str
+    ts: str
+    user: str
+    change: str  # "posted" or "updated"
+    mentions: tuple[str, ...]
+    text: str
+
+    @property
+    def broadcasts(self) -> tuple[str, ...]:
+        """The mentions that reach a whole channel or user group."""
+        return tuple(m for m in self.mentions if is_broadcast(m))
 
 
 @dataclass

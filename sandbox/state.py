@@ -21,7 +21,7 @@ from sandbox.model import (
     User,
     Usergroup,
 )
-from sandbox.records import ApiCall, File, ResponseUrl, Trigger, View
+from sandbox.records import ApiCall, File, Notification, ResponseUrl, Trigger, View
 from sandbox.scopes import manifest_scopes
 
 DEFAULT_BOT_TOKEN = "xoxb-sandbox-token"
@@ -59,6 +59,7 @@ class WorkspaceState:
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.calls: list[ApiCall] = []
+        self.notifications: list[Notification] = []
         self.events: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.rate_limiter: ChannelRateLimiter | None = None

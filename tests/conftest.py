@@ -98,10 +98,14 @@ async def sandbox() -> AsyncIterator[Any]:
     """The Slack sandbox as opsbot meets it: the scopes manifest.yml asks for, Slack's rate limits on.
 
     When it closes, every Web API call opsbot made must be on the list manifest.yml's scopes are checked
-    against (tests/support/slack_calls.py)."""
+    against (tests/support/slack_calls.py), and none of opsbot's messages may notify a whole channel or
+    user group (sandbox/mentions.py)."""
     running = await start_sandbox(port=0, bot_token=BOT_TOKEN, rate_limits=True)
     yield running
     await running.close()
+    # opsbot never notifies a whole channel or user group: outside text cannot make it (bot/blocks/text.py).
+    broadcasts = running.workspace.broadcasts()
+    assert not broadcasts, f"opsbot posted messages that notify a channel or group: {broadcasts}"
     made = slack_calls.calls_made(running.workspace)
     _SEEN_CALLS.update(made)
     missing = slack_calls.unlisted(made)

@@ -13,12 +13,12 @@ from bot.blocks.limits import (
     SECTION_TEXT,
     clip,
     context,
-    escape,
     header,
     message,
     section,
     slack_date,
 )
+from bot.blocks.text import untrusted
 
 # Lines beyond this are summed up: a roll-up is read at a glance, and a storm of thousands stays one message.
 SHOWN_GROUPS = 100
@@ -95,8 +95,8 @@ def _sections(groups: Sequence[RollupLine], *, room: int) -> tuple[list[dict[str
 
 
 def _line(group: RollupLine) -> str:
-    name = clip(escape(group.alertname), 150)
-    labels = f" `{clip(escape(group.labels), 150)}`" if group.labels else ""
+    name = clip(untrusted(group.alertname), 150)
+    labels = f" `{clip(untrusted(group.labels), 150)}`" if group.labels else ""
     if group.status == "resolved":
         return f":white_check_mark: ~{name}~{labels} · resolved · {group.alert_count} alerts"
     emoji = EMOJI.get(group.severity, ":large_orange_circle:")

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.ids import ActionId, BlockId
-from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section, slack_date
+from bot.blocks.limits import BUTTON_TEXT, clip, context, header, message, plain, section, slack_date
+from bot.blocks.text import link, untrusted
 from bot.blocks.tickets import open_ticket_button
 from bot.domain.durations import humanize_duration
 from bot.domain.tickets import SourceKind
@@ -87,15 +88,15 @@ def render_group(view: GroupView) -> dict[str, Any]:
     summary = first.annotations.get("summary") if first else None
     description = first.annotations.get("description") if first else None
     text = "\n".join(
-        f for f in (summary and f"*{escape(summary)}*", description and escape(description)) if f
+        f for f in (summary and f"*{untrusted(summary)}*", description and untrusted(description)) if f
     )
-    blocks.append(section(text or f"*{escape(view.alertname)}*", fields=_fields(view, first)))
+    blocks.append(section(text or f"*{untrusted(view.alertname)}*", fields=_fields(view, first)))
     blocks.append(context(*_state_lines(view)))
     links = _links(view, first)
     if links:
         blocks.append(context(links))
     if view.severity_label is not None and view.severity_label.strip().lower() != view.severity:
-        label = escape(view.severity_label)
+        label = untrusted(view.severity_label)
         note = f"Severity label `{label}` is not critical, warning or info: treated as warning."
         blocks.append(context(note))
     elif view.severity_label is None:
@@ -104,7 +105,7 @@ def render_group(view: GroupView) -> dict[str, Any]:
     if actions:
         blocks.append({"type": "actions", "block_id": BlockId.ALERT_ACTIONS, "elements": actions})
     # The fallback text notifies too: escaped, so an alert cannot @-mention a whole channel.
-    fallback = f"{state}: {escape(view.alertname)}" + (f" — {escape(summary)}" if summary else "")
+    fallback = f"{state}: {untrusted(view.alertname)}" + (f" — {untrusted(summary)}" if summary else "")
     return message(fallback, blocks)
 
 
@@ -124,7 +125,7 @@ def _fields(view: GroupView, first: AlertLine | None) -> list[str]:
     if first:
         for name in SHOWN_LABELS:
             if first.labels.get(name):
-                fields.append(f"*{name}*\n{clip(escape(first.labels[name]), 200)}")
+                fields.append(f"*{name}*\n{clip(untrusted(first.labels[name]), 200)}")
     return fields[:10]
 
 
@@ -144,7 +145,7 @@ def _state_lines(view: GroupView) -> list[str]:
             f"{humanize_duration(view.acked_at - view.first_fired_at)}"
         )
     if view.snoozed_until and view.snoozed_until > view.now:
-        silence = f" · <{view.silence_url}|silence>" if view.silence_url else ""
+        silence = f" · {link(view.silence_url, 'silence')}" if view.silence_url else ""
         lines.append(f":zzz: Snoozed for {humanize_duration(view.snoozed_until - view.now)}{silence}")
     if view.flapping:
         lines.append(":repeat: Flapping: firing and resolving repeatedly; updates stay in this message")
@@ -153,16 +154,16 @@ def _state_lines(view: GroupView) -> list[str]:
     if view.incident_id is not None:
         lines.append(f":rotating_light: Incident INC-{view.incident_id} declared from this alert")
     if view.previous_url:
-        lines.append(f"Fired before: <{view.previous_url}|the last time>")
+        lines.append(f"Fired before: {link(view.previous_url, 'the last time')}")
     return lines
 
 
 def _links(view: GroupView, first: AlertLine | None) -> str:
     if first is None:
         return ""
-    found = [f"<{first.annotations[key]}|{name}>" for key, name in LINKS if first.annotations.get(key)]
+    found = [link(first.annotations[key], name) for key, name in LINKS if first.annotations.get(key)]
     if first.generator_url:
-        found.append(f"<{first.generator_url}|Source>")
+        found.append(link(first.generator_url, "Source"))
     return " · ".join(found)
 
 
@@ -228,8 +229,9 @@ def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int,
     for kind, detail in kinds:
         said = _THREAD_TEXT.get(kind)
         if said:
+            shown = {key: untrusted(v) if isinstance(v, str) else v for key, v in detail.items()}
             parts.append(
-                said.format(**{"who": "someone", "after": "", "nth": "", **detail, **_incident(detail)})
+                said.format(**{"who": "someone", "after": "", "nth": "", **shown, **_incident(detail)})
             )
     return " · ".join(parts) or None
 
@@ -253,10 +255,22 @@ _THREAD_TEXT = {
 }
 
 
+def escalation_page(mentions: str, alertname: str, *, minutes: int) -> str:
+    """The thread reply that pages an escalation step's people (opsbot's own mentions, the alert's name
+    escaped)."""
+    name = clip(untrusted(alertname), 200)
+    return f":rotating_light: {mentions} — *{name}* is critical and unacknowledged for {minutes} min."
+
+
+def escalation_dm(alertname: str, permalink: str) -> str:
+    """The DM that links an escalation step's people to the alert's thread."""
+    return f":rotating_light: Critical alert *{clip(untrusted(alertname), 200)}* needs you: {link(permalink)}"
+
+
 def broken_route_page(alertname: str, *, channel: str, reason: str, firing: int) -> str:
     """The DM that pages the on-call when a critical alert's channel cannot take its message."""
     return (
-        f":rotating_light: Critical alert *{clip(escape(alertname), 200)}* ({firing} firing) could not be "
+        f":rotating_light: Critical alert *{clip(untrusted(alertname), 200)}* ({firing} firing) could not be "
         f"posted to #{channel}: Slack said `{reason}`. It pages you here instead; please fix the route "
         "(invite opsbot, unarchive the channel, or change `alerts.routes`)."
     )
@@ -267,9 +281,14 @@ def render_details(alertname: str, alerts: Sequence[AlertLine], *, total: int) -
     lines = []
     for alert in alerts:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
-        lines.append(f"• `{alert.status}` {clip(escape(labels), 300)}")
+        lines.append(f"• `{alert.status}` {clip(untrusted(labels), 300)}")
     more = [context(f"and {total - len(alerts)} more")] if total > len(alerts) else []
+    name = untrusted(alertname)
     return message(
-        f"{alertname}: {total} alerts",
-        [section(f"*{escape(alertname)}* — {total} alerts"), section("\n".join(lines) or "no alerts"), *more],
+        f"{name}: {total} alerts",
+        [
+            section(f"*{name}* — {total} alerts"),
+            section("\n".join(lines) or "no alerts"),
+            *more,
+        ],
     )

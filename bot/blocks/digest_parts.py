@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.blocks.text import untrusted
 from bot.domain.digests import (
     AlertSection,
     CapacityTrend,
@@ -67,11 +68,14 @@ def alerts_part(section: AlertSection, *, versus: str) -> Part:
     lines = [f"*Total* {total.describe(versus)}"]
     lines += [f"{SEVERITY_MARKS[s]} {s}: {c.describe(versus)}" for s, c in section.by_severity.items()]
     if section.top_names:
-        lines.append("*Fired most:* " + ", ".join(f"{name} ({n})" for name, n in section.top_names))
+        lines.append(
+            "*Fired most:* " + ", ".join(f"{untrusted(name)} ({n})" for name, n in section.top_names)
+        )
     if section.noisiest:
         lines.append("*Noisiest groups:*")
         lines += [
-            f"• {g.alertname} `{g.key[:60]}` — {_firings(g.count)}, firing {_duration(g.firing_seconds)}"
+            f"• {untrusted(g.alertname)} `{untrusted(g.key[:60])}` — {_firings(g.count)}, "
+            f"firing {_duration(g.firing_seconds)}"
             for g in section.noisiest
         ]
     return Part("🚨 Firings", tuple(lines))
@@ -81,11 +85,11 @@ def kpi_part(kpis: tuple[KpiSummary, ...], *, source: str, daily: bool) -> Part:
     lines, skipped = [], []
     for s in kpis:
         if s.average is None:
-            skipped.append(s.kpi.title)
+            skipped.append(untrusted(s.kpi.title))
             continue
         mark = STATUS_MARKS[status_of(s.kpi, s.average)]
         line = (
-            f"{mark} *{s.kpi.title}* avg {format_value(s.average, s.kpi.unit)} "
+            f"{mark} *{untrusted(s.kpi.title)}* avg {format_value(s.average, s.kpi.unit)} "
             f"(target {format_target(s.kpi)}) · {format_trend(s.trend, s.kpi.unit)}"
         )
         if daily and s.worst_day is not None:
@@ -104,7 +108,7 @@ def incident_line(i: IncidentFacts) -> str:
     duration = humanize_duration(i.time_to_resolve) if i.time_to_resolve else "ongoing"
     respond = humanize_duration(i.time_to_respond) if i.time_to_respond else "–"
     return (
-        f"*{i.label}* INC-{i.number} {i.title[:80]} · {duration} · "
+        f"*{i.label}* INC-{i.number} {untrusted(i.title[:80])} · {duration} · "
         f"respond {respond} ({_met(i.respond_met)}) · resolve ({_met(i.resolve_met)})"
     )
 
@@ -126,7 +130,7 @@ def tickets_part(t: TicketSummary) -> Part:
     lines = [f"{t.opened} opened · {len(t.done)} done in this period · {t.active} active"]
     lines += list(t.done)
     if t.quick_wins_waiting:
-        lines.append("*Quick Wins waiting:* " + ", ".join(t.quick_wins_waiting))
+        lines.append("*Quick Wins waiting:* " + ", ".join(untrusted(t) for t in t.quick_wins_waiting))
     return Part("🎫 Tickets", _capped(lines, "tickets"))
 
 
@@ -134,13 +138,14 @@ def weekly_parts(d: WeeklyDigest) -> list[Part]:
     """The weekly review, part by part."""
     incidents = [incident_line(i) for i in d.incidents] or ["No incidents. 🎉"]
     noisy = [
-        f"• *{r.alertname}*: {r.false_positive_rate:.0%} false positives of {r.total} group firings "
+        f"• *{untrusted(r.alertname)}*: {r.false_positive_rate:.0%} false positives of {r.total} "
+        "group firings "
         f"({r.noise} marked noise, {r.quick_unacked} resolved < 5 min unacknowledged) — tune the threshold"
         for r in d.noisy
     ] or ["No rule looks noisy."]
     issues = tuple(Issue(g.key, f"{g.alertname}: {_firings(g.count)}, {g.severity}") for g in d.top_issues)
     top = [
-        f"{n}. {SEVERITY_MARKS.get(g.severity, '')} *{g.alertname}* — {_firings(g.count)}, "
+        f"{n}. {SEVERITY_MARKS.get(g.severity, '')} *{untrusted(g.alertname)}* — {_firings(g.count)}, "
         f"firing {_duration(g.firing_seconds)}"
         for n, g in enumerate(d.top_issues, 1)
     ] or ["Nothing stood out."]
@@ -170,7 +175,8 @@ def _stats_lines(now: IncidentStats, before: IncidentStats) -> list[str]:
 def monthly_parts(d: MonthlyDigest) -> list[Part]:
     """The monthly deep dive, part by part."""
     recurring = [
-        f"• *{r.alertname}* `{r.key[:60]}` fired in {r.weeks} weeks ({_firings(r.count)})"
+        f"• *{untrusted(r.alertname)}* `{untrusted(r.key[:60])}` fired in {r.weeks} weeks "
+        f"({_firings(r.count)})"
         for r in d.recurring
     ] or ["No group fired in 3 or more weeks."]
     capacity = [_capacity_line(c, d.generated_at) for c in d.capacity] or ["No host samples this month."]
@@ -188,9 +194,9 @@ def _capacity_line(c: CapacityTrend, now: datetime) -> str:
     pace = f"{c.per_day:+.2f} %/day"
     if not c.in_sight(now):
         now_text = format_value(c.latest, "%")
-        return f"• {c.resource}: {now_text} now, {pace} — {c.threshold:g} % not in sight"
+        return f"• {untrusted(c.resource)}: {now_text} now, {pace} — {c.threshold:g} % not in sight"
     flag = "⚠️ " if c.flagged(now) else ""
     return (
-        f"• {flag}{c.resource}: {format_value(c.latest, '%')} now, {pace} — reaches "
+        f"• {flag}{untrusted(c.resource)}: {format_value(c.latest, '%')} now, {pace} — reaches "
         f"{c.threshold:g} % around {c.reaches_at:%Y-%m-%d}"
     )

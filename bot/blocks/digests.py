@@ -8,6 +8,7 @@ from typing import Any
 from bot.blocks.digest_parts import Part, monthly_parts, title_of, weekly_parts
 from bot.blocks.limits import SECTION_TEXT, context, divider, header, message, section
 from bot.blocks.tickets import open_ticket_button
+from bot.domain.commands import unescape_slack
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
 from bot.domain.tickets import SourceKind
 
@@ -73,5 +74,5 @@ def render_text(digest: Digest) -> str:
 
 
 def _plain(line: str) -> str:
-    """Drop Slack mrkdwn markers for the terminal."""
-    return re.sub(r"(?<!\w)[*_`](.+?)[*_`](?!\w)", r"\1", line)
+    """Drop Slack mrkdwn markers (and its escaping of &, < and >) for the terminal."""
+    return unescape_slack(re.sub(r"(?<!\w)[*_`](.+?)[*_`](?!\w)", r"\1", line))

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.ids import ActionId
-from bot.blocks.limits import clip, context, divider, escape, header, plain, section, slack_date
+from bot.blocks.limits import clip, context, divider, header, plain, section, slack_date
+from bot.blocks.text import untrusted
 from bot.blocks.tickets import TicketView, open_ticket_button, ticket_line
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.tickets import SourceKind
@@ -73,12 +74,14 @@ def _lines(lines: Sequence[str], empty: str) -> str:
 
 def _incident(facts: IncidentFacts) -> str:
     where = f" · <#{facts.channel_id}>" if facts.channel_id else ""
-    return f"• *INC-{facts.number}* {facts.label} · {facts.status} · {clip(escape(facts.title), 100)}{where}"
+    return (
+        f"• *INC-{facts.number}* {facts.label} · {facts.status} · {clip(untrusted(facts.title), 100)}{where}"
+    )
 
 
 def _alert(alert: AlertSummary) -> str:
     where = f" · <#{alert.channel_id}>" if alert.channel_id else ""
     return (
-        f"• *{clip(escape(alert.alertname), 100)}* ({alert.severity}) firing since "
+        f"• *{clip(untrusted(alert.alertname), 100)}* ({alert.severity}) firing since "
         f"{slack_date(alert.first_fired_at)}{where}"
     )

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId
-from bot.blocks.limits import BUTTON_TEXT, clip, context, escape, header, message, plain, section, slack_date
+from bot.blocks.limits import BUTTON_TEXT, clip, context, header, message, plain, section, slack_date
 from bot.blocks.modals import VALUE, input_block, modal, text_input
+from bot.blocks.text import link, relayed, untrusted
 from bot.blocks.tickets import open_ticket_button, ticket_prompt
 from bot.domain.durations import humanize_duration
 from bot.domain.incident_report import IncidentFacts, action_item_ref
@@ -61,10 +62,10 @@ def render_header(facts: IncidentFacts, *, now: datetime, buttons: bool = True) 
         _target("Resolve", facts.resolve_due, facts.resolved_at, facts.resolve_met, now),
     ]
     if facts.service:
-        fields.append(f"*Service*\n{clip(escape(facts.service), 200)}")
+        fields.append(f"*Service*\n{clip(untrusted(facts.service), 200)}")
     if facts.comms or facts.scribe:
         fields.append(f"*Comms / Scribe*\n{_user(facts.comms)} / {_user(facts.scribe)}")
-    text = f"*{escape(facts.title)}*" + (f"\n{escape(facts.description)}" if facts.description else "")
+    text = f"*{untrusted(facts.title)}*" + (f"\n{relayed(facts.description)}" if facts.description else "")
     blocks = [header(_title_line(facts)), section(text, fields=fields)]
     notes = [f"Declared by <@{facts.declared_by}> {slack_date(facts.declared_at)}"]
     if facts.acked_at:
@@ -74,15 +75,15 @@ def render_header(facts: IncidentFacts, *, now: datetime, buttons: bool = True) 
         notes.append(f"Resolved after {humanize_duration(facts.resolved_at - facts.declared_at)}")
     blocks.append(context(*notes))
     if facts.summary:
-        blocks.append(section(f"*Resolution:* {escape(facts.summary)}"))
+        blocks.append(section(f"*Resolution:* {relayed(facts.summary)}"))
     if facts.alert_link:
-        blocks.append(context(f"From <{facts.alert_link}|this alert>"))
+        blocks.append(context(f"From {link(facts.alert_link, 'this alert')}"))
     if facts.channel_id and not buttons:
         blocks.append(context(f"Working channel: <#{facts.channel_id}>"))
     actions = _actions(facts) if buttons else []
     if actions:
         blocks.append({"type": "actions", "block_id": BlockId.INCIDENT_ACTIONS, "elements": actions})
-    return message(f"INC-{facts.number} {facts.label} {status}: {facts.title}", blocks)
+    return message(f"INC-{facts.number} {facts.label} {status}: {untrusted(facts.title)}", blocks)
 
 
 def _actions(facts: IncidentFacts) -> list[dict[str, Any]]:
@@ -111,7 +112,7 @@ def render_announcement(facts: IncidentFacts, *, now: datetime) -> dict[str, Any
 
 def render_checklist(level_label: str, items: Sequence[str]) -> dict[str, Any]:
     """The level's checklist, posted and pinned in the incident channel."""
-    lines = "\n".join(f"☐ {escape(item)}" for item in items)
+    lines = "\n".join(f"☐ {untrusted(item)}" for item in items)
     return message(
         f"{level_label} checklist", [section(f"*{level_label} checklist*"), section(lines or "nothing to do")]
     )
@@ -133,7 +134,7 @@ def render_list(items: Sequence[IncidentFacts], *, scope: str, now: datetime) ->
         status = STATUS_TEXT.get(facts.status, facts.status)
         lines.append(
             f"{EMOJI.get(facts.level, '')} *INC-{facts.number}* {facts.label} · {status} · "
-            f"{clip(escape(facts.title), 120)} · {age}{where}"
+            f"{clip(untrusted(facts.title), 120)} · {age}{where}"
         )
     title = "Open incidents" if scope == "open" else "Incidents"
     return message(f"{title}: {len(items)}", [section(f"*{title}*"), section("\n".join(lines))])
@@ -212,7 +213,7 @@ def action_items_prompt(facts: IncidentFacts) -> dict[str, Any]:
     text = f"Action items of INC-{number}: open a ticket for each"
     blocks: list[dict[str, Any]] = [section(f"*{text}*")]
     for item in facts.action_items[:ACTION_ITEMS_SHOWN]:
-        block = section(f"• {escape(item.title)}" + (f" — {item.ticket}" if item.ticket else ""))
+        block = section(f"• {relayed(item.title)}" + (f" — {item.ticket}" if item.ticket else ""))
         if item.ticket is None and item.item_id is not None:
             ref = action_item_ref(number, item.item_id)
             block["accessory"] = open_ticket_button(SourceKind.INCIDENT, ref, item.title)

@@ -64,11 +64,6 @@ def divider() -> dict[str, Any]:
     return {"type": "divider"}
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def slack_date(at: datetime) -> str:
     """A time Slack shows in each reader's own time zone (with a UTC fallback)."""
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"

@@ -6,7 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from bot.blocks.limits import SECTION_TEXT, clip, context, divider, escape, header, message, section
+from bot.blocks.limits import SECTION_TEXT, clip, context, divider, header, message, section
+from bot.blocks.text import untrusted
 from bot.domain.kpis import STATUS_MARKS, Status, describe_range, format_target, format_trend
 from bot.domain.metric_reports import HostDetails, MetricReport, Overview, QueryResult, top_samples
 from bot.domain.units import format_bytes, format_labels, format_value
@@ -24,17 +25,18 @@ def render_overview(found: Overview) -> dict[str, Any]:
         target = format_target(kpi)
         if reading.value is None:
             lines.append(
-                f"{mark} *{escape(kpi.title)}*: {escape(reading.problem or 'no data')} · target {target}"
+                f"{mark} *{untrusted(kpi.title)}*: {untrusted(reading.problem or 'no data')} "
+                f"· target {target}"
             )
         else:
             lines.append(
-                f"{mark} *{escape(kpi.title)}*: {format_value(reading.value, kpi.unit)} · target {target} "
+                f"{mark} *{untrusted(kpi.title)}*: {format_value(reading.value, kpi.unit)} · target {target} "
                 f"· _{reading.status.value}_"
             )
     counts = Counter(reading.status for reading in found.readings)
     summary = " · ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
     blocks = [header("KPI overview"), *sections(lines or ["No KPIs are configured (`kpis:` in the config)."])]
-    blocks.append(context(f"{summary or 'no KPIs'} · source: {escape(found.source)}"))
+    blocks.append(context(f"{summary or 'no KPIs'} · source: {untrusted(found.source)}"))
     if found.host is not None:
         blocks += [divider(), *host_blocks(found.host)]
     blocks.append(context(HINT))
@@ -57,41 +59,40 @@ def render_report(found: MetricReport, *, chart_missing: str | None = None) -> d
             f"*p95 ({span})*\n{format_value(st.p95, kpi.unit)}",
             f"*Trend vs previous {span}*\n{format_trend(found.trend, kpi.unit)}",
         ]
-    blocks = [header(f"{kpi.title} — last {span}"), section(f"`{escape(kpi.name)}`", fields=fields)]
+    blocks = [header(f"{kpi.title} — last {span}"), section(f"`{untrusted(kpi.name)}`", fields=fields)]
     if len(found.current_samples) > 1:
         shown, more = top_samples(list(found.current_samples))
-        lines = [f"`{escape(format_labels(s.labels))}` {format_value(s.value, kpi.unit)}" for s in shown]
+        lines = [f"`{untrusted(format_labels(s.labels))}` {format_value(s.value, kpi.unit)}" for s in shown]
         blocks += sections(lines + ([f"and {more} more"] if more else []))
     if found.stats is None:
         blocks.append(section(f"No samples over the last {span}." + _no_samples_hint(found)))
     if found.host is not None:
         blocks += host_blocks(found.host, disks=False)
     if chart_missing:
-        blocks.append(context(f":warning: No chart: {escape(chart_missing)}."))
-    blocks.append(context(f"Source: {escape(found.source)}"))
-    return message(f"{kpi.title}: {now} (last {span})", blocks)
+        blocks.append(context(f":warning: No chart: {untrusted(chart_missing)}."))
+    blocks.append(context(f"Source: {untrusted(found.source)}"))
+    return message(f"{untrusted(kpi.title)}: {now} (last {span})", blocks)
 
 
 def _no_samples_hint(found: MetricReport) -> str:
     if found.source.startswith("this host"):
         return " opsbot's host checks store a sample every few seconds while they run."
-    return f" The query returned nothing:\n```{escape(clip(found.kpi.promql, CODE_LIMIT))}```"
+    return f" The query returned nothing:\n```{untrusted(clip(found.kpi.promql, CODE_LIMIT))}```"
 
 
 def render_query(found: QueryResult, *, chart_missing: str | None = None) -> dict[str, Any]:
     """A raw PromQL answer: top series with values, or series over a range with their statistics."""
-    query = f"```{escape(clip(found.promql, CODE_LIMIT))}```"
+    query = f"```{untrusted(clip(found.promql, CODE_LIMIT))}```"
+    shown = untrusted(clip(found.promql, 200))
     blocks = [header("PromQL query"), section(query)]
     if found.empty:
         blocks.append(
             section("No data: the query returned nothing" + (" over the range." if found.span else "."))
         )
-        return message(
-            f"No data for {clip(found.promql, 200)}", [*blocks, context(f"Source: {found.source}")]
-        )
+        return message(f"No data for {shown}", [*blocks, context(f"Source: {untrusted(found.source)}")])
     if found.span is None:
         lines = [
-            f"`{escape(clip(format_labels(s.labels), 300))}` → *{format_value(s.value, '')}*"
+            f"`{untrusted(clip(format_labels(s.labels), 300))}` → *{format_value(s.value, '')}*"
             for s in found.samples
         ]
         more = found.more
@@ -105,24 +106,25 @@ def render_query(found: QueryResult, *, chart_missing: str | None = None) -> dic
             )
             last = format_value(series.points[-1][1], "") if series.points else "–"
             lines.append(
-                f"`{escape(clip(format_labels(series.labels), 300))}` last *{last}* · min/avg/max {numbers}"
+                f"`{untrusted(clip(format_labels(series.labels), 300))}` last *{last}* "
+                f"· min/avg/max {numbers}"
             )
         more = found.more_series
     blocks += sections(lines + ([f"_and {more} more_"] if more else []))
     if chart_missing:
-        blocks.append(context(f":warning: No chart: {escape(chart_missing)}."))
+        blocks.append(context(f":warning: No chart: {untrusted(chart_missing)}."))
     scope = f"last {describe_range(found.span)} · " if found.span else ""
-    blocks.append(context(f"{scope}Source: {escape(found.source)}"))
+    blocks.append(context(f"{scope}Source: {untrusted(found.source)}"))
     count = len(found.samples) + len(found.series) + more
-    return message(f"{count} series for {clip(found.promql, 200)}", blocks)
+    return message(f"{count} series for {shown}", blocks)
 
 
 def host_blocks(host: HostDetails, *, disks: bool = True) -> list[dict[str, Any]]:
     """Disks per mount, load, network and the top processes of this host."""
-    lines = [f"*This host ({escape(host.hostname)})*"]
+    lines = [f"*This host ({untrusted(host.hostname)})*"]
     if disks and host.disks:
         lines.append(
-            "Disks: " + ", ".join(f"`{escape(m)}` {format_value(v, '%')}" for m, v in host.disks.items())
+            "Disks: " + ", ".join(f"`{untrusted(m)}` {format_value(v, '%')}" for m, v in host.disks.items())
         )
     lines.append("Load (1 / 5 / 15 min): " + " / ".join(format_value(v, "") for v in host.load))
     if host.network is not None:
@@ -134,10 +136,11 @@ def host_blocks(host: HostDetails, *, disks: bool = True) -> list[dict[str, Any]
     blocks = sections(lines)
     if host.top is not None:
         by_cpu = [
-            f"`{escape(p.name or '?')}` ({p.pid}) {format_value(p.cpu_percent, '%')}" for p in host.top.by_cpu
+            f"`{untrusted(p.name or '?')}` ({p.pid}) {format_value(p.cpu_percent, '%')}"
+            for p in host.top.by_cpu
         ]
         by_mem = [
-            f"`{escape(p.name or '?')}` ({p.pid}) {format_value(p.memory_percent, '%')}"
+            f"`{untrusted(p.name or '?')}` ({p.pid}) {format_value(p.memory_percent, '%')}"
             for p in host.top.by_memory
         ]
         blocks.append(

@@ -14,7 +14,6 @@ from bot.blocks.limits import (
     BUTTON_VALUE,
     clip,
     context,
-    escape,
     header,
     message,
     plain,
@@ -22,6 +21,7 @@ from bot.blocks.limits import (
     slack_date,
 )
 from bot.blocks.modals import input_block, modal, select_input, text_input
+from bot.blocks.text import is_web_url, link, relayed, untrusted
 from bot.domain.tickets import Area, Impact, Quadrant, RegistryEntry, SourceKind, Verdict
 from bot.domain.units import format_number, format_value
 
@@ -93,9 +93,9 @@ def impact_text(impact: Impact | None) -> str:
     return f"before {before} → after {after}{running}:{percent} {VERDICT_MARK[found.verdict]}"
 
 
-def _source(kind: str, link: str | None) -> str:
+def _source(kind: str, source_link: str | None) -> str:
     shown = SOURCE_TEXT.get(kind, kind)
-    return f"<{link}|{shown}>" if link and link.startswith("http") else shown
+    return link(source_link, shown) if source_link and is_web_url(source_link) else untrusted(shown)
 
 
 def render_ticket(view: TicketView, *, headline: str | None = None) -> dict[str, Any]:
@@ -110,24 +110,24 @@ def render_ticket(view: TicketView, *, headline: str | None = None) -> dict[str,
     ]
     if view.metric:
         title = view.measured.metric_title if view.measured else view.metric
-        fields.append(f"*Metric*\n`{clip(escape(title), 200)}`")
+        fields.append(f"*Metric*\n`{clip(untrusted(title), 200)}`")
     blocks = []
     if headline:
         blocks.append(section(headline))
     blocks.append(header(f"{ticket_name(view.number)} · {view.title}"))
-    text = f"*{escape(view.title)}*" + (f"\n{escape(view.description)}" if view.description else "")
+    text = f"*{untrusted(view.title)}*" + (f"\n{relayed(view.description)}" if view.description else "")
     blocks.append(section(text, fields=fields))
     if view.metric:
         blocks.append(section(f"*Measured impact:* {impact_text(view.measured)}"))
         if view.measure_error:
-            blocks.append(context(f":warning: Last measurement failed: {escape(view.measure_error)}"))
+            blocks.append(context(f":warning: Last measurement failed: {untrusted(view.measure_error)}"))
     if view.note:
-        blocks.append(section(f"*Note:* {escape(view.note)}"))
+        blocks.append(section(f"*Note:* {relayed(view.note)}"))
     notes = [f"Created by <@{view.created_by}> {slack_date(view.created_at)}"]
     if view.updated_at != view.created_at:
         notes.append(f"updated {slack_date(view.updated_at)}")
     blocks.append(context(" · ".join(notes)))
-    fallback = f"{ticket_name(view.number)} ({view.quadrant}, {view.status}): {view.title}"
+    fallback = f"{ticket_name(view.number)} ({view.quadrant}, {view.status}): {untrusted(view.title)}"
     return message(f"{headline}\n{fallback}" if headline else fallback, blocks)
 
 
@@ -136,7 +136,7 @@ def ticket_line(view: TicketView) -> str:
     owner = f" · {_user(view.owner)}" if view.owner else ""
     return (
         f"{QUADRANT_EMOJI.get(Quadrant(view.quadrant), '')} *{ticket_name(view.number)}* "
-        f"{clip(escape(view.title), 120)} · {view.status} · {view.area}{owner}"
+        f"{clip(untrusted(view.title), 120)} · {view.status} · {view.area}{owner}"
     )
 
 
@@ -152,7 +152,7 @@ def render_matrix(counts: Mapping[str, int], tops: Mapping[str, Sequence[str]]) 
     """The 2×2 matrix of active tickets: count and top titles per quadrant."""
 
     def cell(quadrant: Quadrant) -> str:
-        titles = "\n".join(f"• {clip(escape(t), 80)}" for t in tops.get(quadrant.value, ())[:3])
+        titles = "\n".join(f"• {clip(untrusted(t), 80)}" for t in tops.get(quadrant.value, ())[:3])
         return f"*{quadrant_label(quadrant.value)}* ({counts.get(quadrant.value, 0)})\n{titles or '_none_'}"
 
     blocks = [
@@ -170,12 +170,12 @@ def registry_line(entry: RegistryEntry) -> str:
     """A done ticket and its measured impact (the digests use this line too)."""
     owner = f" · {_user(entry.owner)}" if entry.owner else ""
     measured = (
-        f"`{clip(escape(entry.impact.metric_title), 80)}` {impact_text(entry.impact)}"
+        f"`{clip(untrusted(entry.impact.metric_title), 80)}` {impact_text(entry.impact)}"
         if entry.impact
         else "no metric"
     )
     return (
-        f"✅ *{ticket_name(entry.number)}* {clip(escape(entry.title), 100)} · {entry.quadrant}{owner} · "
+        f"✅ *{ticket_name(entry.number)}* {clip(untrusted(entry.title), 100)} · {entry.quadrant}{owner} · "
         f"done {slack_date(entry.done_at)}\n      {measured}"
     )
 

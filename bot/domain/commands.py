@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 
 HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
+# The three entities Slack writes for &, < and > in command text (and nothing else).
+SLACK_ENTITY = re.compile(r"&(?:amp|lt|gt);")
+_ENTITY_CHARS = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+
+
+def unescape_slack(text: str) -> str:
+    """Undo Slack's escaping of &, < and > in command text; no other entity becomes a character."""
+    return SLACK_ENTITY.sub(lambda match: _ENTITY_CHARS[match.group(0)], text)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from bot.domain.commands import unescape_slack
 from bot.domain.units import format_number, format_value
 
 DEFAULT_RANGE = "1h"
@@ -237,9 +237,10 @@ def format_target(kpi: Kpi) -> str:
 def parse_query_text(text: str) -> tuple[str, str | None]:
     """Split `/metrics query` text into PromQL and an optional trailing range word.
 
-    Slack escapes &, < and > in command text; they are unescaped here so PromQL comparisons work.
+    Slack escapes &, < and > in command text; only those three are unescaped here, so PromQL comparisons
+    work and no other entity (`&#10;`, `&NewLine;`) turns into a control character.
     """
-    promql = html.unescape(text).strip()
+    promql = unescape_slack(text).strip()
     head, _, last = promql.rpartition(" ")
     if head.strip() and is_range_word(last):
         return head.strip(), last

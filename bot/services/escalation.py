@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.blocks.alerts import broken_route_page
+from bot.blocks.alerts import broken_route_page, escalation_dm, escalation_page
 from bot.deps import Deps
 from bot.domain.episodes import escalation_due
 from bot.domain.oncall import EscalationStep, EscalationTarget
@@ -64,9 +64,7 @@ async def _page_in_thread(
     assert group.slack_channel_id is not None and group.slack_ts is not None
     mentions = " ".join(f"<@{u}>" for u in users) or "nobody is on call"
     minutes = int((deps.clock() - group.first_fired_at).total_seconds() // 60)
-    text = (
-        f":rotating_light: {mentions} — *{group.alertname}* is critical and unacknowledged for {minutes} min."
-    )
+    text = escalation_page(mentions, group.alertname, minutes=minutes)
     await deps.gateway.post_once(
         channel_id=group.slack_channel_id,
         thread_ts=group.slack_ts,
@@ -75,7 +73,7 @@ async def _page_in_thread(
         look_first=retried,
     )
     link = await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts)
-    return f":rotating_light: Critical alert *{group.alertname}* needs you: {link['permalink']}"
+    return escalation_dm(group.alertname, str(link["permalink"]))
 
 
 async def _record_escalation(

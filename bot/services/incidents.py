@@ -13,6 +13,7 @@ from secrets import token_hex
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocks.text import relayed
 from bot.deps import Deps
 from bot.domain.delivery import Priority
 from bot.domain.durations import humanize_duration
@@ -136,7 +137,7 @@ async def post_update(
         incident.last_update_at = now
         await _record(session, incident, "update", now, user_id, f"Status update: {text}")
         await schedule_reminder(session, incident, deps=deps, now=now)
-        message = f":memo: *Status update on INC-{number}* from <@{user_id}>:\n{text}"
+        message = f":memo: *Status update on INC-{number}* from <@{user_id}>:\n{relayed(text)}"
         await _announce(session, incident, message, now, announce=True)
     deps.wake_outbox()
 
@@ -168,7 +169,10 @@ async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: 
         await _queue(session, incident, SetUpIncident, now)
         await _rearm(session, incident, deps=deps, since=now, now=now)
         arrow = ":arrow_up:" if level < old else ":arrow_down:"
-        text = f"{arrow} <@{user_id}> re-graded INC-{number} from SEV{old} to SEV{level} ({rules.name}){why}"
+        text = (
+            f"{arrow} <@{user_id}> re-graded INC-{number} from SEV{old} to SEV{level} ({rules.name})"
+            f"{relayed(why)}"
+        )
         await _announce(session, incident, text, now, announce=True)
     deps.wake_outbox()
 
@@ -210,7 +214,7 @@ async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> boo
         took = humanize_duration(now - incident.declared_at)
         await _record(session, incident, "resolved", now, user_id, f"Resolved after {took}: {summary}")
         await _rearm(session, incident, deps=deps, since=now, now=now)
-        text = f":white_check_mark: <@{user_id}> resolved INC-{number} after {took}: {summary}"
+        text = f":white_check_mark: <@{user_id}> resolved INC-{number} after {took}: {relayed(summary)}"
         await _announce(session, incident, text, now, announce=True)
         await _queue(session, incident, DraftPostmortem, now)
     deps.wake_outbox()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.domain.commands import parse_command_text
+from bot.domain.commands import parse_command_text, unescape_slack
 from bot.domain.usage import ALL_COMMANDS, TICKET
 
 
@@ -32,3 +32,7 @@ def test_every_command_documents_help_and_knows_its_subcommands() -> None:
     for usage in ALL_COMMANDS:
         assert usage.knows("help"), usage.command
     assert TICKET.knows("new") and TICKET.knows("matrix") and not TICKET.knows("frobnicate")
+
+
+def test_only_slacks_three_entities_are_unescaped() -> None:
+    assert unescape_slack("a &lt;b&gt; &amp;amp; &quot;c&quot; &#10;") == "a <b> &amp; &quot;c&quot; &#10;"

@@ -170,6 +170,9 @@ def test_query_text_unescapes_slack_and_splits_a_trailing_range() -> None:
     assert parse_query_text("rate(http_requests_total[5m]) 24h") == ("rate(http_requests_total[5m])", "24h")
     assert parse_query_text("1h") == ("1h", None)
     assert parse_query_text("") == ("", None)
+    # Only Slack's three entities: nothing else becomes a control character or a new line
+    assert parse_query_text("up &amp;#10; &#10;&NewLine;&#0;") == ("up &#10; &#10;&NewLine;&#0;", None)
+    assert parse_query_text('up{job="&lt;!here&gt;"}') == ('up{job="<!here>"}', None)
 
 
 def _series(values: list[float], **labels: str) -> Series:
