@@ -19,7 +19,7 @@ from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, Role, Status, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
 from bot.services.alert_actions import link_incident
-from bot.services.incident_permissions import may_declare, may_resolve
+from bot.services.incident_permissions import may_assign, may_declare, may_regrade, may_reopen, may_resolve
 from bot.services.incident_policy import pacing_key, policy, sprints
 from bot.services.incident_timers import cancel_clocks, schedule_clocks, schedule_reminder
 from bot.services.jobs import DraftPostmortem, PostInIncident, SetUpIncident, SyncIncident, queue
@@ -148,8 +148,7 @@ async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: 
         if incident.level == level:
             raise UsageError(f"INC-{number} is SEV{level} already.")
         old = incident.level
-        if level < old:
-            await may_declare(deps, user_id=user_id, level=level)
+        await may_regrade(deps, user_id=user_id, old=old, new=level)
         now, rules = deps.clock(), policy(deps.settings, level)
         incident.level = level
         if incident.acked_at is None:
@@ -177,6 +176,7 @@ async def assign(deps: Deps, number: int, *, user_id: str, role: Role, assignee:
     """Give `assignee` a role (commander, comms, scribe); they are invited to the channel."""
     async with deps.db.transaction() as session:
         incident = await _locked(session, number, open_only=True)
+        await may_assign(deps, incident, user_id=user_id)
         setattr(incident, role.value, assignee)
         now = deps.clock()
         await _record(
@@ -223,6 +223,7 @@ async def reopen(deps: Deps, number: int, *, user_id: str) -> None:
         incident = await _locked(session, number, open_only=False)
         if incident.status != Status.RESOLVED:
             raise UsageError(f"INC-{number} is not resolved.")
+        await may_reopen(deps, user_id=user_id, level=incident.level)
         now = deps.clock()
         incident.status = (Status.ACKNOWLEDGED if incident.acked_at else Status.OPEN).value
         incident.resolved_at = incident.resolved_by = None

@@ -25,6 +25,7 @@ from bot.domain.tickets import (
 from bot.errors import NotFound, UsageError
 from bot.services import ticket_measure
 from bot.services.jobs import MeasureBaseline
+from bot.services.permissions import ensure_allowed
 from bot.services.ticket_measure import queue_event, queue_measurement
 from storage import tickets as store
 from storage.tickets import Ticket
@@ -124,7 +125,7 @@ async def listing(deps: Deps, wanted: TicketFilter, *, limit: int = 50) -> list[
 async def assign(deps: Deps, number: int, *, user_id: str, assignee: str) -> TicketView:
     """Give the ticket an owner."""
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=ACTIVE, doing="assign")
+        ticket = await _changing(deps, session, number, user_id=user_id, allowed=ACTIVE, doing="assign")
         ticket.owner = assignee
         ticket.updated_at = deps.clock()
         await queue_event(deps, session, ticket, "assigned", actor=user_id)
@@ -136,7 +137,9 @@ async def start(deps: Deps, number: int, *, user_id: str) -> TicketView:
     """Start work: in progress, owned by whoever starts it unless owned; the baseline is measured."""
     now = deps.clock()
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=(TicketStatus.OPEN,), doing="start")
+        ticket = await _changing(
+            deps, session, number, user_id=user_id, allowed=(TicketStatus.OPEN,), doing="start"
+        )
         ticket.status, ticket.started_at, ticket.updated_at = TicketStatus.IN_PROGRESS.value, now, now
         ticket.owner = ticket.owner or user_id
         await queue_event(deps, session, ticket, "started", actor=user_id)
@@ -150,7 +153,7 @@ async def finish(deps: Deps, number: int, *, user_id: str, note: str = "") -> Ti
     """Mark done; the after-measurement runs on schedule until the after window has passed."""
     now = deps.clock()
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=ACTIVE, doing="finish")
+        ticket = await _changing(deps, session, number, user_id=user_id, allowed=ACTIVE, doing="finish")
         if ticket.metric and ticket.started_at is None:
             await queue_measurement(session, ticket, MeasureBaseline, at=now, due_at=now)
         ticket.status, ticket.done_at, ticket.updated_at = TicketStatus.DONE.value, now, now
@@ -167,7 +170,7 @@ async def drop(deps: Deps, number: int, *, user_id: str, reason: str) -> TicketV
     """Drop the ticket, keeping the reason."""
     now = deps.clock()
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=ACTIVE, doing="drop")
+        ticket = await _changing(deps, session, number, user_id=user_id, allowed=ACTIVE, doing="drop")
         ticket.status, ticket.dropped_at, ticket.updated_at = TicketStatus.DROPPED.value, now, now
         ticket.note = f"Dropped: {reason}"
         await queue_event(deps, session, ticket, "dropped", actor=user_id)
@@ -176,11 +179,28 @@ async def drop(deps: Deps, number: int, *, user_id: str, reason: str) -> TicketV
 
 
 async def _changing(
-    session: AsyncSession, number: int, *, allowed: Sequence[TicketStatus], doing: str
+    deps: Deps,
+    session: AsyncSession,
+    number: int,
+    *,
+    user_id: str,
+    allowed: Sequence[TicketStatus],
+    doing: str,
 ) -> Ticket:
+    """Lock the ticket for a change that `user_id` may make: its reporter and owner always may, others
+    need `tickets.permissions.change`."""
     ticket = await store.lock(session, number)
     if ticket is None:
         raise NotFound(f"There is no ticket TKT-{number}.")
+    await ensure_allowed(
+        deps,
+        user_id=user_id,
+        allowed=deps.settings.file.tickets.permissions.change,
+        doing=f"{doing} TKT-{number}, someone else's ticket",
+        key="tickets.permissions.change",
+        holders={ticket.created_by, *([ticket.owner] if ticket.owner else [])},
+        holders_named="its reporter or owner",
+    )
     if ticket.status not in {s.value for s in allowed}:
         raise UsageError(f"TKT-{number} is {ticket.status}; it cannot {doing} now.")
     return ticket

@@ -35,6 +35,7 @@ OPSBOT_CALLS: frozenset[Call] = frozenset(
         ("conversations.history", "im"),  # ... in a DM too
         ("conversations.history", "private_channel"),  # ... and in a private alert channel
         ("conversations.replies", "public_channel"),
+        ("conversations.members", "public_channel"),  # alerts.permissions.channel_members_only on a click
         ("pins.add", ""),
         ("usergroups.users.list", ""),
         ("views.open", ""),
