@@ -61,6 +61,11 @@ async def may_assign(deps: Deps, incident: Incident, *, user_id: str) -> None:
     )
 
 
+def rights_basis(incident: Incident) -> tuple[int, str, str | None]:
+    """What these rights depend on (level, declarer, commander): a change under way re-checks it."""
+    return incident.level, incident.declared_by, incident.commander
+
+
 def ensure_clicked_at_incident(deps: Deps, incident: Incident, *, clicked_channel: str) -> None:
     """A header button acts only when clicked in the incident's own channel or its #incidents message."""
     incidents = deps.settings.file.channels.incidents
