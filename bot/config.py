@@ -113,11 +113,18 @@ class EscalationStepConfig(Section):
 
 
 class PermissionsConfig(Section):
-    """Who may act; an empty list means everyone. Entries are Slack user IDs or user group IDs (S…)."""
+    """Who may act on alerts and the rotation; entries are Slack user IDs or user group IDs (S…).
 
-    acknowledge: tuple[str, ...] = ()
+    An empty list means everyone, except `oncall_override`: there it means the rotation's members.
+    With `channel_members_only`, acting on an alert (acknowledge, resolve, snooze, noise, declare an
+    incident) also needs membership of the alert's channel.
+    """
+
+    acknowledge: tuple[str, ...] = ()  # also snooze
     resolve: tuple[str, ...] = ()
+    noise: tuple[str, ...] = ()  # mark as noise (feeds the digests' threshold review)
     oncall_override: tuple[str, ...] = ()
+    channel_members_only: bool = True
 
 
 class AlertsConfig(Section):
@@ -148,6 +155,7 @@ class RotationConfig(Section):
     )
     start: date = date(2026, 1, 5)
     timezone: str | None = None
+    max_override_hours: float = Field(default=168, gt=0)  # `/oncall override` lasts at most this long
 
 
 class HostRuleConfig(Section):
@@ -237,11 +245,13 @@ class SevLevelsConfig(Section):
 
 
 class IncidentPermissionsConfig(Section):
-    """Who may declare (or raise to) SEV1/SEV2 and who may resolve; empty = everyone."""
+    """Who may declare, raise to or lower from SEV1/SEV2, who may resolve (and reopen), and who may give
+    roles; empty = everyone, except `assign`: there it means the declarer and the commander only."""
 
     declare_sev1: tuple[str, ...] = ()
     declare_sev2: tuple[str, ...] = ()
     resolve: tuple[str, ...] = ()
+    assign: tuple[str, ...] = ()
 
 
 class IncidentsConfig(Section):
@@ -268,6 +278,13 @@ class KpiConfig(Section):
     at_risk_margin: float | None = Field(default=None, ge=0)
 
 
+class TicketPermissionsConfig(Section):
+    """Who may change (assign, start, finish, drop) other people's tickets; the reporter and the owner
+    always may; empty = nobody else."""
+
+    change: tuple[str, ...] = ()
+
+
 class TicketsConfig(Section):
     """/ticket: the measurement windows of measured impact and the optional outbound webhook."""
 
@@ -277,6 +294,7 @@ class TicketsConfig(Section):
     raw_query_lower_is_better: bool = True  # direction of raw PromQL metrics (KPIs use their comparison)
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")
     webhook_timeout_seconds: float = Field(default=10, gt=0)
+    permissions: TicketPermissionsConfig = TicketPermissionsConfig()
 
 
 class DigestTeamConfig(Section):

@@ -11,6 +11,7 @@ from bot.blocks.ids import ActionId
 from bot.errors import UsageError
 from bot.listeners import guarded
 from bot.services import alert_actions
+from handlers.common import clicked_channel
 
 
 def register(app: AsyncApp) -> None:
@@ -41,7 +42,16 @@ def _button(act: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None
     ) -> None:
         await ack()
         user_id, name = _who(body)
-        await act(context["deps"], int(action["value"]), user_id=user_id, user_name=name)
+        value = str(action.get("value", ""))
+        if not value.isdigit():
+            raise UsageError("That button is not understood; the message may be outdated.")
+        await act(
+            context["deps"],
+            int(value),
+            user_id=user_id,
+            user_name=name,
+            clicked_channel=clicked_channel(body),
+        )
 
     return on_click
 
@@ -52,7 +62,10 @@ async def on_snooze(
     await ack()
     user_id, name = _who(body)
     choice, group_id = _selected(action)
-    await alert_actions.snooze(context["deps"], group_id, user_id=user_id, user_name=name, choice=choice)
+    await alert_actions.snooze(
+        context["deps"], group_id, user_id=user_id, user_name=name, choice=choice,
+        clicked_channel=clicked_channel(body),
+    )  # fmt: skip
 
 
 async def on_more(
@@ -61,13 +74,13 @@ async def on_more(
     await ack()
     user_id, name = _who(body)
     choice, group_id = _selected(action)
+    deps, channel = context["deps"], clicked_channel(body)
     if choice == "noise":
-        await alert_actions.mark_noise(context["deps"], group_id, user_id=user_id, user_name=name)
-    elif choice == "details":
-        await respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **await alert_actions.details(context["deps"], group_id),
+        await alert_actions.mark_noise(
+            deps, group_id, user_id=user_id, user_name=name, clicked_channel=channel
         )
+    elif choice == "details":
+        shown = await alert_actions.details(deps, group_id, clicked_channel=channel)
+        await respond(response_type="ephemeral", replace_original=False, **shown)
     else:
         raise UsageError(f"Unknown choice {choice!r}.")

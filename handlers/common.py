@@ -33,3 +33,8 @@ def not_built(usage: CommandUsage, parsed: ParsedCommand) -> UsageError:
     return UsageError(
         f"`{usage.command} {parsed.subcommand}` is not available in this version of opsbot yet."
     )
+
+
+def clicked_channel(body: dict[str, Any]) -> str:
+    """The channel of the message whose button was clicked ("" when it was not in a channel, e.g. a view)."""
+    return str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")

@@ -14,6 +14,7 @@ from bot.blocks.incident import modal_values
 from bot.errors import Forbidden, UsageError
 from bot.listeners import guarded
 from bot.services import incident_commands, incident_permissions, incidents
+from handlers.common import clicked_channel
 
 
 def register(app: AsyncApp) -> None:
@@ -37,7 +38,11 @@ async def on_acknowledge(
     ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
 ) -> None:
     await ack()
-    await incidents.acknowledge(context["deps"], _number(action), user_id=str(body["user"]["id"]))
+    deps = context["deps"]
+    number = await incident_commands.clicked_incident(
+        deps, _number(action), clicked_channel=clicked_channel(body)
+    )
+    await incidents.acknowledge(deps, number, user_id=str(body["user"]["id"]))
 
 
 def _form_button(*, resolve: bool) -> Callable[..., Awaitable[None]]:
@@ -47,8 +52,12 @@ def _form_button(*, resolve: bool) -> Callable[..., Awaitable[None]]:
         ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         await ack()
-        form = incident_commands.update_form(_number(action), resolve=resolve)
-        await incident_commands.open_form(context["deps"], trigger_id=str(body["trigger_id"]), view=form)
+        deps = context["deps"]
+        number = await incident_commands.clicked_incident(
+            deps, _number(action), clicked_channel=clicked_channel(body)
+        )
+        form = incident_commands.update_form(number, resolve=resolve)
+        await incident_commands.open_form(deps, trigger_id=str(body["trigger_id"]), view=form)
 
     return on_click
 
@@ -58,8 +67,8 @@ async def on_declare_from_alert(
 ) -> None:
     await ack()
     deps = context["deps"]
-    channel_id = str((body.get("channel") or {}).get("id", ""))
-    form = await incident_commands.alert_form(deps, _number(action), channel_id=channel_id)
+    user_id, channel_id = str(body["user"]["id"]), clicked_channel(body)
+    form = await incident_commands.alert_form(deps, _number(action), user_id=user_id, channel_id=channel_id)
     await incident_commands.open_form(deps, trigger_id=str(body["trigger_id"]), view=form)
 
 

@@ -16,11 +16,11 @@ from bot.domain.durations import parse_duration
 from bot.domain.episodes import EndReason
 from bot.domain.silences import group_silence_matchers
 from bot.errors import NotFound, UpstreamError, UsageError
+from bot.services.alert_permissions import authorize, ensure_clicked_at_alert
 from bot.services.alerts import escalation_key, queue_escalation, queue_sync
 from bot.services.jobs import EndSnooze, queue
 from bot.services.oncall import escalation_chain
 from bot.services.outbox import RetryLater
-from bot.services.permissions import ensure_allowed
 from storage import alert_episodes, alert_groups
 from storage.alert_episodes import end
 from storage.group_transitions import in_channel
@@ -30,10 +30,15 @@ from storage.outbox import cancel
 log = logging.getLogger(__name__)
 
 
-async def acknowledge(deps: Deps, group_id: int, *, user_id: str, user_name: str) -> None:
+async def acknowledge(
+    deps: Deps, group_id: int, *, user_id: str, user_name: str, clicked_channel: str | None
+) -> None:
     """Record who acknowledged and when; stops the escalation."""
-    allowed = deps.settings.file.alerts.permissions.acknowledge
-    await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing="acknowledge alerts")
+    await authorize(
+        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
+        allowed=deps.settings.file.alerts.permissions.acknowledge,
+        doing="acknowledge alerts", key="alerts.permissions.acknowledge",
+    )  # fmt: skip
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         if group.acked_at is not None:
@@ -74,10 +79,15 @@ async def link_incident(
         await _queue_sync(session, group, now=now)
 
 
-async def resolve(deps: Deps, group_id: int, *, user_id: str, user_name: str) -> None:
+async def resolve(
+    deps: Deps, group_id: int, *, user_id: str, user_name: str, clicked_channel: str | None
+) -> None:
     """Resolve by hand (the source's own resolve still counts when it comes)."""
-    allowed = deps.settings.file.alerts.permissions.resolve
-    await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing="resolve alerts")
+    await authorize(
+        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
+        allowed=deps.settings.file.alerts.permissions.resolve,
+        doing="resolve alerts", key="alerts.permissions.resolve",
+    )  # fmt: skip
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         if group.status == "resolved":
@@ -94,18 +104,19 @@ async def resolve(deps: Deps, group_id: int, *, user_id: str, user_name: str) ->
     deps.wake_outbox()
 
 
-async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, choice: str) -> None:
+async def snooze(
+    deps: Deps, group_id: int, *, user_id: str, user_name: str, choice: str, clicked_channel: str | None
+) -> None:
     """Mute the group for a while; with Alertmanager configured, also create a real silence."""
     try:
         duration = parse_duration(choice)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    await ensure_allowed(
-        deps,
-        user_id=user_id,
+    await authorize(
+        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
         allowed=deps.settings.file.alerts.permissions.acknowledge,
-        doing="snooze alerts",
-    )
+        doing="snooze alerts", key="alerts.permissions.acknowledge",
+    )  # fmt: skip
     now = deps.clock()
     silence_id = await _silence(deps, group_id, until=now + duration, user_name=user_name)
     async with deps.db.transaction() as session:
@@ -128,8 +139,15 @@ async def snooze(deps: Deps, group_id: int, *, user_id: str, user_name: str, cho
     deps.wake_outbox()
 
 
-async def mark_noise(deps: Deps, group_id: int, *, user_id: str, user_name: str) -> None:
+async def mark_noise(
+    deps: Deps, group_id: int, *, user_id: str, user_name: str, clicked_channel: str | None
+) -> None:
     """Record a false positive for the threshold review in the digests."""
+    await authorize(
+        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
+        allowed=deps.settings.file.alerts.permissions.noise,
+        doing="mark alerts as noise", key="alerts.permissions.noise",
+    )  # fmt: skip
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         now = deps.clock()
@@ -246,10 +264,11 @@ async def _queue_sync(session: AsyncSession, group: AlertGroup, *, now: datetime
     await queue_sync(session, group_id=group.id, channel=group.channel, severity=group.severity, now=now)
 
 
-async def details(deps: Deps, group_id: int) -> dict[str, object]:
-    """The group's alerts with their labels, for the person who asked."""
+async def details(deps: Deps, group_id: int, *, clicked_channel: str) -> dict[str, object]:
+    """The group's alerts with their labels, for the person who asked (from the group's own message)."""
     from bot.blocks.alerts import AlertLine, render_details
 
+    await ensure_clicked_at_alert(deps, group_id, clicked_channel=clicked_channel)
     async with deps.db.sessions() as session:
         snapshot = await alert_groups.load_group(session, group_id, sample=20)
     if snapshot is None:

@@ -12,6 +12,8 @@ from bot.deps import Deps
 from bot.domain.incident_commands import IncidentCommand
 from bot.errors import NotFound
 from bot.services import incident_action_items, incident_reports, incidents
+from bot.services.alert_permissions import authorize
+from bot.services.incident_permissions import ensure_clicked_at_incident
 from bot.services.incident_policy import policies
 from storage import alert_groups
 
@@ -122,8 +124,22 @@ async def open_form(deps: Deps, *, trigger_id: str, view: dict[str, Any]) -> Non
     await deps.slack.views_open(trigger_id=trigger_id, view=view)
 
 
-async def alert_form(deps: Deps, group_id: int, *, channel_id: str) -> dict[str, Any]:
-    """The declaration modal pre-filled from an alert group: alertname + summary, SEV1 when critical."""
+async def clicked_incident(deps: Deps, number: int, *, clicked_channel: str) -> int:
+    """The incident a header button names, once the click is known to come from that incident's place."""
+    incident = await incident_reports.find(deps, number=number, channel_id=None)
+    ensure_clicked_at_incident(deps, incident, clicked_channel=clicked_channel)
+    return number
+
+
+async def alert_form(deps: Deps, group_id: int, *, user_id: str, channel_id: str) -> dict[str, Any]:
+    """The declaration modal pre-filled from an alert group: alertname + summary, SEV1 when critical.
+
+    Only from the group's own message, and (with `alerts.permissions.channel_members_only`) only for
+    members of its channel; the level's declare right is checked when the form is submitted."""
+    doing = "declare an incident from this alert"
+    await authorize(
+        deps, group_id, user_id=user_id, clicked_channel=channel_id, allowed=(), doing=doing, key=""
+    )
     async with deps.db.sessions() as session:
         snapshot = await alert_groups.load_group(session, group_id, sample=1)
     if snapshot is None:

@@ -20,7 +20,14 @@ from bot.domain.durations import humanize_duration
 from bot.domain.incidents import Clock, Role, Status, resolve_due, respond_due
 from bot.errors import NotFound, UsageError
 from bot.services.alert_actions import link_incident
-from bot.services.incident_permissions import may_declare, may_resolve
+from bot.services.incident_permissions import (
+    may_assign,
+    may_declare,
+    may_regrade,
+    may_reopen,
+    may_resolve,
+    rights_basis,
+)
 from bot.services.incident_policy import pacing_key, policy, sprints
 from bot.services.incident_timers import cancel_clocks, schedule_clocks, schedule_reminder
 from bot.services.jobs import DraftPostmortem, PostInIncident, SetUpIncident, SyncIncident, queue
@@ -144,13 +151,13 @@ async def post_update(
 
 async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: str) -> None:
     """Change the severity; targets restart from now and a higher level's extra steps run."""
+    checked = await _read(deps, number)
+    await may_regrade(deps, user_id=user_id, old=checked.level, new=level)
     async with deps.db.transaction() as session:
-        incident = await _locked(session, number, open_only=True)
+        incident = await _locked(session, number, open_only=True, checked=checked)
         if incident.level == level:
             raise UsageError(f"INC-{number} is SEV{level} already.")
         old = incident.level
-        if level < old:
-            await may_declare(deps, user_id=user_id, level=level)
         now, rules = deps.clock(), policy(deps.settings, level)
         incident.level = level
         if incident.acked_at is None:
@@ -179,8 +186,10 @@ async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: 
 
 async def assign(deps: Deps, number: int, *, user_id: str, role: Role, assignee: str) -> None:
     """Give `assignee` a role (commander, comms, scribe); they are invited to the channel."""
+    checked = await _read(deps, number)
+    await may_assign(deps, checked, user_id=user_id)
     async with deps.db.transaction() as session:
-        incident = await _locked(session, number, open_only=True)
+        incident = await _locked(session, number, open_only=True, checked=checked)
         setattr(incident, role.value, assignee)
         now = deps.clock()
         await _record(
@@ -223,8 +232,10 @@ async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> boo
 
 async def reopen(deps: Deps, number: int, *, user_id: str) -> None:
     """Reopen a resolved incident; its clocks and reminders run again."""
+    checked = await _read(deps, number)
+    await may_reopen(deps, user_id=user_id, level=checked.level)
     async with deps.db.transaction() as session:
-        incident = await _locked(session, number, open_only=False)
+        incident = await _locked(session, number, open_only=False, checked=checked)
         if incident.status != Status.RESOLVED:
             raise UsageError(f"INC-{number} is not resolved.")
         now = deps.clock()
@@ -247,10 +258,23 @@ async def request_postmortem(deps: Deps, number: int, *, user_id: str) -> None:
     deps.wake_outbox()
 
 
-async def _locked(session: AsyncSession, number: int, *, open_only: bool) -> Incident:
+async def _read(deps: Deps, number: int) -> Incident:
+    """The incident now, to check a right on before the write transaction (a group lookup asks Slack)."""
+    incident = await store.get(deps.db, number)
+    if incident is None:
+        raise NotFound(f"There is no incident INC-{number}.")
+    return incident
+
+
+async def _locked(
+    session: AsyncSession, number: int, *, open_only: bool, checked: Incident | None = None
+) -> Incident:
+    """Lock the incident; with `checked`, refuse when what a right depends on changed since the check."""
     incident = await store.lock(session, number)
     if incident is None:
         raise NotFound(f"There is no incident INC-{number}.")
+    if checked is not None and rights_basis(incident) != rights_basis(checked):
+        raise UsageError(f"INC-{number} changed just now; look at it again and retry.")
     if open_only and incident.status == Status.RESOLVED:
         raise UsageError(f"INC-{number} is resolved; `/incident reopen {number}` first.")
     return incident

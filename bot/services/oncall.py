@@ -19,6 +19,8 @@ from bot.domain.oncall import (
     next_on_call,
     on_call,
 )
+from bot.domain.permissions import override_problem
+from bot.errors import UsageError
 from bot.services.permissions import ensure_allowed
 from storage.models import OncallOverride
 
@@ -61,9 +63,21 @@ async def who_is_on_call(deps: Deps) -> tuple[Shift, Shift]:
 
 
 async def hand_over(deps: Deps, *, to_user: str, duration: timedelta, by_user: str) -> Override:
-    """Make `to_user` on call for `duration` from now."""
-    allowed = deps.settings.file.alerts.permissions.oncall_override
-    await ensure_allowed(deps, user_id=by_user, allowed=allowed, doing="change who is on call")
+    """Make `to_user` on call for `duration` from now, if `by_user` may and it is not too long.
+
+    The rotation's members may always hand over; others need `alerts.permissions.oncall_override`.
+    """
+    await ensure_allowed(
+        deps,
+        user_id=by_user,
+        allowed=deps.settings.file.alerts.permissions.oncall_override,
+        doing="change who is on call",
+        key="alerts.permissions.oncall_override",
+        holders=deps.settings.file.oncall.members,
+        holders_named="a member of the rotation",
+    )
+    if problem := override_problem(duration, max_hours=deps.settings.file.oncall.max_override_hours):
+        raise UsageError(problem)
     now = deps.clock()
     async with deps.db.transaction() as session:
         session.add(

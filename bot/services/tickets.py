@@ -25,6 +25,7 @@ from bot.domain.tickets import (
 from bot.errors import NotFound, UsageError
 from bot.services import ticket_measure
 from bot.services.jobs import MeasureBaseline
+from bot.services.permissions import ensure_allowed
 from bot.services.ticket_measure import queue_event, queue_measurement
 from storage import tickets as store
 from storage.tickets import Ticket
@@ -123,8 +124,9 @@ async def listing(deps: Deps, wanted: TicketFilter, *, limit: int = 50) -> list[
 
 async def assign(deps: Deps, number: int, *, user_id: str, assignee: str) -> TicketView:
     """Give the ticket an owner."""
+    holders = await _may_change(deps, number, user_id=user_id, doing="assign")
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=ACTIVE, doing="assign")
+        ticket = await _changing(session, number, allowed=ACTIVE, doing="assign", holders=holders)
         ticket.owner = assignee
         ticket.updated_at = deps.clock()
         await queue_event(deps, session, ticket, "assigned", actor=user_id)
@@ -135,8 +137,11 @@ async def assign(deps: Deps, number: int, *, user_id: str, assignee: str) -> Tic
 async def start(deps: Deps, number: int, *, user_id: str) -> TicketView:
     """Start work: in progress, owned by whoever starts it unless owned; the baseline is measured."""
     now = deps.clock()
+    holders = await _may_change(deps, number, user_id=user_id, doing="start")
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=(TicketStatus.OPEN,), doing="start")
+        ticket = await _changing(
+            session, number, allowed=(TicketStatus.OPEN,), doing="start", holders=holders
+        )
         ticket.status, ticket.started_at, ticket.updated_at = TicketStatus.IN_PROGRESS.value, now, now
         ticket.owner = ticket.owner or user_id
         await queue_event(deps, session, ticket, "started", actor=user_id)
@@ -149,8 +154,9 @@ async def start(deps: Deps, number: int, *, user_id: str) -> TicketView:
 async def finish(deps: Deps, number: int, *, user_id: str, note: str = "") -> TicketView:
     """Mark done; the after-measurement runs on schedule until the after window has passed."""
     now = deps.clock()
+    holders = await _may_change(deps, number, user_id=user_id, doing="finish")
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=ACTIVE, doing="finish")
+        ticket = await _changing(session, number, allowed=ACTIVE, doing="finish", holders=holders)
         if ticket.metric and ticket.started_at is None:
             await queue_measurement(session, ticket, MeasureBaseline, at=now, due_at=now)
         ticket.status, ticket.done_at, ticket.updated_at = TicketStatus.DONE.value, now, now
@@ -166,8 +172,9 @@ async def finish(deps: Deps, number: int, *, user_id: str, note: str = "") -> Ti
 async def drop(deps: Deps, number: int, *, user_id: str, reason: str) -> TicketView:
     """Drop the ticket, keeping the reason."""
     now = deps.clock()
+    holders = await _may_change(deps, number, user_id=user_id, doing="drop")
     async with deps.db.transaction() as session:
-        ticket = await _changing(session, number, allowed=ACTIVE, doing="drop")
+        ticket = await _changing(session, number, allowed=ACTIVE, doing="drop", holders=holders)
         ticket.status, ticket.dropped_at, ticket.updated_at = TicketStatus.DROPPED.value, now, now
         ticket.note = f"Dropped: {reason}"
         await queue_event(deps, session, ticket, "dropped", actor=user_id)
@@ -175,12 +182,44 @@ async def drop(deps: Deps, number: int, *, user_id: str, reason: str) -> TicketV
     return to_view(deps, ticket)
 
 
+async def _may_change(deps: Deps, number: int, *, user_id: str, doing: str) -> frozenset[str]:
+    """Raise Forbidden unless `user_id` may change the ticket: its reporter and owner always may, others
+    need `tickets.permissions.change`. Checked before the write transaction (a user group lookup asks
+    Slack); returns the holders, which the transaction checks are still the same."""
+    ticket = await store.get(deps.db, number)
+    if ticket is None:
+        raise NotFound(f"There is no ticket TKT-{number}.")
+    holders = _holders(ticket)
+    await ensure_allowed(
+        deps,
+        user_id=user_id,
+        allowed=deps.settings.file.tickets.permissions.change,
+        doing=f"{doing} TKT-{number}, someone else's ticket",
+        key="tickets.permissions.change",
+        holders=holders,
+        holders_named="its reporter or owner",
+    )
+    return holders
+
+
+def _holders(ticket: Ticket) -> frozenset[str]:
+    return frozenset({ticket.created_by, *([ticket.owner] if ticket.owner else [])})
+
+
 async def _changing(
-    session: AsyncSession, number: int, *, allowed: Sequence[TicketStatus], doing: str
+    session: AsyncSession,
+    number: int,
+    *,
+    allowed: Sequence[TicketStatus],
+    doing: str,
+    holders: frozenset[str],
 ) -> Ticket:
+    """Lock the ticket for a change whose right was checked against `holders`."""
     ticket = await store.lock(session, number)
     if ticket is None:
         raise NotFound(f"There is no ticket TKT-{number}.")
+    if _holders(ticket) != holders:
+        raise UsageError(f"TKT-{number} changed hands just now; look at it again and retry.")
     if ticket.status not in {s.value for s in allowed}:
         raise UsageError(f"TKT-{number} is {ticket.status}; it cannot {doing} now.")
     return ticket

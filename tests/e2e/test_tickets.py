@@ -120,11 +120,11 @@ async def test_lifecycle_assign_start_done_drop(slack: SlackPlayer, sandbox: Any
     await slack.slash("/ticket", "done 1 hit ratio is 97 %", user="bob")
     done = ws.message_text(await ws.wait_for_message("general", contains="finished TKT-1"))
     assert "✅ done" in done and "hit ratio is 97 %" in done
-    await slack.slash("/ticket", "drop 2 not worth the money", user="carol")
+    await slack.slash("/ticket", "drop 2 not worth the money", user="alice")
     dropped = ws.message_text(await ws.wait_for_message("general", contains="dropped TKT-2"))
     assert "Dropped: not worth the money" in dropped
-    await slack.slash("/ticket", "drop 1 changed my mind", user="carol")
-    await ws.wait_for_ephemeral(user="carol", contains="TKT-1 is done; it cannot drop now")
+    await slack.slash("/ticket", "drop 1 changed my mind", user="alice")
+    await ws.wait_for_ephemeral(user="alice", contains="TKT-1 is done; it cannot drop now")
     await slack.slash("/ticket", "show 1", user="dave")
     shown = ws.message_text(await ws.wait_for_ephemeral(user="dave", contains="TKT-1 · Cache the catalog"))
     assert "<@U0BOB>" in shown and "done" in shown

@@ -112,11 +112,11 @@ async def test_a_by_hand_resolve_is_reopened_only_while_its_source_fires(deps: D
     [group] = await rows(deps, AlertGroup)
     assert group.id is not None
     clock.now = T0 + timedelta(minutes=3)
-    await alert_actions.resolve(deps, group.id, user_id="U0ALICE", user_name="alice")
+    await alert_actions.resolve(deps, group.id, user_id="U0ALICE", user_name="alice", clicked_channel=None)
     await send(deps, clock, 5, body)  # still firing at the source: reopened, the same episode
     [episode] = await rows(deps, AlertGroupEpisode)
     assert episode.ended_at is None
-    await alert_actions.resolve(deps, group.id, user_id="U0ALICE", user_name="alice")
+    await alert_actions.resolve(deps, group.id, user_id="U0ALICE", user_name="alice", clicked_channel=None)
     await send(deps, clock, 20, resolved(body, 19))  # the source agrees now
     await send(deps, clock, 200, firing(199))  # a new firing, hours later: a new episode
     episodes = await rows(deps, AlertGroupEpisode)

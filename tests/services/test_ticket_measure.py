@@ -56,13 +56,13 @@ async def test_cpu_baseline_and_after_from_host_samples(deps: tuple[Deps, Clock]
         ],
     )
     view, _ = await tickets.create(bot, NewTicket("Cache renders", metric="cpu"), user_id="U0ALICE")
-    await tickets.start(bot, view.number, user_id="U0BOB")
+    await tickets.start(bot, view.number, user_id="U0ALICE")
     worker = OutboxWorker(bot, RUNNERS)
     assert await worker.run_once() == 1
     started = await tickets.get(bot, view.number)
     assert started.measured is not None and started.measured.before == pytest.approx(80)
     clock.now = T0 + timedelta(minutes=30)
-    await tickets.finish(bot, view.number, user_id="U0BOB", note="done")
+    await tickets.finish(bot, view.number, user_id="U0ALICE", note="done")
     assert await worker.run_once() == 0  # the first after-measurement is due a day later
     for day in range(1, 9):
         clock.now = T0 + timedelta(minutes=30, days=day, seconds=1)

@@ -38,6 +38,7 @@ OPSBOT_CALLS: frozenset[Call] = frozenset(
         ("conversations.info", "public_channel"),  # App Home: a public channel's items are for everyone
         ("conversations.info", "private_channel"),  # ... a private one's only for its members:
         ("conversations.members", "private_channel"),
+        ("conversations.members", "public_channel"),  # alerts.permissions.channel_members_only on a click
         ("pins.add", ""),
         ("usergroups.users.list", ""),
         ("views.open", ""),
