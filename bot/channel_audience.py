@@ -55,20 +55,22 @@ class ChannelAudience:
             channel = (await self._client.conversations_info(channel=channel_id))["channel"]
             if not any(channel.get(k) for k in ("is_private", "is_im", "is_mpim")):
                 return _Audience(everyone=True, members=frozenset(), at=self._clock())
-            return _Audience(everyone=False, members=await self._members(channel_id), at=self._clock())
+            return _Audience(
+                everyone=False, members=await channel_members(self._client, channel_id), at=self._clock()
+            )
         except SlackApiError as error:
             if error_code(error) not in UNSEEN:
                 raise
             return _Audience(everyone=False, members=frozenset(), at=self._clock())
 
-    async def _members(self, channel_id: str) -> frozenset[str]:
-        members: set[str] = set()
-        cursor: str | None = None
-        while True:
-            page = await self._client.conversations_members(
-                channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor
-            )
-            members.update(page.get("members", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return frozenset(members)
+
+async def channel_members(client: AsyncWebClient, channel_id: str) -> frozenset[str]:
+    """Every member of a channel, all pages of conversations.members."""
+    members: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = await client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor)
+        members.update(page.get("members", []))
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return frozenset(members)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 
+from bot.channel_audience import channel_members
 from bot.deps import Deps
 from bot.domain.permissions import from_its_place, judge, needed
 from bot.errors import Forbidden
@@ -49,14 +50,8 @@ def ensure_clicked_in(clicked_channel: str, places: Collection[str | None], *, w
 async def ensure_channel_member(deps: Deps, *, user_id: str, channel_id: str, doing: str) -> None:
     """Raise Forbidden unless `user_id` is a member of `channel_id` (asked of Slack each time: a click is
     rare, and a cached list would let someone who just left keep acting)."""
-    cursor: str | None = None
-    while True:
-        response = await deps.slack.conversations_members(channel=channel_id, cursor=cursor, limit=1000)
-        if user_id in response.get("members", []):
-            return
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if cursor is None:
-            break
+    if user_id in await channel_members(deps.slack, channel_id):
+        return
     raise Forbidden(f"You may not {doing}: only members of <#{channel_id}> may. Join it first.")
 
 
