@@ -243,7 +243,7 @@ async def _reopen(session: AsyncSession, group: AlertGroup, *, now: datetime) ->
     episodes.reopen(await episodes.lock_episode(session, group.episode_id))
     session.add(
         AlertEvent(
-            group_id=group.id, kind="reopened", at=now, detail={"who": f"<@{who}>" if who else "someone"}
+            group_id=group.id, kind="reopened", at=now, detail={"user_id": who} if who else {}
         )
     )
 

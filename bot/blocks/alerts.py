@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.blocks.ids import ActionId, BlockId
 from bot.blocks.limits import BUTTON_TEXT, clip, context, header, message, plain, section, slack_date
-from bot.blocks.text import link, untrusted
+from bot.blocks.text import link, mention, untrusted
 from bot.blocks.tickets import open_ticket_button
 from bot.domain.durations import humanize_duration
 from bot.domain.tickets import SourceKind
@@ -222,7 +222,8 @@ def _user(user_id: str | None) -> str:
 
 
 def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int, firing: int) -> str | None:
-    """One quiet thread line for everything that changed since the last sync (no @-mentions)."""
+    """One quiet thread line for everything that changed since the last sync (no @-mentions but the one
+    telling someone their by-hand resolve was undone)."""
     parts = (
         [f"+{joined} new alert{'s' if joined != 1 else ''} joined ({firing} firing)"] if joined > 0 else []
     )
@@ -230,10 +231,14 @@ def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int,
         said = _THREAD_TEXT.get(kind)
         if said:
             shown = {key: untrusted(v) if isinstance(v, str) else v for key, v in detail.items()}
-            parts.append(
-                said.format(**{"who": "someone", "after": "", "nth": "", **shown, **_incident(detail)})
-            )
+            defaults = {"who": "someone", "after": "", "nth": ""}
+            parts.append(said.format(**{**defaults, **shown, **_incident(detail), **_mention(detail)}))
     return " · ".join(parts) or None
+
+
+def _mention(detail: Mapping[str, Any]) -> dict[str, str]:
+    """The person whose by-hand resolve was undone is told (opsbot's own mention of a stored user ID)."""
+    return {"who": mention(str(detail["user_id"]))} if detail.get("user_id") else {}
 
 
 def _incident(detail: Mapping[str, Any]) -> dict[str, str]:

@@ -28,6 +28,14 @@ def untrusted(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def mention(user_id: str, *, otherwise: str = "someone") -> str:
+    """opsbot's own mention of a stored Slack user ID; anything that is not one shows as `otherwise`."""
+    return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else otherwise
+
+
 def link(url: str, label: str = "") -> str:
     """A link to an http(s) URL with an escaped label; anything else (javascript:, slack://, mailto:, bare
     words) is shown as escaped text, never as a link."""
