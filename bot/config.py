@@ -79,7 +79,32 @@ class PrometheusConfig(Section):
     """Queries to PROMETHEUS_URL: threads of their own (at most this many at once) and a deadline each."""
 
     max_concurrent_queries: int = Field(default=4, ge=1, le=32)
-    query_timeout_seconds: float = Field(default=10, gt=0)
+    query_timeout_seconds: float = Field(default=10, gt=0)  # also sent as Prometheus's `timeout`
+    # What one query may cost (raw PromQL is typed by people and a ticket's is re-run daily): answers with
+    # more series are refused; range queries are coarsened to at most max_points per series, and subqueries
+    # asking for more are refused; no range selector reads further back than max_lookback_days.
+    max_series: int = Field(default=500, ge=1, le=10_000)
+    max_points: int = Field(default=1000, ge=10, le=11_000)  # Prometheus itself refuses more than 11,000
+    max_lookback_days: float = Field(default=35, gt=0)
+    max_query_length: int = Field(default=2000, ge=10, le=20_000)
+
+
+QUERY_ONCALL = "oncall"
+QUERY_EVERYONE = "everyone"
+
+
+class MetricsPermissionsConfig(Section):
+    """Who may run raw PromQL (/metrics query, a ticket's metric=); KPIs and built-in metrics are open.
+
+    Entries: Slack user IDs, user group IDs (S…), `oncall` (the rotation's members) or `everyone`. Unlike
+    other permissions an empty list is refused, not read as everyone: raw PromQL reads every series.
+    """
+
+    query: tuple[str, ...] = Field(default=(QUERY_ONCALL,), min_length=1)
+
+
+class MetricsConfig(Section):
+    permissions: MetricsPermissionsConfig = MetricsPermissionsConfig()
 
 
 class RouteConfig(Section):
@@ -368,6 +393,7 @@ class FileConfig(Section):
     oncall: RotationConfig = RotationConfig()
     host_checks: HostChecksConfig = HostChecksConfig()
     prometheus: PrometheusConfig = PrometheusConfig()
+    metrics: MetricsConfig = MetricsConfig()
     kpis: tuple[KpiConfig, ...] = ()
     incidents: IncidentsConfig = IncidentsConfig()
     digests: DigestsConfig = DigestsConfig()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot import charts
+from bot.config import QUERY_EVERYONE, QUERY_ONCALL
 from bot.deps import Deps
 from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import (
@@ -35,8 +36,15 @@ from bot.domain.metric_reports import (
     top_samples,
     worst_series,
 )
-from bot.errors import BotError, UpstreamError, UsageError
-from bot.services.metric_sources import HostSource, MetricSource, create_metric_source
+from bot.errors import BotError, Forbidden, UpstreamError, UsageError
+from bot.services.metric_sources import (
+    HostSource,
+    MetricSource,
+    check_raw_query,
+    create_metric_source,
+    query_limits,
+)
+from bot.services.permissions import ensure_allowed
 from bot.slack import error_code
 from storage import host_samples
 
@@ -126,8 +134,30 @@ async def report(deps: Deps, word: str, range_word: str | None) -> MetricReport:
     )
 
 
-async def run_query(deps: Deps, promql: str, range_word: str | None) -> QueryResult:
-    """Raw PromQL: the top series now, or (with a range) up to ten series over it."""
+async def ensure_may_run_promql(deps: Deps, *, user_id: str) -> None:
+    """Forbidden unless `metrics.permissions.query` names the user: raw PromQL reads every series there is.
+
+    `oncall` stands for the rotation's members and `everyone` opens it; a list naming nobody allows nobody.
+    """
+    allowed = deps.settings.file.metrics.permissions.query
+    if QUERY_EVERYONE in allowed:
+        return
+    rotation = deps.settings.file.oncall.members if QUERY_ONCALL in allowed else ()
+    people = tuple(dict.fromkeys(e for e in (*allowed, *rotation) if e != QUERY_ONCALL))
+    doing = "run raw PromQL (`metrics.permissions.query`; KPI names and cpu, memory, disk, load stay open)"
+    if not people:  # ensure_allowed reads an empty list as everyone
+        raise Forbidden(f"You may not {doing}.")
+    await ensure_allowed(deps, user_id=user_id, allowed=people, doing=doing)
+
+
+def check_promql(deps: Deps, promql: str) -> None:
+    """UsageError when raw PromQL would cost more than the `prometheus` caps allow (checked before saving)."""
+    check_raw_query(promql, query_limits(deps.settings.file.prometheus))
+
+
+async def run_query(deps: Deps, promql: str, range_word: str | None, *, user_id: str) -> QueryResult:
+    """Raw PromQL, for those allowed: the top series now, or (with a range) up to ten series over it."""
+    await ensure_may_run_promql(deps, user_id=user_id)
     source = metric_source(deps)
     if not source.is_prometheus:
         raise UsageError(
