@@ -100,7 +100,17 @@ class MetricsPermissionsConfig(Section):
     other permissions an empty list is refused, not read as everyone: raw PromQL reads every series.
     """
 
-    query: tuple[str, ...] = Field(default=(QUERY_ONCALL,), min_length=1)
+    query: tuple[str, ...] = (QUERY_ONCALL,)
+
+    @field_validator("query")
+    @classmethod
+    def _someone(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError(
+                f"name who may run raw PromQL: user IDs, user group IDs, `{QUERY_ONCALL}` or "
+                f"`{QUERY_EVERYONE}` (an empty list is not read as everyone here)"
+            )
+        return value
 
 
 class MetricsConfig(Section):
