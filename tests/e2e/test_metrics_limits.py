@@ -15,13 +15,8 @@ from bot.server import RunningServer, start_server
 from tests.support.fake_prometheus import FakePrometheus, fake_prometheus
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_SERIES = 20
-
-
-@pytest.fixture
-def bot_config() -> dict[str, Any]:
-    # the packaged rotation (alice, bob, carol) is who may run raw PromQL by default; dave is not in it
-    return {"prometheus": {"max_series": MAX_SERIES}}
+MAX_SERIES = 500  # the packaged `prometheus.max_series`
+# The packaged `metrics.permissions.query` is the rotation (alice, bob, carol); dave is not on it.
 
 
 @pytest.fixture
