@@ -106,3 +106,16 @@ async def test_a_label_with_dollars_charts_as_written(
     file = ws.files[shared.files[0]["id"]]
     assert file.content.startswith(PNG_SIGNATURE)
     assert not [e for e in ws.ephemerals if "Something went wrong" in ws.message_text(e)]
+
+
+async def test_the_ticket_form_shows_the_refusal_next_to_the_metric(
+    slack: Any, sandbox: Any, prometheus: FakePrometheus
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/ticket", "", user="dave", channel="general")
+    form = await ws.wait_for_view(user="dave", callback_id="ticket_new")
+    answers = {"ticket_title": "Cache the search", "ticket_area": "api", "ticket_impact": "high"}
+    await slack.submit_view(form, {**answers, "ticket_effort": "low", "ticket_metric": "sum(up)"})
+    errors = (await ws.wait_for_event("view_errors"))["errors"]
+    assert "metrics.permissions.query" in errors["ticket_metric"]
+    assert not ws.messages("general") and prometheus.requests == []
