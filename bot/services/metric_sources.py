@@ -120,8 +120,9 @@ class PrometheusSource(_Resolving):
         self.public_url = public_url(self.url)  # what answers show: credentials in the URL stay here
         config = config or PrometheusConfig()
         self.limits = query_limits(config)
-        # Prometheus gives up on its side too (and frees what the query held), not only opsbot's thread.
-        self._server_params = {"timeout": f"{config.query_timeout_seconds:g}s"}
+        # Prometheus gives up on its side too (and frees what the query held), not only opsbot's thread;
+        # plain seconds, which its API reads as a float (a Go duration such as "0.5s" it would refuse).
+        self._server_params = {"timeout": f"{config.query_timeout_seconds:g}"}
         self._calls = BoundedCalls(
             name="prometheus", limit=config.max_concurrent_queries, timeout=config.query_timeout_seconds
         )

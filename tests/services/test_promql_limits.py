@@ -95,7 +95,7 @@ async def test_the_daily_measurement_keeps_to_the_caps(
         assert await OutboxWorker(deps, RUNNERS).run_once() == 1
         (asked,) = prometheus.requests
         window = float(asked["end"]) - float(asked["start"])  # the 7-day baseline window
-        assert window / float(asked["step"].removesuffix("s")) <= 100 and asked["timeout"] == "10s"
+        assert window / float(asked["step"].removesuffix("s")) <= 100 and asked["timeout"] == "10"
         assert (await tickets.get(deps, view.number)).measure_error is None
 
         prometheus.series = [{"instance": f"web-{i}"} for i in range(4)]
