@@ -89,28 +89,13 @@ class PrometheusConfig(Section):
     max_query_length: int = Field(default=2000, ge=10, le=20_000)
 
 
-QUERY_ONCALL = "oncall"
-QUERY_EVERYONE = "everyone"
-
-
 class MetricsPermissionsConfig(Section):
-    """Who may run raw PromQL (/metrics query, a ticket's metric=); KPIs and built-in metrics are open.
-
-    Entries: Slack user IDs, user group IDs (S…), `oncall` (the rotation's members) or `everyone`. Unlike
-    other permissions an empty list is refused, not read as everyone: raw PromQL reads every series.
+    """Who may run raw PromQL (/metrics query, a ticket's metric=): the rotation's members always, and the
+    Slack user IDs or user group IDs (S…) listed. Empty means the rotation's members only, not everyone:
+    raw PromQL reads every series Prometheus holds. KPI names and built-in metrics are open to everyone.
     """
 
-    query: tuple[str, ...] = (QUERY_ONCALL,)
-
-    @field_validator("query")
-    @classmethod
-    def _someone(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError(
-                f"name who may run raw PromQL: user IDs, user group IDs, `{QUERY_ONCALL}` or "
-                f"`{QUERY_EVERYONE}` (an empty list is not read as everyone here)"
-            )
-        return value
+    query: tuple[str, ...] = ()
 
 
 class MetricsConfig(Section):

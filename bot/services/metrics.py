@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot import charts
-from bot.config import QUERY_EVERYONE, QUERY_ONCALL
 from bot.deps import Deps
 from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import (
@@ -36,7 +35,7 @@ from bot.domain.metric_reports import (
     top_samples,
     worst_series,
 )
-from bot.errors import BotError, Forbidden, UpstreamError, UsageError
+from bot.errors import BotError, UpstreamError, UsageError
 from bot.services.metric_sources import (
     HostSource,
     MetricSource,
@@ -135,19 +134,17 @@ async def report(deps: Deps, word: str, range_word: str | None) -> MetricReport:
 
 
 async def ensure_may_run_promql(deps: Deps, *, user_id: str) -> None:
-    """Forbidden unless `metrics.permissions.query` names the user: raw PromQL reads every series there is.
-
-    `oncall` stands for the rotation's members and `everyone` opens it; a list naming nobody allows nobody.
-    """
-    allowed = deps.settings.file.metrics.permissions.query
-    if QUERY_EVERYONE in allowed:
-        return
-    rotation = deps.settings.file.oncall.members if QUERY_ONCALL in allowed else ()
-    people = tuple(dict.fromkeys(e for e in (*allowed, *rotation) if e != QUERY_ONCALL))
-    doing = "run raw PromQL (`metrics.permissions.query`; KPI names and cpu, memory, disk, load stay open)"
-    if not people:  # ensure_allowed reads an empty list as everyone
-        raise Forbidden(f"You may not {doing}.")
-    await ensure_allowed(deps, user_id=user_id, allowed=people, doing=doing)
+    """Forbidden unless the user is on the rotation or in `metrics.permissions.query`: raw PromQL reads every
+    series Prometheus holds (and a ticket's is re-run daily), so an empty list does not mean everyone."""
+    await ensure_allowed(
+        deps,
+        user_id=user_id,
+        allowed=deps.settings.file.metrics.permissions.query,
+        doing="run raw PromQL (KPI names and cpu, memory, disk, load are open to everyone)",
+        key="metrics.permissions.query",
+        holders=deps.settings.file.oncall.members,
+        holders_named="a member of the rotation",
+    )
 
 
 def check_promql(deps: Deps, promql: str) -> None:

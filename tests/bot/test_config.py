@@ -60,10 +60,6 @@ def test_file_from_environment_merges_over_defaults(tmp_path: Path) -> None:
             "digests:\n  teams:\n    - {name: ops, match: ['team=~\"(x\"']}\n",
             "digests.teams.0.match: 'team=~\"(x\"': bad regular expression (RE2 syntax): missing )",
         ),
-        (
-            "metrics:\n  permissions:\n    query: []\n",
-            "metrics.permissions.query: name who may run raw PromQL",
-        ),
         ("prometheus:\n  max_points: 20000\n", "prometheus.max_points: Input should be less than or equal"),
     ],
 )

@@ -16,7 +16,7 @@ from tests.support.fake_prometheus import FakePrometheus, fake_prometheus
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SERIES = 500  # the packaged `prometheus.max_series`
-# The packaged `metrics.permissions.query` is the rotation (alice, bob, carol); dave is not on it.
+# `metrics.permissions.query` is empty by default: only the rotation (alice, bob, carol); dave is not on it.
 
 
 @pytest.fixture

@@ -57,12 +57,11 @@ async def build(
 @pytest.mark.parametrize(
     ("allowed", "members", "user", "may"),
     [
-        (["oncall"], ["U0ALICE"], "U0ALICE", True),
-        (["oncall"], ["U0ALICE"], "U0DAVE", False),
-        (["oncall"], [], "U0ALICE", False),  # a rotation naming nobody allows nobody, not everyone
+        ([], ["U0ALICE"], "U0ALICE", True),  # the rotation's members always may
+        ([], ["U0ALICE"], "U0DAVE", False),  # an empty list is not everyone here
         (["U0DAVE"], ["U0ALICE"], "U0DAVE", True),
-        (["U0DAVE"], ["U0ALICE"], "U0ALICE", False),
-        (["everyone"], [], "U0DAVE", True),
+        (["U0DAVE"], ["U0ALICE"], "U0ALICE", True),
+        (["U0DAVE"], ["U0ALICE"], "U0CAROL", False),
     ],
 )
 async def test_who_may_run_raw_promql(
