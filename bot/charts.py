@@ -61,11 +61,21 @@ def new_figure(size: tuple[float, float] = SIZE_INCHES) -> Figure:
 
 
 def to_png(figure: Figure) -> bytes:
-    """Lay the figure out and return it as PNG bytes."""
+    """Lay the figure out and return it as PNG bytes; every text is drawn as written (see `literal_text`)."""
+    literal_text(figure)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def literal_text(figure: Figure) -> None:
+    """Draw every text of the figure as written: titles, labels and legends carry PromQL, label values and
+    ticket titles, where a `$` would start matplotlib's mathtext (and `$\\frac$` would fail the chart)."""
+    from matplotlib.text import Text
+
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)
 
 
 def _figure(title: str, subtitle: str) -> tuple[Figure, Axes]:

@@ -79,7 +79,27 @@ class PrometheusConfig(Section):
     """Queries to PROMETHEUS_URL: threads of their own (at most this many at once) and a deadline each."""
 
     max_concurrent_queries: int = Field(default=4, ge=1, le=32)
-    query_timeout_seconds: float = Field(default=10, gt=0)
+    query_timeout_seconds: float = Field(default=10, gt=0)  # also sent as Prometheus's `timeout`
+    # What one query may cost (raw PromQL is typed by people and a ticket's is re-run daily): answers with
+    # more series are refused; range queries are coarsened to at most max_points per series, and subqueries
+    # asking for more are refused; no range selector reads further back than max_lookback_days.
+    max_series: int = Field(default=500, ge=1, le=10_000)
+    max_points: int = Field(default=1000, ge=10, le=11_000)  # Prometheus itself refuses more than 11,000
+    max_lookback_days: float = Field(default=35, gt=0)
+    max_query_length: int = Field(default=2000, ge=10, le=20_000)
+
+
+class MetricsPermissionsConfig(Section):
+    """Who may run raw PromQL (/metrics query, a ticket's metric=): the rotation's members always, and the
+    Slack user IDs or user group IDs (S…) listed. Empty means the rotation's members only, not everyone:
+    raw PromQL reads every series Prometheus holds. KPI names and built-in metrics are open to everyone.
+    """
+
+    query: tuple[str, ...] = ()
+
+
+class MetricsConfig(Section):
+    permissions: MetricsPermissionsConfig = MetricsPermissionsConfig()
 
 
 class RouteConfig(Section):
@@ -368,6 +388,7 @@ class FileConfig(Section):
     oncall: RotationConfig = RotationConfig()
     host_checks: HostChecksConfig = HostChecksConfig()
     prometheus: PrometheusConfig = PrometheusConfig()
+    metrics: MetricsConfig = MetricsConfig()
     kpis: tuple[KpiConfig, ...] = ()
     incidents: IncidentsConfig = IncidentsConfig()
     digests: DigestsConfig = DigestsConfig()

@@ -37,7 +37,7 @@ async def handle(ack: Any, command: dict[str, Any], respond: Any, context: Async
 
 async def _query(deps: Any, command: dict[str, Any], respond: Any, text: str) -> None:
     promql, range_word = parse_query_text(text)
-    found = await metrics.run_query(deps, promql, range_word)
+    found = await metrics.run_query(deps, promql, range_word, user_id=command["user_id"])
     png = await metrics.draw_query_chart(found)
     missing = await _share(deps, command, png, title=f"PromQL: {promql}")
     await respond(response_type=_visibility(png, missing), **render_query(found, chart_missing=missing))

@@ -10,8 +10,9 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.incident import modal_values
 from bot.blocks.tickets import read_open_ticket_value
+from bot.errors import BotError
 from bot.listeners import guarded
-from bot.services import ticket_commands
+from bot.services import ticket_commands, ticket_measure
 
 
 def register(app: AsyncApp) -> None:
@@ -45,6 +46,11 @@ async def on_ticket_submitted(
         new = ticket_commands.new_from_form(values)
     except ValueError as error:
         await ack(response_action="errors", errors={BlockId.TICKET_TITLE: str(error)})
+        return
+    try:  # a form has no reply to carry an error after ack: say it next to the metric
+        await ticket_measure.check_metric(context["deps"], new.metric, user_id=str(body["user"]["id"]))
+    except BotError as error:
+        await ack(response_action="errors", errors={BlockId.TICKET_METRIC: str(error)[:300]})
         return
     await ack()
     metadata = json.loads(view.get("private_metadata") or "{}")

@@ -5,9 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
+
+# RE2 (google-re2), not `re`: matching takes time linear in the label value, so a pattern such as `(a+)+$`
+# cannot hang the process on a long label; it is also the syntax Alertmanager's own matchers use (Go's
+# regexp is RE2). A pure engine without I/O, the one non-standard import of the domain.
+import re2
 
 
 class Severity(StrEnum):
@@ -47,6 +53,27 @@ def read_severity(labels: Mapping[str, str]) -> SeverityReading:
 
 
 MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*\"?(.*?)\"?\s*$")
+MAX_REGEX_LENGTH = 1000
+REGEX_MAX_MEMORY = 8 << 20  # bytes RE2 may use for one compiled pattern; larger programs are refused
+
+
+class LabelPattern(Protocol):
+    def fullmatch(self, text: str) -> object | None: ...
+
+
+def compile_label_regex(text: str) -> LabelPattern:
+    """Compile a matcher's regex with RE2; ValueError when it is too long or not valid RE2 syntax."""
+    if len(text) > MAX_REGEX_LENGTH:
+        raise ValueError(f"regular expression is {len(text)} characters long; at most {MAX_REGEX_LENGTH}")
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print each rejected pattern to stderr; the error says it
+    options.max_mem = REGEX_MAX_MEMORY
+    try:
+        compiled: LabelPattern = re2.compile(text, options)
+    except re2.error as error:
+        reason = error.args[0].decode(errors="replace") if error.args else "invalid"
+        raise ValueError(f"bad regular expression (RE2 syntax): {reason}") from None
+    return compiled
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,7 @@ class Matcher:
     label: str
     op: str
     value: str
+    pattern: LabelPattern | None = field(default=None, compare=False, repr=False)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         actual = labels.get(self.label, "")
@@ -63,7 +91,8 @@ class Matcher:
             return actual == self.value
         if self.op == "!=":
             return actual != self.value
-        found = re.fullmatch(self.value, actual) is not None
+        pattern = self.pattern or compile_label_regex(self.value)
+        found = pattern.fullmatch(actual) is not None
         return found if self.op == "=~" else not found
 
 
@@ -75,12 +104,12 @@ def parse_matcher(text: str) -> Matcher:
             f"{text!r} is not a label matcher (use name=value, name!=value, name=~regex, name!~regex)"
         )
     label, op, value = found.groups()
-    if op in {"=~", "!~"}:
-        try:
-            re.compile(value)
-        except re.error as error:
-            raise ValueError(f"{text!r}: bad regular expression: {error}") from None
-    return Matcher(label, op, value)
+    if op not in {"=~", "!~"}:
+        return Matcher(label, op, value)
+    try:
+        return Matcher(label, op, value, compile_label_regex(value))
+    except ValueError as error:
+        raise ValueError(f"{text[:80]!r}: {error}") from None
 
 
 @dataclass(frozen=True)

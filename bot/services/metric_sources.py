@@ -20,6 +20,7 @@ from bot.config import KpiConfig, PrometheusConfig, Settings
 from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import Comparison, Kpi, raw_query, resolve_metric, step_for
 from bot.domain.metric_reports import Sample, Series, average_of, downsample
+from bot.domain.promql_limits import QueryLimits, TooCostly, capped_step, check_query
 from bot.errors import UpstreamError, UsageError
 from bot.secret_urls import public_url
 from bot.services.bounded_calls import BoundedCalls, NoSlot
@@ -118,6 +119,10 @@ class PrometheusSource(_Resolving):
         self.url = url.rstrip("/")
         self.public_url = public_url(self.url)  # what answers show: credentials in the URL stay here
         config = config or PrometheusConfig()
+        self.limits = query_limits(config)
+        # Prometheus gives up on its side too (and frees what the query held), not only opsbot's thread;
+        # plain seconds, which its API reads as a float (a Go duration such as "0.5s" it would refuse).
+        self._server_params = {"timeout": f"{config.query_timeout_seconds:g}"}
         self._calls = BoundedCalls(
             name="prometheus", limit=config.max_concurrent_queries, timeout=config.query_timeout_seconds
         )
@@ -142,14 +147,19 @@ class PrometheusSource(_Resolving):
         return f"Prometheus at {self.public_url}"
 
     async def instant(self, what: Metric) -> list[Sample]:
-        promql = self.resolve(what).promql
-        result = await self._call(self._client.custom_query, promql, query=promql)
-        return _samples(result)
+        promql = self._checked(what)
+        result = await self._call(self._client.custom_query, promql, self._params(), query=promql)
+        return _samples(self._within_series_cap(result, promql))
 
     async def series(self, what: Metric, *, start: datetime, end: datetime, step: timedelta) -> list[Series]:
-        promql = self.resolve(what).promql
-        seconds = f"{max(1, int(step.total_seconds()))}s"
-        result = await self._call(self._client.custom_query_range, promql, start, end, seconds, query=promql)
+        promql = self._checked(what)
+        step = capped_step(end - start, step, max_points=self.limits.max_points)
+        seconds = f"{int(step.total_seconds())}s"
+        params = self._params()
+        result = await self._call(
+            self._client.custom_query_range, promql, start, end, seconds, params, query=promql
+        )
+        result = self._within_series_cap(result, promql)
         return [
             Series(
                 labels=item.get("metric", {}),
@@ -162,6 +172,28 @@ class PrometheusSource(_Resolving):
         kpi = self.resolve(what)
         found = await self.series(kpi, start=start, end=end, step=step_for(end - start))
         return average_of(found, kpi.comparison)
+
+    def _checked(self, what: Metric) -> str:
+        """The query to send; raw PromQL must stay within the cost caps (configured KPIs are trusted)."""
+        kpi = self.resolve(what)
+        if kpi.is_raw_query:
+            check_raw_query(kpi.promql, self.limits)
+        return kpi.promql
+
+    def _params(self) -> dict[str, str]:
+        # `limit` (Prometheus 3.x) stops a huge answer on the server; older versions ignore it.
+        return {**self._server_params, "limit": str(self.limits.max_series + 1)}
+
+    def _within_series_cap(self, result: Any, promql: str) -> Any:
+        """Refuse an answer with more series than `prometheus.max_series`: aggregate it instead."""
+        vector_or_matrix = isinstance(result, list) and bool(result) and isinstance(result[0], dict)
+        if vector_or_matrix and len(result) > self.limits.max_series:
+            raise UsageError(
+                f"The query returned more than {self.limits.max_series} series "
+                "(`prometheus.max_series`); aggregate it, e.g. `sum by (job) (…)` or `topk(10, …)`."
+                f"\n```{promql[:500]}```"
+            )
+        return result
 
     async def _call(self, function: Callable[..., T], *args: Any, query: str) -> T:
         """Run a blocking client call on the source's threads; turn every failure into a message to act on."""
@@ -190,6 +222,24 @@ class PrometheusSource(_Resolving):
         if isinstance(error, TimeoutError | requests.Timeout):
             return f"{said} within {self._calls.timeout:g} s."
         return f"{said}: the connection failed ({type(error).__name__})."
+
+
+def query_limits(config: PrometheusConfig) -> QueryLimits:
+    """The cost caps of the configuration's `prometheus` section."""
+    return QueryLimits(
+        max_length=config.max_query_length,
+        max_points=config.max_points,
+        max_lookback=timedelta(days=config.max_lookback_days),
+        max_series=config.max_series,
+    )
+
+
+def check_raw_query(promql: str, limits: QueryLimits) -> None:
+    """UsageError (shown to the asker) when raw PromQL would cost more than the caps allow."""
+    try:
+        check_query(promql, limits)
+    except TooCostly as error:
+        raise UsageError(f"{error}\n```{promql[:500]}```") from None
 
 
 def _api_error(text: str) -> tuple[int | None, str]:

@@ -36,7 +36,14 @@ from bot.domain.metric_reports import (
     worst_series,
 )
 from bot.errors import BotError, UpstreamError, UsageError
-from bot.services.metric_sources import HostSource, MetricSource, create_metric_source
+from bot.services.metric_sources import (
+    HostSource,
+    MetricSource,
+    check_raw_query,
+    create_metric_source,
+    query_limits,
+)
+from bot.services.permissions import ensure_allowed
 from bot.slack import error_code
 from storage import host_samples
 
@@ -126,8 +133,28 @@ async def report(deps: Deps, word: str, range_word: str | None) -> MetricReport:
     )
 
 
-async def run_query(deps: Deps, promql: str, range_word: str | None) -> QueryResult:
-    """Raw PromQL: the top series now, or (with a range) up to ten series over it."""
+async def ensure_may_run_promql(deps: Deps, *, user_id: str) -> None:
+    """Forbidden unless the user is on the rotation or in `metrics.permissions.query`: raw PromQL reads every
+    series Prometheus holds (and a ticket's is re-run daily), so an empty list does not mean everyone."""
+    await ensure_allowed(
+        deps,
+        user_id=user_id,
+        allowed=deps.settings.file.metrics.permissions.query,
+        doing="run raw PromQL (KPI names and cpu, memory, disk, load are open to everyone)",
+        key="metrics.permissions.query",
+        holders=deps.settings.file.oncall.members,
+        holders_named="a member of the rotation",
+    )
+
+
+def check_promql(deps: Deps, promql: str) -> None:
+    """UsageError when raw PromQL would cost more than the `prometheus` caps allow (checked before saving)."""
+    check_raw_query(promql, query_limits(deps.settings.file.prometheus))
+
+
+async def run_query(deps: Deps, promql: str, range_word: str | None, *, user_id: str) -> QueryResult:
+    """Raw PromQL, for those allowed: the top series now, or (with a range) up to ten series over it."""
+    await ensure_may_run_promql(deps, user_id=user_id)
     source = metric_source(deps)
     if not source.is_prometheus:
         raise UsageError(

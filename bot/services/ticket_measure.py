@@ -16,7 +16,7 @@ from bot.domain.kpis import Comparison, Kpi
 from bot.domain.tickets import Impact, change
 from bot.errors import UsageError
 from bot.services.jobs import DeliverTicketWebhook, MeasureAfter, MeasureBaseline, queue
-from bot.services.metrics import metric_source
+from bot.services.metrics import check_promql, ensure_may_run_promql, metric_source
 from storage import tickets as store
 from storage.tickets import Ticket
 
@@ -29,6 +29,17 @@ def metric_of(deps: Deps, metric: str) -> tuple[Kpi, bool]:
     if kpi.is_raw_query:
         return kpi, deps.settings.file.tickets.raw_query_lower_is_better
     return kpi, kpi.comparison is Comparison.BELOW
+
+
+async def check_metric(deps: Deps, metric: str | None, *, user_id: str) -> None:
+    """Before a ticket keeps a metric: raw PromQL (re-run daily) needs the right to run it and must stay
+    within the `prometheus` caps; KPI and built-in names are open to everyone."""
+    if not metric:
+        return
+    kpi, _ = metric_of(deps, metric)
+    if kpi.is_raw_query:
+        await ensure_may_run_promql(deps, user_id=user_id)
+        check_promql(deps, kpi.promql)
 
 
 def impact_of(deps: Deps, ticket: Ticket) -> Impact | None:

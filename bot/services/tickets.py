@@ -70,6 +70,7 @@ async def create(
     """Create a ticket (once per request key); return it and whether this call created it."""
     if request_key is not None and (found := await store.by_request_key(deps.db, request_key)):
         return to_view(deps, found), False
+    await ticket_measure.check_metric(deps, new.metric, user_id=user_id)
     now = deps.clock()
     row = Ticket(
         request_key=request_key,

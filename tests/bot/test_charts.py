@@ -65,3 +65,13 @@ def test_query_chart_draws_up_to_ten_series() -> None:
     many = [series(i * 10, job=f"job-{i}") for i in range(14)]
     data = query_chart("sum by (job) (rate(http_requests_total[5m]))", many, subtitle="Prometheus · last 1h")
     assert png_size(data) == (990, 440) and len(data) > 15_000
+
+
+MATHTEXT_BAIT = r"$\frac{x$ costs $5 ^_ \$"  # with mathtext on, `$\frac{x$` fails the whole chart
+
+
+def test_dollars_and_backslashes_in_labels_and_titles_are_drawn_as_written() -> None:
+    found = [series(10, path=MATHTEXT_BAIT), series(20, path="/var/$^$_")]
+    assert png_size(query_chart(f"sum({MATHTEXT_BAIT})", found, subtitle=MATHTEXT_BAIT))[0] > 0
+    kpi = Kpi(name="x", title=MATHTEXT_BAIT, promql="x", unit="ms", target=5)
+    assert png_size(kpi_chart(kpi, found, subtitle="s"))[0] > 0

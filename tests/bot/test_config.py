@@ -52,6 +52,15 @@ def test_file_from_environment_merges_over_defaults(tmp_path: Path) -> None:
             "host_checks.stale_after_minutes: must be at least two check intervals (120 s)",
         ),
         ("host_checks:\n  host: ''\n", "host_checks.host: String should have at least 1 character"),
+        (
+            "alerts:\n  routes:\n    - {match: ['team=~\"(?!pay)\"'], channel: x}\n",
+            "alerts.routes.0.match: 'team=~\"(?!pay)\"': bad regular expression (RE2 syntax): invalid perl",
+        ),
+        (
+            "digests:\n  teams:\n    - {name: ops, match: ['team=~\"(x\"']}\n",
+            "digests.teams.0.match: 'team=~\"(x\"': bad regular expression (RE2 syntax): missing )",
+        ),
+        ("prometheus:\n  max_points: 20000\n", "prometheus.max_points: Input should be less than or equal"),
     ],
 )
 def test_a_bad_file_gives_one_message_naming_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -23,3 +23,15 @@ def test_monthly_overview_with_and_without_kpis() -> None:
     kpis = {"latency_p95": (900.0, None, 950.0, 1000.0, 0.0)}
     assert monthly_overview(buckets, (1, 0, 2, 0, 1), kpis, title="October").startswith(PNG)
     assert monthly_overview(buckets, (0, 0, 0, 0, 0), {}, title="October").startswith(PNG)
+
+
+def test_mathtext_in_names_and_titles_is_drawn_as_written() -> None:
+    from bot.ticket_chart import matrix_chart
+
+    bait = r"$\frac{x$ for $5"
+    buckets = fill_buckets(DAYS[:5], [(2, "warning", 40)])
+    assert monthly_overview(
+        buckets, (1, 0, 2, 0, 1), {bait: (1.0, 2.0, 3.0, 4.0, 5.0)}, title=bait
+    ).startswith(PNG)
+    assert alerts_by_severity(buckets, title=bait).startswith(PNG)
+    assert matrix_chart({"Quick Win": 1}, {"Quick Win": [bait]}, subtitle=bait).startswith(PNG)

@@ -98,3 +98,24 @@ def test_key_labels_leave_out_the_alertname_and_empty_values() -> None:
         == "job=api"
     )
     assert key_labels("alertname=Down,service=,job=") == ""
+
+
+def test_a_catastrophic_regex_matches_a_long_hostile_value_and_returns() -> None:
+    # `(a+)+$` backtracks exponentially in `re` on "aaa…b"; RE2 answers in time linear in the value
+    hostile = parse_matcher('instance=~"(a+)+$"')
+    assert not hostile.matches({"instance": "a" * 100_000 + "b"})
+    assert hostile.matches({"instance": "aaaa"})
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('team=~"(?=pay)"', "bad regular expression (RE2 syntax)"),  # lookahead: not RE2, not Alertmanager
+        ('team=~"(a{1000}){1000}"', "bad regular expression (RE2 syntax)"),
+        ('team=~"' + "a" * 1001 + '"', "1001 characters long; at most 1000"),
+    ],
+)
+def test_regexes_outside_re2_or_too_long_are_refused(text: str, said: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_matcher(text)
+    assert said in str(caught.value)

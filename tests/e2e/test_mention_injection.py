@@ -170,7 +170,7 @@ async def test_metrics_query_echo_in_the_channel_broadcasts_nothing(
     ws = sandbox.workspace
     # What Slack sends when someone types `up{job="<!here>"} > 0 or vector(1) 1h`: &, < and > escaped.
     typed = 'query up{job="&lt;!here&gt;"} &gt; 0 or vector(1) 1h'
-    await slack.slash("/metrics", typed, channel="general")
+    await slack.slash("/metrics", typed, channel="general", user=ONCALL)  # raw PromQL: the rotation's
     answer = await ws.wait_for_message("general", contains="PromQL query", timeout=30)
     assert prometheus[0].queries[-1] == 'up{job="<!here>"} > 0 or vector(1)'
     text = ws.message_text(answer)

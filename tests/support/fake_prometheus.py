@@ -1,0 +1,66 @@
+"""A loopback stand-in for Prometheus's query API: answers every query with the series a test sets, and
+records what opsbot asked (each request's parameters), so a test sees what reached Prometheus."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+MAX_POINTS = 11_000  # Prometheus's own cap per series of a range query
+
+
+@dataclass
+class FakePrometheus:
+    """`series` holds the label sets every query answers with (value 1.5 at every point)."""
+
+    url: str = ""
+    series: list[Mapping[str, str]] = field(default_factory=lambda: [{"__name__": "up", "job": "api"}])
+    requests: list[dict[str, str]] = field(default_factory=list)
+
+    def queries(self) -> list[str]:
+        return [r["query"] for r in self.requests]
+
+    async def _query(self, request: web.Request) -> web.Response:
+        params = await self._params(request)
+        at = float(params.get("time") or 1_700_000_000)
+        result = [{"metric": dict(labels), "value": [at, "1.5"]} for labels in self.series]
+        return web.json_response({"status": "success", "data": {"resultType": "vector", "result": result}})
+
+    async def _query_range(self, request: web.Request) -> web.Response:
+        params = await self._params(request)
+        start, end = float(params["start"]), float(params["end"])
+        step = float(params["step"].removesuffix("s"))
+        if (end - start) / step > MAX_POINTS:
+            error = "exceeded maximum resolution of 11,000 points per timeseries"
+            return web.json_response({"status": "error", "errorType": "bad_data", "error": error}, status=400)
+        times = [start + i * step for i in range(int((end - start) // step) + 1)]
+        result = [{"metric": dict(labels), "values": [[t, "1.5"] for t in times]} for labels in self.series]
+        return web.json_response({"status": "success", "data": {"resultType": "matrix", "result": result}})
+
+    async def _params(self, request: web.Request) -> dict[str, str]:
+        params = dict(request.query)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.post()).items()})
+        self.requests.append(params)
+        return params
+
+
+@asynccontextmanager
+async def fake_prometheus() -> AsyncIterator[FakePrometheus]:
+    """Serve a FakePrometheus on an ephemeral loopback port for the duration of the block."""
+    fake = FakePrometheus()
+    app = web.Application()
+    app.router.add_route("*", "/api/v1/query", fake._query)
+    app.router.add_route("*", "/api/v1/query_range", fake._query_range)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
