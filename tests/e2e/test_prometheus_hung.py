@@ -12,6 +12,8 @@ import pytest
 from bot.config import Settings
 from bot.deps import build_deps
 from bot.server import RunningServer, start_server
+from sandbox import SlackPlayer
+from tests.conftest import SIGNING_SECRET
 from tests.support.alertmanager import alert, send
 from tests.support.hung_server import HungServer, hung_server
 
@@ -49,6 +51,18 @@ async def opsbot(
     server = await start_server(build_deps(settings), host="127.0.0.1", port=0)
     yield server
     await server.close()
+
+
+@pytest.fixture
+async def slack(opsbot: RunningServer, sandbox: Any) -> AsyncIterator[SlackPlayer]:
+    """Slack's response_urls at the same name opsbot reaches the Web API by (opsbot answers only there)."""
+    async with SlackPlayer(
+        sandbox.workspace,
+        bot_url=f"{opsbot.url}/slack/events",
+        signing_secret=SIGNING_SECRET,
+        sandbox_url=sandbox.url.replace("127.0.0.1", "localhost"),
+    ) as player:
+        yield player
 
 
 def timed_out(sandbox: Any) -> list[Any]:
