@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.domain.alerts import Severity
+
+K = TypeVar("K")
 
 # New groups are counted over this window, and a storm stays open until this long passes without one joining.
 STORM_WINDOW = timedelta(minutes=1)
@@ -22,3 +26,19 @@ def rolls_up(*, severity: Severity, new_groups_last_minute: int, threshold: int,
     if threshold <= 0 or severity == Severity.CRITICAL:
         return False
     return storm_open or new_groups_last_minute > threshold
+
+
+def groups_to_open(new_groups: Sequence[tuple[K, Severity]], *, opened_last_minute: int, cap: int) -> list[K]:
+    """Which of a source's would-be new groups open now; the rest stay unopened (their alerts stored, told
+    in the source's overflow roll-up), so one request or one rogue sender cannot flood Slack and the database
+    with groups.
+
+    At most `cap` groups per source open within STORM_WINDOW, `opened_last_minute` of them already did.
+    The most severe open first, then in arrival order, so a flood of info alerts does not crowd out a page.
+    """
+    room = max(0, cap - opened_last_minute)
+    ranked = sorted(range(len(new_groups)), key=lambda i: _RANK[new_groups[i][1]])
+    return [new_groups[i][0] for i in sorted(ranked[:room])]
+
+
+_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}

@@ -17,7 +17,13 @@ from storage.models import OutboxJob
 
 T0 = datetime.now(UTC)
 THRESHOLD = 3
-POLICY = GroupPolicy(3, timedelta(hours=1), timedelta(hours=1), day_start=T0 - timedelta(hours=1))
+POLICY = GroupPolicy(
+    3,
+    timedelta(hours=1),
+    timedelta(hours=1),
+    day_start=T0 - timedelta(hours=1),
+    max_new_groups_per_minute=100,
+)
 
 
 def planned(name: str, *, severity: str = "warning", status: str = "firing") -> store.PlannedAlert:
@@ -31,8 +37,8 @@ async def ingest(db: Database, *alerts: store.PlannedAlert, at: float) -> list[i
     """Store a batch `at` seconds after T0 and place each touched group, as ingest does."""
     now = T0 + timedelta(seconds=at)
     async with db.transaction() as session:
-        changes = await store.store_batch(session, list(alerts), source="test", now=now, policy=POLICY)
-        return [await place(session, change, threshold=THRESHOLD, now=now) for change in changes]
+        stored = await store.store_batch(session, list(alerts), source="test", now=now, policy=POLICY)
+        return [await place(session, change, threshold=THRESHOLD, now=now) for change in stored.changes]
 
 
 async def test_groups_past_the_threshold_in_a_minute_join_one_rollup(db: Database) -> None:
