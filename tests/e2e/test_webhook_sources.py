@@ -54,12 +54,12 @@ async def test_a_webhook_payload_with_a_host_checks_fingerprint_does_not_resolve
     status, body = await send(opsbot.url, forged)
     assert status == 200, body
 
-    (after,) = await stored(opsbot, HOST_SOURCE)
-    assert (after.id, after.status, after.source) == (host_alert.id, "firing", HOST_SOURCE)
-    (own,) = await stored(opsbot, "alertmanager")  # the payload's alert is one of its own
-    assert (own.fingerprint, own.status) == (host_alert.fingerprint, "resolved")
     async with opsbot.deps.db.sessions() as session:
+        after = await session.get(Alert, host_alert.id)
         group = (
             await session.execute(select(AlertGroup).where(col(AlertGroup.group_key) == host_alert.group_key))
         ).scalar_one()
+    assert after is not None and (after.status, after.source) == ("firing", HOST_SOURCE)
     assert (group.status, group.firing_count) == ("firing", 1)
+    (own,) = await stored(opsbot, "alertmanager")  # the payload's alert is one of its own
+    assert (own.fingerprint, own.status) == (host_alert.fingerprint, "resolved")
