@@ -133,7 +133,7 @@ async def _over_the_cap(
         return set()
     opened = await groups_created_since(session, source, since=now - STORM_WINDOW)
     candidates = [(key, severity) for key, severity in wanted.items() if key in new]
-    allowed = groups_to_open(candidates, opened_last_minute=opened, cap=policy.max_new_groups_per_minute)
+    allowed = groups_to_open(candidates, opened=opened, cap=policy.max_new_groups_per_minute)
     return new - set(allowed)
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from bot.domain.alerts import AlertStatus, Severity, is_flapping, recent_changes, worst
 from bot.domain.episodes import EndReason, ordinal, reuses_message
+from bot.domain.storms import OpenedGroups
 from storage import alert_episodes as episodes
 from storage.models import Alert, AlertEvent, AlertGroup
 
@@ -118,14 +119,18 @@ async def existing_groups(session: AsyncSession, keys: set[tuple[str, str]]) -> 
     return found & keys
 
 
-async def groups_created_since(session: AsyncSession, source: str, *, since: datetime) -> int:
-    """How many groups the source's alerts opened since `since` (this transaction's own included)."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(AlertGroup)
-        .where(col(AlertGroup.source) == source, col(AlertGroup.created_at) >= since)
-    )
-    return int(count or 0)
+async def groups_created_since(session: AsyncSession, source: str, *, since: datetime) -> OpenedGroups:
+    """How many groups the source's alerts opened since `since` (this transaction's own included), and how
+    many of them are not critical."""
+    lesser = case((col(AlertGroup.severity) == Severity.CRITICAL.value, 0), else_=1)
+    total, lesser_count = (
+        await session.execute(
+            select(func.count(), func.sum(lesser)).where(
+                col(AlertGroup.source) == source, col(AlertGroup.created_at) >= since
+            )
+        )
+    ).one()
+    return OpenedGroups(int(total or 0), int(lesser_count or 0))
 
 
 async def upsert_group(

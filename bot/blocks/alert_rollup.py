@@ -111,8 +111,9 @@ def render_overflow(view: OverflowView) -> dict[str, Any]:
     source = clip(escape(view.source), 40)
     title = f"⚠️ Alert overflow · {total:,} alert{'s' if total != 1 else ''} from {source} held back"
     intro = (
-        f"*{source}* opened more than {view.cap} new alert groups within a minute (since "
-        f"{slack_date(view.opened_at)}). opsbot stored every alert, but the ones below opened no group, "
+        f"*{source}* sent more new alert groups within a minute than its cap of {view.cap} (warning and "
+        f"info: half of it) since "
+        f"{slack_date(view.opened_at)}. opsbot stored every alert, but the ones below opened no group, "
         "message or page: a flood (or a forged sender) cannot bury this channel. They open as groups when "
         f"{source} reports them again under the cap (`alerts.max_new_groups_per_source_per_minute`)."
     )

@@ -69,7 +69,7 @@ def test_an_overflow_counts_held_alerts_by_name_and_says_why() -> None:
     rendered = render_overflow(OverflowView(7, "alertmanager", held, 100, OPENED))
     text = message_text(rendered)
     assert "Alert overflow · 9,900 alerts from alertmanager held back" in text
-    assert "more than 100 new alert groups within a minute" in text
+    assert "more new alert groups within a minute than its cap of 100" in text
     assert "*Flood* × 9,000" in text and "*&lt;!channel&gt; Other* × 900" in text
     assert "<!channel>" not in text
     assert rendered["blocks"][0]["block_id"] == "alert-rollup-7"
