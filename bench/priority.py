@@ -26,6 +26,7 @@ CONFIG = """alerts:
   pace_per_channel_seconds: 1.0
   escalation: []
   rollup_after_new_groups_per_minute: 0
+  max_new_groups_per_source_per_minute: 100000  # the storms here are the load measured, not held back
   routes:
     - {match: ["team=shared"], channel: shared-alerts}
 """

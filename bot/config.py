@@ -163,6 +163,10 @@ class AlertsConfig(Section):
     pace_per_channel_seconds: float = Field(default=1.0, ge=0)
     # More new groups than this within a minute in one channel go into one roll-up message (0 = off).
     rollup_after_new_groups_per_minute: int = Field(default=10, ge=0)
+    # At most this many new groups per source within a minute (warning and info: half of it); alerts past
+    # it are stored without a group and counted in one overflow message per source (no "off": one request
+    # could open thousands).
+    max_new_groups_per_source_per_minute: int = Field(default=100, ge=1)
     permissions: PermissionsConfig = PermissionsConfig()
 
 

@@ -45,7 +45,18 @@ def sandbox_off_loopback(settings: Settings, host: str) -> str | None:
     )
 
 
-CHECKS: tuple[Check, ...] = (unsigned_slack_requests, sandbox_off_loopback)
+def open_alert_webhook(settings: Settings, host: str) -> str | None:
+    """Off loopback, anyone reaching the port could resolve real alerts (cancelling their pages) or page
+    with fake ones: /alerts/alertmanager then needs the bearer token Alertmanager sends."""
+    if is_loopback(host) or settings.secrets.alert_webhook_token is not None:
+        return None
+    return (
+        f"OPSBOT_ALERT_WEBHOOK_TOKEN is not set: opsbot will not take alerts from anyone who reaches {host} "
+        "(set it, and send it from Alertmanager's http_config.authorization; or listen on 127.0.0.1)"
+    )
+
+
+CHECKS: tuple[Check, ...] = (unsigned_slack_requests, sandbox_off_loopback, open_alert_webhook)
 
 
 def refuse_insecure_start(settings: Settings, host: str) -> None:

@@ -36,15 +36,18 @@ def _episode_row(row: dict[str, Any]) -> dict[str, Any]:
     return {"ended_at": None, "end_reason": None, **row}
 
 
-async def open_first_episodes(session: AsyncSession, fingerprints: Sequence[str], *, now: datetime) -> None:
-    """Start the first firing period of alerts just stored, in the database (no ids travel back and forth)."""
+async def open_first_episodes(
+    session: AsyncSession, source: str, fingerprints: Sequence[str], *, now: datetime
+) -> None:
+    """Start the first firing period of the source's alerts just stored, in the database (no ids travel back
+    and forth)."""
     at = literal(now, UTCDateTime())
     started = case((col(Alert.starts_at) < at, col(Alert.starts_at)), else_=at)
     columns = ["alert_id", "group_key", "alertname", "severity", "started_at", "received_at"]
     for start in range(0, len(fingerprints), 500):
         chosen = select(
             col(Alert.id), col(Alert.group_key), col(Alert.alertname), col(Alert.severity), started, at
-        ).where(col(Alert.fingerprint).in_(fingerprints[start : start + 500]))
+        ).where(col(Alert.source) == source, col(Alert.fingerprint).in_(fingerprints[start : start + 500]))
         await session.execute(insert(AlertEpisode).from_select(columns, chosen))
 
 

@@ -1,7 +1,10 @@
-"""Storm roll-up queries: count a channel's new groups, find or open its storm, load a roll-up to render."""
+"""Storm roll-up queries: count a channel's new groups, find or open its storm, count a source's overflow,
+load a roll-up to render."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,7 +43,11 @@ async def open_rollup(session: AsyncSession, channel: str, *, since: datetime) -
     return (
         await session.execute(
             select(AlertRollup)
-            .where(col(AlertRollup.channel) == channel, col(AlertRollup.last_joined_at) >= since)
+            .where(
+                col(AlertRollup.channel) == channel,
+                col(AlertRollup.source).is_(None),
+                col(AlertRollup.last_joined_at) >= since,
+            )
             .order_by(col(AlertRollup.id).desc())
             .limit(1)
             .with_for_update()
@@ -54,6 +61,37 @@ async def start_rollup(session: AsyncSession, channel: str, *, now: datetime) ->
     session.add(rollup)
     await session.flush()
     return rollup
+
+
+async def hold_in_overflow(
+    session: AsyncSession,
+    source: str,
+    held: Mapping[str, int],
+    *,
+    channel: str,
+    now: datetime,
+    since: datetime,
+) -> AlertRollup:
+    """Count alerts held back from new groups in the source's open overflow (joined since `since`), or in a
+    new one in `channel`."""
+    overflow = (
+        await session.execute(
+            select(AlertRollup)
+            .where(col(AlertRollup.source) == source, col(AlertRollup.last_joined_at) >= since)
+            .order_by(col(AlertRollup.id).desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if overflow is None:
+        overflow = AlertRollup(channel=channel, source=source, opened_at=now, last_joined_at=now)
+        session.add(overflow)
+    counts = Counter(overflow.held)
+    counts.update(held)
+    overflow.held = dict(counts)  # a new dict: the JSON column notices only assignment
+    overflow.last_joined_at = max(overflow.last_joined_at, now)
+    await session.flush()
+    return overflow
 
 
 async def place_group(

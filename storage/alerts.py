@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +12,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.domain.alerts import AlertStatus
+from bot.domain.alerts import AlertStatus, Severity
 from bot.domain.episodes import STALE_ANNOTATION, EndReason
 from bot.domain.incoming import IncomingAlert
+from bot.domain.storms import STORM_WINDOW, groups_to_open
 from storage import alert_episodes as episodes
 from storage.group_transitions import (
     GroupActivity,
@@ -21,6 +23,8 @@ from storage.group_transitions import (
     GroupPolicy,
     GroupSeed,
     channel_list,
+    existing_groups,
+    groups_created_since,
     upsert_group,
 )
 from storage.models import Alert
@@ -40,6 +44,18 @@ class PlannedAlert:
 
 
 @dataclass(frozen=True)
+class StoredBatch:
+    """What a stored batch did: the groups to sync, and the alerts stored without a group (by alertname)
+    because their source was over its cap on new groups per minute."""
+
+    changes: list[GroupChange]
+    held: Counter[str] = field(default_factory=Counter)
+
+
+GroupRef = tuple[str, str]  # (group key, channel)
+
+
+@dataclass(frozen=True)
 class _Stored:
     alert_id: int
     status: str
@@ -54,11 +70,13 @@ async def store_batch(
     source: str,
     now: datetime,
     policy: GroupPolicy,
-) -> list[GroupChange]:
-    """Upsert the alerts, their firing episodes and their groups in the caller's transaction; return the
-    groups to sync."""
+) -> StoredBatch:
+    """Upsert the source's alerts, their firing episodes and their groups in the caller's transaction;
+    return the groups to sync and the alerts held back from new groups over the source's cap.
+
+    An alert is (source, fingerprint): another source's alert with the same fingerprint is another alert."""
     latest = {p.alert.fingerprint: p for p in planned}
-    existing = await _alerts_by_fingerprint(session, list(latest))
+    existing = await _alerts_by_fingerprint(session, source, list(latest))
     activity: dict[tuple[str, str], GroupActivity] = {}
     inserts, updates, opens, ends = [], [], [], []
     for fingerprint, plan in latest.items():
@@ -81,24 +99,51 @@ async def store_batch(
         # psycopg parses anew each time), then the new alerts' episodes in one INSERT … SELECT.
         await session.execute(table.insert(), inserts)
         new_firing = [row["fingerprint"] for row in inserts if row["status"] == FIRING]
-        await episodes.open_first_episodes(session, new_firing, now=now)
+        await episodes.open_first_episodes(session, source, new_firing, now=now)
         new_resolved = [row["fingerprint"] for row in inserts if row["status"] != FIRING]
-        created = await _alerts_by_fingerprint(session, new_resolved) if new_resolved else {}
+        created = await _alerts_by_fingerprint(session, source, new_resolved) if new_resolved else {}
         opens += [_new_episode(latest[fp], stored.alert_id, now=now) for fp, stored in created.items()]
     if updates:
         statement = table.update().where(table.c.id == bindparam("alert_id"))
         await session.execute(statement, updates)
     await episodes.close_alert_episodes(session, ends)
     await episodes.open_alert_episodes(session, opens)
+    plans = _group_plans(latest.values())
+    held = await _over_the_cap(session, plans, source=source, now=now, policy=policy)
     changes = []
-    for plan in _group_plans(latest.values()):
+    for plan in plans:
         key = (plan.group_key, plan.channels[0])
+        if key in held:
+            continue
         seed = GroupSeed(
-            plan.group_key, plan.channels[0], plan.alert.alertname, plan.severity, plan.severity_label,
-            plan.alert.starts_at,
+            source, plan.group_key, plan.channels[0], plan.alert.alertname, plan.severity,
+            plan.severity_label, plan.alert.starts_at,
         )  # fmt: skip
         changes.append(await upsert_group(session, seed, activity[key], now=now, policy=policy))
-    return changes
+    return StoredBatch(changes, _held_names(latest.values(), held))
+
+
+async def _over_the_cap(
+    session: AsyncSession, plans: list[PlannedAlert], *, source: str, now: datetime, policy: GroupPolicy
+) -> set[GroupRef]:
+    """The new groups the batch would open beyond the source's cap for the last minute: they stay unopened."""
+    wanted = {(p.group_key, p.channels[0]): Severity(p.severity) for p in plans}
+    new = wanted.keys() - await existing_groups(session, set(wanted))
+    if not new:
+        return set()
+    opened = await groups_created_since(session, source, since=now - STORM_WINDOW)
+    candidates = [(key, severity) for key, severity in wanted.items() if key in new]
+    allowed = groups_to_open(candidates, opened=opened, cap=policy.max_new_groups_per_minute)
+    return new - set(allowed)
+
+
+def _held_names(plans: Iterable[PlannedAlert], held: set[GroupRef]) -> Counter[str]:
+    """The alerts (by alertname) that are left out of at least one of their groups."""
+    if not held:
+        return Counter()
+    return Counter(
+        p.alert.alertname for p in plans if any((p.group_key, channel) in held for channel in p.channels)
+    )
 
 
 def _new_episode(plan: PlannedAlert, alert_id: int, *, now: datetime) -> dict[str, Any]:
@@ -202,9 +247,12 @@ def _group_plans(plans: Any) -> list[PlannedAlert]:
     ]
 
 
-async def _alerts_by_fingerprint(session: AsyncSession, fingerprints: list[str]) -> dict[str, _Stored]:
-    """The stored alerts, row-locked (PostgreSQL) so that two replicas taking the same resolve one after the
-    other see it once; locked in fingerprint order, so two batches never wait on each other in a circle."""
+async def _alerts_by_fingerprint(
+    session: AsyncSession, source: str, fingerprints: list[str]
+) -> dict[str, _Stored]:
+    """The source's stored alerts, row-locked (PostgreSQL) so that two replicas taking the same resolve one
+    after the other see it once; locked in fingerprint order, so two batches never wait on each other in a
+    circle."""
     found: dict[str, _Stored] = {}
     columns = (
         col(Alert.fingerprint),
@@ -218,7 +266,7 @@ async def _alerts_by_fingerprint(session: AsyncSession, fingerprints: list[str])
         chunk = ordered[start : start + 500]
         statement = (
             select(*columns)
-            .where(col(Alert.fingerprint).in_(chunk))
+            .where(col(Alert.source) == source, col(Alert.fingerprint).in_(chunk))
             .order_by(col(Alert.fingerprint))
             .with_for_update()
         )

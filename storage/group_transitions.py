@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from bot.domain.alerts import AlertStatus, Severity, is_flapping, recent_changes, worst
 from bot.domain.episodes import EndReason, ordinal, reuses_message
+from bot.domain.storms import OpenedGroups
 from storage import alert_episodes as episodes
 from storage.models import Alert, AlertEvent, AlertGroup
 
@@ -22,8 +23,9 @@ FIRING, RESOLVED = AlertStatus.FIRING.value, AlertStatus.RESOLVED.value
 
 @dataclass(frozen=True)
 class GroupSeed:
-    """What a new group takes from the alert that creates it."""
+    """What a new group takes from the alert that creates it (and the source that sent it)."""
 
+    source: str
     group_key: str
     channel: str
     alertname: str
@@ -39,12 +41,14 @@ def worst_of(severities: set[str]) -> str:
 
 @dataclass(frozen=True)
 class GroupPolicy:
-    """How a batch moves groups: flapping, and where a re-fire is told (`day_start` counts "today")."""
+    """How a batch moves groups: flapping, where a re-fire is told (`day_start` counts "today"), and how
+    many new groups one source may open per minute."""
 
     flapping_changes: int
     flapping_window: timedelta
     refire_window: timedelta
     day_start: datetime
+    max_new_groups_per_minute: int  # per source (alerts.max_new_groups_per_source_per_minute)
 
 
 @dataclass
@@ -101,6 +105,34 @@ async def _counts(session: AsyncSession, key: str, channel: str) -> tuple[int, i
     return int(total), int(firing_count or 0), names.get(int(worst_rank or 0))
 
 
+async def existing_groups(session: AsyncSession, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of the (group key, channel) pairs have a group already (one query per 500 keys)."""
+    found: set[tuple[str, str]] = set()
+    names = sorted({key for key, _ in keys})
+    for start in range(0, len(names), 500):
+        rows = await session.execute(
+            select(col(AlertGroup.group_key), col(AlertGroup.channel)).where(
+                col(AlertGroup.group_key).in_(names[start : start + 500])
+            )
+        )
+        found.update((str(key), str(channel)) for key, channel in rows.all())
+    return found & keys
+
+
+async def groups_created_since(session: AsyncSession, source: str, *, since: datetime) -> OpenedGroups:
+    """How many groups the source's alerts opened since `since` (this transaction's own included), and how
+    many of them are not critical."""
+    lesser = case((col(AlertGroup.severity) == Severity.CRITICAL.value, 0), else_=1)
+    total, lesser_count = (
+        await session.execute(
+            select(func.count(), func.sum(lesser)).where(
+                col(AlertGroup.source) == source, col(AlertGroup.created_at) >= since
+            )
+        )
+    ).one()
+    return OpenedGroups(int(total or 0), int(lesser_count or 0))
+
+
 async def upsert_group(
     session: AsyncSession, seed: GroupSeed, activity: GroupActivity, *, now: datetime, policy: GroupPolicy
 ) -> GroupChange:
@@ -137,6 +169,8 @@ async def _new_group(
     channel = seed.channel
     total, firing, worst = await _counts(session, seed.group_key, channel)
     group = AlertGroup(
+        source=seed.source,
+        created_at=now,
         group_key=seed.group_key,
         channel=channel,
         alertname=seed.alertname[:255],

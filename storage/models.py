@@ -70,12 +70,14 @@ class OutboxLane(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """One alert as its source last described it (identified by fingerprint)."""
+    """One alert as its source last described it, identified by (source, fingerprint): one source never
+    reaches another's alerts, even with the same fingerprint."""
 
     __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("source", "fingerprint", name="uq_alerts_source_fingerprint"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    fingerprint: str = Field(max_length=128, unique=True)
+    fingerprint: str = Field(max_length=128)
     source: str = Field(max_length=32)
     alertname: str = Field(max_length=255)
     severity: str = Field(max_length=16)
@@ -151,6 +153,8 @@ class AlertGroup(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rollup_id: int | None = Field(default=None, foreign_key="alert_rollups.id", index=True)
     episode_id: int | None = Field(default=None)  # its current (or last) firing episode
+    # the source whose alert opened it, for the cap on new groups per source (None: opened before 0012)
+    source: str | None = Field(default=None, max_length=32)
 
 
 class AlertGroupEpisode(SQLModel, table=True):
@@ -189,7 +193,10 @@ class AlertGroupEpisode(SQLModel, table=True):
 class AlertRollup(SQLModel, table=True):
     """One storm in one channel: a single message listing its groups, updated in place.
 
-    The storm is open (new groups join it) until `last_joined_at` is a storm window in the past.
+    The storm is open (new groups join it) until `last_joined_at` is a storm window in the past. With a
+    `source` it is that source's overflow instead: alerts stored without opening a group, because the source
+    opened more new groups within a minute than `alerts.max_new_groups_per_source_per_minute`; `held`
+    counts them by alertname.
     """
 
     __tablename__ = "alert_rollups"
@@ -201,6 +208,8 @@ class AlertRollup(SQLModel, table=True):
     slack_channel_id: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
     post_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # as for AlertGroup
+    source: str | None = Field(default=None, max_length=32)
+    held: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class AlertEvent(SQLModel, table=True):

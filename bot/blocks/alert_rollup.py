@@ -1,8 +1,9 @@
-"""Render a storm's roll-up: one message listing its alert groups, within Slack's limits."""
+"""Render a storm's roll-up (one message listing its alert groups) and a source's overflow (one message
+counting the alerts held back from new groups), within Slack's limits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,17 +82,7 @@ def render_rollup(view: RollupView) -> dict[str, Any]:
 
 def _sections(groups: Sequence[RollupLine], *, room: int) -> tuple[list[dict[str, Any]], int]:
     """Pack group lines into at most `room` sections of 3,000 characters; return them and how many fit."""
-    chunks: list[list[str]] = [[]]
-    shown = 0
-    for group in groups[:SHOWN_GROUPS]:
-        line = _line(group)
-        if sum(len(text) + 1 for text in chunks[-1]) + len(line) > SECTION_TEXT:
-            if len(chunks) == room:
-                break
-            chunks.append([])
-        chunks[-1].append(line)
-        shown += 1
-    return [section("\n".join(chunk)) for chunk in chunks if chunk], shown
+    return _pack([_line(group) for group in groups[:SHOWN_GROUPS]], room=room)
 
 
 def _line(group: RollupLine) -> str:
@@ -101,3 +92,50 @@ def _line(group: RollupLine) -> str:
         return f":white_check_mark: ~{name}~{labels} · resolved · {group.alert_count} alerts"
     emoji = EMOJI.get(group.severity, ":large_orange_circle:")
     return f"{emoji} *{name}*{labels} · {group.severity} · {group.firing_count} of {group.alert_count} firing"
+
+
+@dataclass(frozen=True)
+class OverflowView:
+    """A source's overflow: `held` counts, by alertname, alerts stored without opening a group."""
+
+    rollup_id: int
+    source: str
+    held: Mapping[str, int]
+    cap: int
+    opened_at: datetime
+
+
+def render_overflow(view: OverflowView) -> dict[str, Any]:
+    """Say how many alerts, by name, were held back from new groups, why, and what it means for paging."""
+    total = sum(view.held.values())
+    source = clip(escape(view.source), 40)
+    title = f"⚠️ Alert overflow · {total:,} alert{'s' if total != 1 else ''} from {source} held back"
+    intro = (
+        f"*{source}* sent more new alert groups within a minute than its cap of {view.cap} (warning and "
+        f"info: half of it) since "
+        f"{slack_date(view.opened_at)}. opsbot stored every alert, but the ones below opened no group, "
+        "message or page: a flood (or a forged sender) cannot bury this channel. They open as groups when "
+        f"{source} reports them again under the cap (`alerts.max_new_groups_per_source_per_minute`)."
+    )
+    names = sorted(view.held.items(), key=lambda item: (-item[1], item[0]))
+    lines = [f"• *{clip(escape(name), 150)}* × {count:,}" for name, count in names[:SHOWN_GROUPS]]
+    sections, shown = _pack(lines, room=BLOCKS_PER_MESSAGE - _OTHER_BLOCKS)
+    blocks = [header(title, block_id=rollup_marker(view.rollup_id)), section(intro), *sections]
+    if len(names) > shown:
+        blocks.append(context(f"… and {len(names) - shown:,} more alertnames"))
+    blocks.append(context("Check the source: a real storm needs a look there, a forged one a new token."))
+    return message(f"Alert overflow: {total:,} alerts from {source} held back", blocks)
+
+
+def _pack(lines: Sequence[str], *, room: int) -> tuple[list[dict[str, Any]], int]:
+    """Pack lines into at most `room` sections of 3,000 characters; return them and how many fit."""
+    chunks: list[list[str]] = [[]]
+    shown = 0
+    for line in lines:
+        if sum(len(text) + 1 for text in chunks[-1]) + len(line) > SECTION_TEXT:
+            if len(chunks) == room:
+                break
+            chunks.append([])
+        chunks[-1].append(line)
+        shown += 1
+    return [section("\n".join(chunk)) for chunk in chunks if chunk], shown

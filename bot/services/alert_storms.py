@@ -4,15 +4,30 @@ A storm of new groups in one channel would be a message each, paced at Slack's o
 scrolling noise. Past `alerts.rollup_after_new_groups_per_minute`, new groups are listed in one message per
 channel and storm instead, updated in place through one coalesced outbox job. Critical groups never join
 (see bot.domain.storms.rolls_up): their own message and escalation stay as they are.
+
+The same roll-up carries a source's overflow: past `alerts.max_new_groups_per_source_per_minute`, a source's
+alerts are stored without opening groups (bot.domain.storms.groups_to_open), and one roll-up per source and
+storm window counts them by name, posted, updated and retried exactly like a storm's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.alert_rollup import SHOWN_GROUPS, RollupLine, RollupView, render_rollup, rollup_marker
+from bot.blocks.alert_rollup import (
+    SHOWN_GROUPS,
+    OverflowView,
+    RollupLine,
+    RollupView,
+    render_overflow,
+    render_rollup,
+    rollup_marker,
+)
+from bot.config import AlertsConfig
 from bot.deps import Deps
 from bot.domain.alerts import Severity, key_labels
 from bot.domain.delivery import Priority
@@ -60,14 +75,35 @@ async def _decide(session: AsyncSession, change: GroupChange, *, threshold: int,
     return rollup.id
 
 
-async def queue_rollup_sync(session: AsyncSession, *, rollup_id: int, channel: str, now: datetime) -> None:
+async def hold(
+    session: AsyncSession, source: str, held: Mapping[str, int], *, channel: str, now: datetime
+) -> None:
+    """Count alerts the source sent over its new-group cap in its overflow roll-up and queue its message.
+
+    Queued as a page, ahead of the groups the same write opened: the held alerts may be critical ones that
+    page nobody, so the channel learns of them before it reads the cap's worth of single messages."""
+    overflow = await rollups.hold_in_overflow(
+        session, source, held, channel=channel, now=now, since=now - STORM_WINDOW
+    )
+    assert overflow.id is not None
+    await queue_rollup_sync(session, rollup_id=overflow.id, channel=channel, now=now, priority=Priority.PAGE)
+
+
+async def queue_rollup_sync(
+    session: AsyncSession,
+    *,
+    rollup_id: int,
+    channel: str,
+    now: datetime,
+    priority: Priority = Priority.WARNING,  # a storm of warnings and info; critical groups never join one
+) -> None:
     """Queue the roll-up's message update; every change of its groups coalesces into one pending job."""
     await queue(
         session,
         SyncRollup(rollup_id=rollup_id),
         now=now,
         lane=channel,
-        priority=Priority.WARNING,  # a storm of warnings and info; critical groups never join one
+        priority=priority,
         key=f"rollup:{rollup_id}",
     )
 
@@ -84,17 +120,33 @@ async def sync_rollup(deps: Deps, rollup_id: int) -> None:
     maybe_posted = not was_posted and rollup.post_attempted_at is not None
     if not was_posted and not maybe_posted:
         await rollups.record_post_attempt(deps.db, rollup_id, at=deps.clock())
-    threshold = deps.settings.file.alerts.rollup_after_new_groups_per_minute
     channel_id, ts = await deps.gateway.post_or_update(
         channel=rollup.channel,
         channel_id=rollup.slack_channel_id,
         ts=rollup.slack_ts,
-        payload=render_rollup(_view(snapshot, threshold=threshold)),
+        payload=_render(snapshot, deps.settings.file.alerts),
         marker=rollup_marker(rollup_id) if maybe_posted else None,
     )
     deps.telemetry.alerts_posted.inc()
     async with deps.db.transaction() as session:
         await rollups.save_message(session, rollup_id, channel_id=channel_id, ts=ts)
+
+
+def _render(snapshot: rollups.RollupSnapshot, config: AlertsConfig) -> dict[str, Any]:
+    """A storm lists its groups; a source's overflow counts the alerts it held back."""
+    rollup = snapshot.rollup
+    if rollup.source is None:
+        return render_rollup(_view(snapshot, threshold=config.rollup_after_new_groups_per_minute))
+    assert rollup.id is not None
+    return render_overflow(
+        OverflowView(
+            rollup_id=rollup.id,
+            source=rollup.source,
+            held=rollup.held,
+            cap=config.max_new_groups_per_source_per_minute,
+            opened_at=rollup.opened_at,
+        )
+    )
 
 
 def _view(snapshot: rollups.RollupSnapshot, *, threshold: int) -> RollupView:

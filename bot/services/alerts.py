@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,6 +111,7 @@ def group_policy(settings: Settings, now: datetime) -> GroupPolicy:
         flapping_window=timedelta(minutes=config.flapping_window_minutes),
         refire_window=timedelta(minutes=config.refire_update_minutes),
         day_start=local_midnight(now.astimezone(ZoneInfo(zone)).date(), zone),
+        max_new_groups_per_minute=config.max_new_groups_per_source_per_minute,
     )
 
 
@@ -120,13 +122,23 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
     async with deps.db.transaction() as session:
         rollups: dict[int, str] = {}  # a storm's groups share one roll-up job: queue it once per write
         for source, planned in _by_source(batches):
-            changes = await store.store_batch(session, planned, source=source, now=now, policy=policy)
-            for change in changes:
+            stored = await store.store_batch(session, planned, source=source, now=now, policy=policy)
+            if stored.held:
+                await _hold(deps, session, source, stored.held, now=now)
+            for change in stored.changes:
                 rollup_id = await _queue_change(session, change, config=config, now=now)
                 if rollup_id is not None:
                     rollups[rollup_id] = change.channel
         for rollup_id, channel in rollups.items():
             await alert_storms.queue_rollup_sync(session, rollup_id=rollup_id, channel=channel, now=now)
+
+
+async def _hold(deps: Deps, session: AsyncSession, source: str, held: Counter[str], *, now: datetime) -> None:
+    """Tell alerts stored without a group (over the source's cap) in its overflow roll-up, in the critical
+    channel: held alerts may be pages."""
+    channel = deps.settings.file.channels.critical
+    await alert_storms.hold(session, source, held, channel=channel, now=now)
+    log.warning("alerts held back over the new-group cap", extra={"source": source, "held": held.total()})
 
 
 def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.blocks.alert_rollup import RollupLine, RollupView, render_rollup
+from bot.blocks.alert_rollup import OverflowView, RollupLine, RollupView, render_overflow, render_rollup
 from sandbox.blockkit import validate_blocks
 from sandbox.waits import message_text
 
@@ -62,3 +62,22 @@ def test_any_names_render_escaped_within_limits(names: list[str], labels: str) -
             [block["text"]["text"]] if block["type"] == "section" else [e["text"] for e in block["elements"]]
         )
         assert all("<" not in t and "<!" not in t for t in texts)  # no @channel, no links from alert text
+
+
+def test_an_overflow_counts_held_alerts_by_name_and_says_why() -> None:
+    held = {"Flood": 9_000, "<!channel> Other": 900}
+    rendered = render_overflow(OverflowView(7, "alertmanager", held, 100, OPENED))
+    text = message_text(rendered)
+    assert "Alert overflow · 9,900 alerts from alertmanager held back" in text
+    assert "more new alert groups within a minute than its cap of 100" in text
+    assert "*Flood* × 9,000" in text and "*&lt;!channel&gt; Other* × 900" in text
+    assert "<!channel>" not in text
+    assert rendered["blocks"][0]["block_id"] == "alert-rollup-7"
+    assert validate_blocks(rendered["blocks"]) == []
+
+
+def test_an_overflow_of_thousands_of_names_stays_one_valid_message() -> None:
+    held = {f"Name{i:05d}" * 8: 1 for i in range(5_000)}
+    rendered = render_overflow(OverflowView(1, "alertmanager", held, 100, OPENED))
+    assert validate_blocks(rendered["blocks"]) == []
+    assert "more alertnames" in message_text(rendered)

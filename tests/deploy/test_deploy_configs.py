@@ -106,7 +106,11 @@ def test_alertmanager_sends_everything_to_opsbot_with_resolved_and_a_token() -> 
         "webhook_configs"
     ]
     assert webhook["url"].endswith("/alerts/alertmanager") and webhook["send_resolved"] is True
-    assert webhook["http_config"]["authorization"]["type"] == "Bearer"
+    authorization = webhook["http_config"]["authorization"]
+    assert authorization["type"] == "Bearer"
+    # the token comes from a file only Alertmanager reads, never inline in the shipped config
+    assert authorization["credentials_file"].startswith("/") and "credentials" not in authorization
+    assert "OPSBOT_ALERT_WEBHOOK_TOKEN" in ALERTMANAGER_CONFIG.read_text(encoding="utf-8")
     assert config["route"]["group_by"] == ["alertname", "service", "job"]
 
 

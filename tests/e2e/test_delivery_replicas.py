@@ -35,6 +35,7 @@ def bot_config() -> dict[str, Any]:
             "pace_per_channel_seconds": 1.0,  # Slack's: about one message per second per channel
             "escalation": [],
             "rollup_after_new_groups_per_minute": 0,  # each group's own message is what is counted here
+            "max_new_groups_per_source_per_minute": 1000,  # 100 warning groups in a minute: over half of 100
             "routes": [{"match": [f"shard={n}"], "channel": f"load-{n}"} for n in range(LANES)],
         },
         "delivery": {"lease_seconds": 5},  # a killed replica's lanes are free again 5 s later

@@ -7,17 +7,25 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from bot.domain.alerts import AlertStatus
+from bot.domain.delivery import Priority
 from bot.domain.incoming import IncomingAlert
-from bot.services.alert_storms import place
+from bot.domain.storms import STORM_WINDOW
+from bot.services.alert_storms import hold, place
 from storage import alert_rollups
 from storage import alerts as store
 from storage.db import Database
 from storage.group_transitions import GroupPolicy
-from storage.models import OutboxJob
+from storage.models import AlertRollup, OutboxJob
 
 T0 = datetime.now(UTC)
 THRESHOLD = 3
-POLICY = GroupPolicy(3, timedelta(hours=1), timedelta(hours=1), day_start=T0 - timedelta(hours=1))
+POLICY = GroupPolicy(
+    3,
+    timedelta(hours=1),
+    timedelta(hours=1),
+    day_start=T0 - timedelta(hours=1),
+    max_new_groups_per_minute=100,
+)
 
 
 def planned(name: str, *, severity: str = "warning", status: str = "firing") -> store.PlannedAlert:
@@ -31,8 +39,8 @@ async def ingest(db: Database, *alerts: store.PlannedAlert, at: float) -> list[i
     """Store a batch `at` seconds after T0 and place each touched group, as ingest does."""
     now = T0 + timedelta(seconds=at)
     async with db.transaction() as session:
-        changes = await store.store_batch(session, list(alerts), source="test", now=now, policy=POLICY)
-        return [await place(session, change, threshold=THRESHOLD, now=now) for change in changes]
+        stored = await store.store_batch(session, list(alerts), source="test", now=now, policy=POLICY)
+        return [await place(session, change, threshold=THRESHOLD, now=now) for change in stored.changes]
 
 
 async def test_groups_past_the_threshold_in_a_minute_join_one_rollup(db: Database) -> None:
@@ -79,3 +87,35 @@ async def test_listed_groups_stay_listed_as_they_change_and_leave_when_they_turn
     assert [g.alertname for g in snapshot.groups] == ["G2", "G3", "G0"]  # firing first, resolved last
     assert (snapshot.total, snapshot.firing) == (3, 2)
     assert f"rollup:{rollup}" in jobs  # the roll-up drops G1 in its next update
+
+
+async def overflows(db: Database) -> list[tuple[str | None, dict[str, int]]]:
+    async with db.sessions() as session:
+        rows = await session.execute(select(AlertRollup).order_by(col(AlertRollup.id)))
+        return [(r.source, dict(r.held)) for r in rows.scalars()]
+
+
+async def test_a_sources_overflow_is_one_rollup_per_window_queued_as_a_page(db: Database) -> None:
+    async with db.transaction() as session:
+        await hold(session, "alertmanager", {"Flood": 5}, channel="critical-alerts", now=T0)
+    async with db.transaction() as session:
+        later = T0 + timedelta(seconds=50)
+        await hold(session, "alertmanager", {"Flood": 2, "Other": 1}, channel="critical-alerts", now=later)
+    assert await overflows(db) == [("alertmanager", {"Flood": 7, "Other": 1})]
+    async with db.transaction() as session:  # a quiet minute later: a new overflow, and a storm is its own
+        await hold(
+            session, "alertmanager", {"Flood": 1}, channel="critical-alerts", now=later + STORM_WINDOW * 2
+        )
+    placed = await ingest(db, *[planned(f"S{i}") for i in range(THRESHOLD + 1)], at=200)
+    assert placed[-1] is not None
+    assert await overflows(db) == [
+        ("alertmanager", {"Flood": 7, "Other": 1}),
+        ("alertmanager", {"Flood": 1}),
+        (None, {}),
+    ]
+    async with db.sessions() as session:
+        jobs = (
+            await session.execute(select(OutboxJob).where(col(OutboxJob.kind) == "alert_rollup.sync"))
+        ).scalars()
+        priorities = sorted(job.priority for job in jobs)
+    assert priorities[:2] == [Priority.PAGE, Priority.PAGE]

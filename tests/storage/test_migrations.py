@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import sync_url
-from storage.migrate import upgrade
+from storage.migrate import alembic_config, upgrade
 from tests.support import databases
 
 T0 = "2026-11-09 10:00:00+00:00"
@@ -103,3 +105,30 @@ def test_history_gets_its_episodes_and_pending_escalations_their_episode(empty_u
     moved = payload if isinstance(payload, dict) else json.loads(str(payload))
     assert moved == {"group_id": 1, "episode_id": groups[0][1]}
     assert key == f"escalate:1:{groups[0][1]}"  # an acknowledgement now cancels it by the new key
+
+
+def test_0012_scopes_fingerprints_per_source_on_a_database_with_history(empty_url: str) -> None:
+    upgrade(empty_url, "0011")
+    run(empty_url, [alert("fp-a", status="firing", key="alertname=DiskFull")])
+    upgrade(empty_url)
+    host_copy = alert("fp-a", status="firing", key="alertname=DiskFull")
+    run(empty_url, [(host_copy[0].replace("'alertmanager'", "'hostcheck'"), host_copy[1])])
+    found = run(empty_url, [("SELECT source, fingerprint FROM alerts ORDER BY id", {})])
+    assert found == [("alertmanager", "fp-a"), ("hostcheck", "fp-a")]
+    with pytest.raises(IntegrityError):
+        run(empty_url, [alert("fp-a", status="resolved", key="alertname=DiskFull")])
+    [(held,)] = run(
+        empty_url,
+        [
+            (
+                "INSERT INTO alert_rollups (channel, opened_at, last_joined_at) VALUES ('c', :t0, :t0)",
+                {"t0": T0},
+            ),
+            ("SELECT held FROM alert_rollups", {}),
+        ],
+    )
+    assert (held if isinstance(held, dict) else json.loads(str(held))) == {}
+    run(empty_url, [("DELETE FROM alerts WHERE source = 'hostcheck'", {})])
+    command.downgrade(alembic_config(empty_url), "0011")
+    with pytest.raises(IntegrityError):
+        run(empty_url, [alert("fp-a", status="resolved", key="alertname=DiskFull")])
