@@ -108,7 +108,7 @@ class OverflowView:
 def render_overflow(view: OverflowView) -> dict[str, Any]:
     """Say how many alerts, by name, were held back from new groups, why, and what it means for paging."""
     total = sum(view.held.values())
-    source = clip(escape(view.source), 40)
+    source = clip(untrusted(view.source), 40)
     title = f"⚠️ Alert overflow · {total:,} alert{'s' if total != 1 else ''} from {source} held back"
     intro = (
         f"*{source}* sent more new alert groups within a minute than its cap of {view.cap} (warning and "
@@ -118,7 +118,7 @@ def render_overflow(view: OverflowView) -> dict[str, Any]:
         f"{source} reports them again under the cap (`alerts.max_new_groups_per_source_per_minute`)."
     )
     names = sorted(view.held.items(), key=lambda item: (-item[1], item[0]))
-    lines = [f"• *{clip(escape(name), 150)}* × {count:,}" for name, count in names[:SHOWN_GROUPS]]
+    lines = [f"• *{clip(untrusted(name), 150)}* × {count:,}" for name, count in names[:SHOWN_GROUPS]]
     sections, shown = _pack(lines, room=BLOCKS_PER_MESSAGE - _OTHER_BLOCKS)
     blocks = [header(title, block_id=rollup_marker(view.rollup_id)), section(intro), *sections]
     if len(names) > shown:
