@@ -276,9 +276,7 @@ async def _reopen(session: AsyncSession, group: AlertGroup, *, now: datetime) ->
     group.last_change_at = now
     episodes.reopen(await episodes.lock_episode(session, group.episode_id))
     session.add(
-        AlertEvent(
-            group_id=group.id, kind="reopened", at=now, detail={"user_id": who} if who else {}
-        )
+        AlertEvent(group_id=group.id, kind="reopened", at=now, detail={"user_id": who} if who else {})
     )
 
 
