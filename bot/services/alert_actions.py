@@ -35,10 +35,13 @@ async def acknowledge(
 ) -> None:
     """Record who acknowledged and when; stops the escalation."""
     await authorize(
-        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
-        allowed=deps.settings.file.alerts.permissions.acknowledge,
-        doing="acknowledge alerts", key="alerts.permissions.acknowledge",
-    )  # fmt: skip
+        deps,
+        group_id,
+        user_id=user_id,
+        clicked_channel=clicked_channel,
+        right="acknowledge",
+        doing="acknowledge alerts",
+    )
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         if group.acked_at is not None:
@@ -84,10 +87,13 @@ async def resolve(
 ) -> None:
     """Resolve by hand (the source's own resolve still counts when it comes)."""
     await authorize(
-        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
-        allowed=deps.settings.file.alerts.permissions.resolve,
-        doing="resolve alerts", key="alerts.permissions.resolve",
-    )  # fmt: skip
+        deps,
+        group_id,
+        user_id=user_id,
+        clicked_channel=clicked_channel,
+        right="resolve",
+        doing="resolve alerts",
+    )
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         if group.status == "resolved":
@@ -113,10 +119,13 @@ async def snooze(
     except ValueError as error:
         raise UsageError(str(error)) from None
     await authorize(
-        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
-        allowed=deps.settings.file.alerts.permissions.acknowledge,
-        doing="snooze alerts", key="alerts.permissions.acknowledge",
-    )  # fmt: skip
+        deps,
+        group_id,
+        user_id=user_id,
+        clicked_channel=clicked_channel,
+        right="acknowledge",
+        doing="snooze alerts",
+    )
     now = deps.clock()
     silence_id = await _silence(deps, group_id, until=now + duration, user_name=user_name)
     async with deps.db.transaction() as session:
@@ -144,10 +153,13 @@ async def mark_noise(
 ) -> None:
     """Record a false positive for the threshold review in the digests."""
     await authorize(
-        deps, group_id, user_id=user_id, clicked_channel=clicked_channel,
-        allowed=deps.settings.file.alerts.permissions.noise,
-        doing="mark alerts as noise", key="alerts.permissions.noise",
-    )  # fmt: skip
+        deps,
+        group_id,
+        user_id=user_id,
+        clicked_channel=clicked_channel,
+        right="noise",
+        doing="mark alerts as noise",
+    )
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         now = deps.clock()

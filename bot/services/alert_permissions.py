@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.deps import Deps
 from bot.errors import NotFound
 from bot.services.permissions import ensure_allowed, ensure_channel_member, ensure_clicked_in
 from storage import alert_groups
+
+AlertRight = Literal["acknowledge", "resolve", "noise"]  # lists under alerts.permissions
 
 
 async def authorize(
@@ -15,19 +19,21 @@ async def authorize(
     *,
     user_id: str,
     clicked_channel: str | None,
-    allowed: tuple[str, ...],
+    right: AlertRight | None,
     doing: str,
-    key: str,
 ) -> None:
     """Raise Forbidden unless `user_id` may do `doing` to the group: a click must come from the group's
-    own channel (None: not a click), the permission list must allow it, and with
-    `alerts.permissions.channel_members_only` the user must be a member of that channel."""
+    own channel (None: not a click), the list `alerts.permissions.<right>` must allow it (None: no list),
+    and with `alerts.permissions.channel_members_only` the user must be a member of that channel."""
+    permissions = deps.settings.file.alerts.permissions
+    allowed: tuple[str, ...] = getattr(permissions, right) if right else ()
+    key = f"alerts.permissions.{right}" if right else ""
     if clicked_channel is None:
         await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing=doing, key=key)
         return
     channel_id = await ensure_clicked_at_alert(deps, group_id, clicked_channel=clicked_channel)
     await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing=doing, key=key)
-    if deps.settings.file.alerts.permissions.channel_members_only:
+    if permissions.channel_members_only:
         await ensure_channel_member(deps, user_id=user_id, channel_id=channel_id, doing=doing)
 
 

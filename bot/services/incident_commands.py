@@ -137,9 +137,7 @@ async def alert_form(deps: Deps, group_id: int, *, user_id: str, channel_id: str
     Only from the group's own message, and (with `alerts.permissions.channel_members_only`) only for
     members of its channel; the level's declare right is checked when the form is submitted."""
     doing = "declare an incident from this alert"
-    await authorize(
-        deps, group_id, user_id=user_id, clicked_channel=channel_id, allowed=(), doing=doing, key=""
-    )
+    await authorize(deps, group_id, user_id=user_id, clicked_channel=channel_id, right=None, doing=doing)
     async with deps.db.sessions() as session:
         snapshot = await alert_groups.load_group(session, group_id, sample=1)
     if snapshot is None:
