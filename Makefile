@@ -36,7 +36,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python tests/prerequisites.py
 	$(BIN)/python -m pytest -q $(PYTEST_WORKERS)
 
-# The suite (all but the Prometheus tiers) under libfaketime at the calendar edges of issue #13;
+# The suite (all but the Prometheus, browser, load and own-clock tiers) under libfaketime at the calendar edges of issue #13;
 # extra pytest arguments go in PYTEST_ARGS, e.g. `make test-clock PYTEST_ARGS="tests/e2e --at leap-day"`.
 test-clock: $(STAMP)
 	$(BIN)/python tests/prerequisites.py

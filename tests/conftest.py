@@ -25,6 +25,13 @@ SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-sandbox-token"
 # Fixtures that start real `opsbot serve` processes (kill -9, restarts, replicas).
 PROCESS_FIXTURES = frozenset({"opsbot_processes", "opsbot_serve"})
+TESTS = Path(__file__).resolve().parent
+# Tiers no clock reaches: Block Kit rendering, the sandbox's own rules, property tests of parsers, deploy
+# files, the Alertmanager client, and the repository checks at the top.
+CALENDAR_FREE_TIERS = frozenset(
+    {"blocks", "sandbox", "properties", "deploy", "clients", "test_manifest.py", "test_locks.py",
+     "test_faketime_run.py"}
+)  # fmt: skip
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -37,6 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("opsbot-processes"))
+        if Path(str(item.path)).relative_to(TESTS).parts[0] in CALENDAR_FREE_TIERS:
+            item.add_marker(pytest.mark.calendar_free)
 
 
 @pytest.fixture(scope="session")

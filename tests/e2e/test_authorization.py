@@ -17,6 +17,8 @@ from storage import tickets as ticket_store
 from tests.support.alertmanager import alert, send
 from tests.support.incidents import header_in, incident_channel
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:

@@ -11,6 +11,8 @@ from bot.server import RunningServer
 from sandbox import SlackPlayer
 from tests.support.alertmanager import alert, send
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:

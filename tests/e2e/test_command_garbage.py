@@ -9,6 +9,8 @@ import pytest
 
 from sandbox.blockkit import validate_blocks
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 GARBAGE = [
     "frobnicate",
     "declare",

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import pytest
 import yaml
 
 from bot.config import Settings
@@ -28,6 +29,8 @@ from storage.migrate import upgrade
 from tests.support.alertmanager import alert, payload
 from tests.support.outbox import unfinished_jobs
 from tests.support.processes import QUIET_BY_DEFAULT
+
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
 
 SANDBOX_LINE = "Slack sandbox (no Slack workspace needed): "
 

@@ -14,6 +14,8 @@ from bot.deps import build_deps
 from bot.server import RunningServer, start_server
 from tests.support.fake_prometheus import FakePrometheus, fake_prometheus
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SERIES = 500  # the packaged `prometheus.max_series`
 # `metrics.permissions.query` is empty by default: only the rotation (alice, bob, carol); dave is not on it.

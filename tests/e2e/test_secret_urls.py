@@ -15,6 +15,8 @@ from bot.config import Settings
 from bot.deps import build_deps
 from bot.server import RunningServer, start_server
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 PROMETHEUS_PASSWORD = "prom-pass-4e1d"
 # Nothing listens on port 1: every query fails, and the failure is what the answer describes.
 PROMETHEUS_URL = f"http://opsbot:{PROMETHEUS_PASSWORD}@127.0.0.1:1/prometheus?access_token=tok-9c2f"

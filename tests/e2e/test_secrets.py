@@ -16,7 +16,7 @@ from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.alertmanager import alert, payload, send
 from tests.support.processes import OpsbotProcesses
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.calendar_free]
 
 WEBHOOK_TOKEN = "am-webhook-token-5f0c2d9e"
 TICKET_SECRET = "ticket-webhook-secret-7b1e"

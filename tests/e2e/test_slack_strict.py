@@ -13,6 +13,8 @@ from storage import incidents as store
 from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:

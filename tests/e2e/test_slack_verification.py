@@ -20,6 +20,8 @@ from bot.server import create_web_app
 from sandbox import payloads
 from tests.support.processes import OpsbotProcesses
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 FORM = "application/x-www-form-urlencoded"
 
 

@@ -19,6 +19,8 @@ from storage.models import Alert, AlertGroup, AlertRollup
 from tests.support.alertmanager import payload, timestamp
 from tests.support.processes import OpsbotProcesses
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 FLOOD = 10_000
 CAP = 100  # the default of alerts.max_new_groups_per_source_per_minute
 NAMES = ("FloodA", "FloodB", "FloodC")
@@ -96,6 +98,7 @@ def flood() -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.load  # 10,000 alerts in one request: a storm, not a calendar question
 async def test_one_request_of_10000_alerts_opens_at_most_the_cap_and_tells_the_rest_in_one_message(
     opsbot: RunningServer, sandbox: Any
 ) -> None:

@@ -14,6 +14,8 @@ from bot.server import RunningServer
 from storage.models import Alert, AlertGroup
 from tests.support.alertmanager import send, timestamp
 
+pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time of day reaches them
+
 
 @pytest.fixture
 def bot_config(sandbox: Any) -> dict[str, Any]:
