@@ -345,6 +345,25 @@ class DigestTeamConfig(Section):
         return RouteConfig._matchers(value)
 
 
+DISK_USAGE_PROMQL = (
+    'max by (instance) (100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs"}'
+    ' / node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs"}))'
+)
+MEMORY_USAGE_PROMQL = (
+    "max by (instance) (100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes))"
+)
+
+
+class CapacityConfig(Section):
+    """The monthly deep dive's capacity forecast: how far ahead it looks and, with PROMETHEUS_URL set, the
+    queries it fits (usage in % per instance; the thresholds are host_checks' critical disk/memory rules)."""
+
+    horizon_days: float = Field(default=365, gt=0, le=3650)
+    instance_label: str = Field(default="instance", min_length=1, max_length=100)
+    disk_promql: str = Field(default=DISK_USAGE_PROMQL, min_length=1, max_length=20_000)
+    memory_promql: str = Field(default=MEMORY_USAGE_PROMQL, min_length=1, max_length=20_000)
+
+
 WEEKLY_AT: dict[str, str | int] = {"day_of_week": "mon", "hour": 9, "minute": 0}
 MONTHLY_AT: dict[str, str | int] = {"day": "1st mon", "hour": 9, "minute": 0}
 
@@ -359,6 +378,7 @@ class DigestsConfig(Section):
     catch_up_hours: float = Field(default=12, ge=0)
     misfire_grace_minutes: float = Field(default=60, gt=0)
     teams: tuple[DigestTeamConfig, ...] = (DigestTeamConfig(name="ops"),)
+    capacity: CapacityConfig = CapacityConfig()
 
     def schedule(self, kind: Literal["weekly", "monthly"]) -> dict[str, str | int]:
         """APScheduler CronTrigger fields for `weekly` or `monthly` (a raw `cron` mapping replaces them)."""

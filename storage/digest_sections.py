@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlmodel import col
 
-from bot.domain.digests import IncidentStats, Sums
+from bot.domain.capacity import Sums
+from bot.domain.digests import IncidentStats
 from storage.db import Database
 from storage.digest_queries import at, bucket_of, rows_of, seconds_between
 from storage.host_samples import HostSample

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.blocks.text import untrusted
+from bot.domain.capacity import HOST_SAMPLES, CapacityProblem, CapacityTrend
 from bot.domain.digests import (
     AlertSection,
-    CapacityTrend,
     Change,
     IncidentStats,
     KpiSummary,
@@ -179,22 +179,44 @@ def monthly_parts(d: MonthlyDigest) -> list[Part]:
         f"({_firings(r.count)})"
         for r in d.recurring
     ] or ["No group fired in 3 or more weeks."]
-    capacity = [_capacity_line(c, d.generated_at) for c in d.capacity] or ["No host samples this month."]
     return [
         alerts_part(d.alerts, versus="last month"),
         Part("🔥 Incidents", tuple(_stats_lines(d.incidents, d.incidents_before))),
         kpi_part(d.kpis, source=d.kpi_source, daily=False),
         tickets_part(d.tickets),
         Part("🔁 Recurring problems", tuple(recurring)),
-        Part("💾 Capacity", _capped(capacity, "series")),
+        capacity_part(d),
     ]
+
+
+def capacity_part(d: MonthlyDigest) -> Part:
+    """Each series' trend as of the month's end (so an old month reads the same any day), then what could
+    not be forecast and why."""
+    lines = list(_capped([_capacity_line(c, d.period.end) for c in d.capacity], "series"))
+    lines += _unavailable_lines(d.capacity_problems)
+    if not lines:
+        lines = ["No host samples this month."]
+    if d.capacity_source and d.capacity_source != HOST_SAMPLES:
+        lines.append(f"_Usage per instance from {untrusted(d.capacity_source)}._")
+    return Part("💾 Capacity", tuple(lines))
+
+
+def _unavailable_lines(problems: tuple[CapacityProblem, ...]) -> list[str]:
+    """One line when every resource failed alike (Prometheus is down), else one per resource."""
+    reasons = {p.reason for p in problems}
+    if len(problems) > 1 and len(reasons) == 1:
+        return [f"• Capacity forecast unavailable: {untrusted(reasons.pop())}"]
+    return [f"• {p.resource.capitalize()} forecast unavailable: {untrusted(p.reason)}" for p in problems]
 
 
 def _capacity_line(c: CapacityTrend, now: datetime) -> str:
     pace = f"{c.per_day:+.2f} %/day"
     if not c.in_sight(now):
         now_text = format_value(c.latest, "%")
-        return f"• {untrusted(c.resource)}: {now_text} now, {pace} — {c.threshold:g} % not in sight"
+        return (
+            f"• {untrusted(c.resource)}: {now_text} now, {pace} — {c.threshold:g} % not within the "
+            f"{c.horizon_days:g}-day horizon"
+        )
     flag = "⚠️ " if c.flagged(now) else ""
     return (
         f"• {flag}{untrusted(c.resource)}: {format_value(c.latest, '%')} now, {pace} — reaches "

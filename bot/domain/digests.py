@@ -1,19 +1,19 @@
-"""Digest statistics and view models: plain values the services fill and the renderers draw."""
+"""Digest statistics and view models: plain values the services fill and the renderers draw (the
+capacity forecast's maths is in bot/domain/capacity.py)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from bot.domain.capacity import CapacityProblem, CapacityTrend
 from bot.domain.digest_periods import Period
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Kpi, Trend
 
 SEVERITIES = ("critical", "warning", "info")
 SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
-CAPACITY_FLAG_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -134,88 +134,6 @@ def incident_stats(incidents: Sequence[IncidentFacts]) -> IncidentStats:
 
 
 @dataclass(frozen=True)
-class LineFit:
-    """y = intercept + slope × x (x in days from the start of the period)."""
-
-    slope: float
-    intercept: float
-
-
-@dataclass(frozen=True)
-class Sums:
-    """Least-squares sums over samples (x in days), as the database computes them."""
-
-    n: int
-    sx: float
-    sy: float
-    sxy: float
-    sxx: float
-
-
-def fit_sums(points: Sequence[tuple[float, float]]) -> Sums:
-    """The sums a least-squares fit needs (the database computes the same in SQL)."""
-    return Sums(
-        n=len(points),
-        sx=math.fsum(x for x, _ in points),
-        sy=math.fsum(y for _, y in points),
-        sxy=math.fsum(x * y for x, y in points),
-        sxx=math.fsum(x * x for x, _ in points),
-    )
-
-
-def fit_line(sums: Sums) -> LineFit | None:
-    """The least-squares line through the samples; None with fewer than two distinct times."""
-    if sums.n < 2:
-        return None
-    denominator = sums.n * sums.sxx - sums.sx * sums.sx
-    if abs(denominator) <= 1e-9 * max(1.0, sums.n * sums.sxx):
-        return None
-    slope = (sums.n * sums.sxy - sums.sx * sums.sy) / denominator
-    return LineFit(slope=slope, intercept=(sums.sy - slope * sums.sx) / sums.n)
-
-
-@dataclass(frozen=True)
-class CapacityTrend:
-    """A resource's usage trend and when it reaches the critical threshold at that pace."""
-
-    resource: str  # "disk /" or "memory"
-    latest: float | None
-    per_day: float
-    threshold: float
-    reaches_at: datetime | None
-
-    def days_left(self, now: datetime) -> float | None:
-        return None if self.reaches_at is None else (self.reaches_at - now).total_seconds() / 86400
-
-    def in_sight(self, now: datetime) -> bool:
-        """True when the threshold is crossed within a year at this pace."""
-        left = self.days_left(now)
-        return left is not None and left <= 365
-
-    def flagged(self, now: datetime) -> bool:
-        left = self.days_left(now)
-        return left is not None and left < CAPACITY_FLAG_DAYS
-
-
-def capacity_trend(
-    resource: str, sums: Sums, *, origin: datetime, now: datetime, threshold: float
-) -> CapacityTrend | None:
-    """Project when the fitted usage line crosses `threshold` (None without enough samples)."""
-    fit = fit_line(sums)
-    if fit is None:
-        return None
-    x_now = (now - origin).total_seconds() / 86400
-    current = fit.intercept + fit.slope * x_now
-    reaches: datetime | None = None
-    if current >= threshold:
-        reaches = now
-    elif fit.slope > 0:
-        days = (threshold - fit.intercept) / fit.slope - x_now
-        reaches = now + timedelta(days=min(days, 3650.0))
-    return CapacityTrend(resource, current, fit.slope, threshold, reaches)
-
-
-@dataclass(frozen=True)
 class Buckets:
     """Counts per bucket (day or week) and severity, for charts."""
 
@@ -310,3 +228,5 @@ class MonthlyDigest:
     kpi_weeks: dict[str, tuple[float | None, ...]]
     generated_at: datetime
     kpi_source: str = ""
+    capacity_problems: tuple[CapacityProblem, ...] = ()
+    capacity_source: str = ""  # where the usage series came from, e.g. "Prometheus at http://…"

@@ -16,12 +16,10 @@ from bot.domain.digest_periods import DigestKind, Period
 from bot.domain.digests import (
     AlertSection,
     Buckets,
-    CapacityTrend,
     KpiSummary,
     MonthlyDigest,
     TicketSummary,
     WeeklyDigest,
-    capacity_trend,
     changes_by_severity,
     fill_buckets,
     noisy_rules,
@@ -30,6 +28,7 @@ from bot.domain.digests import (
 )
 from bot.domain.kpis import Kpi, trend, worst
 from bot.errors import BotError
+from bot.services import capacity
 from bot.services.incident_reports import incidents_between
 from bot.services.metric_sources import MetricSource
 from bot.services.metrics import metric_source
@@ -37,7 +36,6 @@ from storage import digest_queries as q
 from storage import digest_sections as sections
 
 log = logging.getLogger(__name__)
-CAPACITY_METRICS = ("disk", "memory")
 # A slow Prometheus must not hold the post job past its lease: KPIs without an answer by then say so.
 KPI_TIMEOUT_SECONDS = 12.0
 
@@ -119,7 +117,7 @@ async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> M
         before = group.create_task(sections.incident_summary(db, period.previous_start, period.start))
         kpis = group.create_task(kpi_summaries(deps, period, daily=False))
         tickets = group.create_task(ticket_summary(deps, period))
-        usage = group.create_task(capacity(deps, period))
+        usage = group.create_task(capacity.forecast(deps, period))
     summaries, source = kpis.result()
     return MonthlyDigest(
         team=team.name,
@@ -130,7 +128,9 @@ async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> M
         kpis=summaries,
         tickets=tickets.result(),
         recurring=tuple(firings.result().groups.recurring),
-        capacity=tuple(usage.result()),
+        capacity=usage.result().trends,
+        capacity_problems=usage.result().problems,
+        capacity_source=usage.result().source,
         per_week_alerts=firings.result().buckets,
         per_week_incidents=now.result()[1],
         kpi_weeks=await kpi_weeks(deps, summaries, weeks),
@@ -193,23 +193,6 @@ async def kpi_weeks(
         except TimeoutError:
             continue
         found[summary.kpi.name] = tuple(v if isinstance(v, float) else None for v in values)
-    return found
-
-
-async def capacity(deps: Deps, period: Period) -> list[CapacityTrend]:
-    """Disk (per mount) and memory usage trends from host samples, projected to the critical threshold."""
-    thresholds = {"disk": 95.0, "memory": 95.0}
-    for rule in deps.settings.file.host_checks.rules:
-        if rule.severity == "critical" and rule.metric in thresholds:
-            thresholds[rule.metric] = rule.threshold
-    rows = await sections.usage_sums(deps.db, metrics=CAPACITY_METRICS, start=period.start, end=period.end)
-    found = []
-    hosts = {host for host, *_ in rows}
-    for host, metric, key, sums, _mean in rows:
-        name = f"{metric} {key}".strip() + (f" on {host}" if len(hosts) > 1 and host else "")
-        trend_ = capacity_trend(name, sums, origin=period.start, now=period.end, threshold=thresholds[metric])
-        if trend_ is not None:
-            found.append(trend_)
     return found
 
 

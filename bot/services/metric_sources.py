@@ -160,13 +160,10 @@ class PrometheusSource(_Resolving):
             self._client.custom_query_range, promql, start, end, seconds, params, query=promql
         )
         result = self._within_series_cap(result, promql)
-        return [
-            Series(
-                labels=item.get("metric", {}),
-                points=tuple((datetime.fromtimestamp(float(t), UTC), _number(v)) for t, v in item["values"]),
-            )
-            for item in result
-        ]
+        try:
+            return _matrix(result)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
+            raise UpstreamError(self._unreadable()) from None
 
     async def average(self, what: Metric, *, start: datetime, end: datetime) -> float | None:
         kpi = self.resolve(what)
@@ -202,6 +199,8 @@ class PrometheusSource(_Resolving):
 
         try:
             return await self._calls.run(function, *args)
+        except (requests.JSONDecodeError, KeyError, TypeError):  # a 200 whose body is no query answer
+            raise UpstreamError(self._unreadable()) from None
         except (TimeoutError, requests.RequestException) as error:
             failure = {"url": self.public_url, "error": type(error).__name__}
             log.warning("Prometheus did not answer", extra=failure)
@@ -211,6 +210,10 @@ class PrometheusSource(_Resolving):
             if status is not None and status >= 500 and status != 503:
                 raise UpstreamError(f"Prometheus at {self.public_url} failed ({status}): {message}") from None
             raise UsageError(f"Prometheus rejected the query: {message}\n```{query}```") from None
+
+    def _unreadable(self) -> str:
+        log.warning("Prometheus sent an unreadable answer", extra={"url": self.public_url})
+        return f"Prometheus at {self.public_url} sent an answer that is not a query result."
 
     def _no_answer(self, error: Exception) -> str:
         """Say whether Prometheus was slow, out of reach, or still busy with earlier queries."""
@@ -253,6 +256,17 @@ def _api_error(text: str) -> tuple[int | None, str]:
         return status, str(body.get("error") or body)[:1500]
     except (ValueError, SyntaxError, AttributeError):
         return status, found.group(2)[:500]
+
+
+def _matrix(result: Any) -> list[Series]:
+    """A range query's result as series (KeyError, TypeError … when the answer has another shape)."""
+    return [
+        Series(
+            labels=item.get("metric", {}),
+            points=tuple((datetime.fromtimestamp(float(t), UTC), _number(v)) for t, v in item["values"]),
+        )
+        for item in result
+    ]
 
 
 def _samples(result: Any) -> list[Sample]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.blocks.digests import render_digest, render_text
+from bot.domain.capacity import CapacityTrend
 from bot.domain.digest_periods import month_period, week_period
 from bot.domain.digests import (
     AlertSection,
-    CapacityTrend,
     Change,
     GroupStat,
     IncidentStats,

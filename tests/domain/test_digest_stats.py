@@ -6,16 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.capacity import Sums, capacity_trend, fit_line, fit_sums
 from bot.domain.digests import (
     Change,
     GroupStat,
     RuleNoise,
-    Sums,
-    capacity_trend,
     changes_by_severity,
     fill_buckets,
-    fit_line,
-    fit_sums,
     noisy_rules,
     rank_issues,
 )

@@ -15,8 +15,8 @@ from sqlalchemy import insert
 
 from bot.config import Settings
 from bot.domain.alerts import parse_matcher
+from bot.domain.capacity import capacity_trend
 from bot.domain.digest_periods import month_period, week_period
-from bot.domain.digests import capacity_trend
 from sandbox import RunningSandbox
 from storage import digest_queries as q
 from storage import digest_sections as sections

@@ -1,24 +1,36 @@
 """A loopback stand-in for Prometheus's query API: answers every query with the series a test sets, and
-records what opsbot asked (each request's parameters), so a test sees what reached Prometheus."""
+records what opsbot asked (each request's parameters), so a test sees what reached Prometheus. It can also
+answer like a broken Prometheus (or something else listening on its port)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
 MAX_POINTS = 11_000  # Prometheus's own cap per series of a range query
+# What a broken Prometheus answers: a page that is no JSON, JSON without a result, a failure of its own.
+BROKEN_ANSWERS: dict[str, Callable[[], web.Response]] = {
+    "garbage": lambda: web.Response(text="<html><body>It works!</body></html>", content_type="text/html"),
+    "no result": lambda: web.json_response({"status": "success", "data": {"resultType": "matrix"}}),
+    "error": lambda: web.json_response(
+        {"status": "error", "errorType": "internal", "error": "opening storage failed"}, status=500
+    ),
+}
 
 
 @dataclass
 class FakePrometheus:
-    """`series` holds the label sets every query answers with (value 1.5 at every point)."""
+    """`series` holds the label sets every query answers with, `value_at(labels, unix time)` their values
+    (1.5 at every point unless a test sets it); `broken` names one of BROKEN_ANSWERS to give instead."""
 
     url: str = ""
     series: list[Mapping[str, str]] = field(default_factory=lambda: [{"__name__": "up", "job": "api"}])
     requests: list[dict[str, str]] = field(default_factory=list)
+    value_at: Callable[[Mapping[str, str], float], float] = lambda labels, at: 1.5
+    broken: str = ""
 
     def queries(self) -> list[str]:
         return [r["query"] for r in self.requests]
@@ -36,8 +48,13 @@ class FakePrometheus:
         if (end - start) / step > MAX_POINTS:
             error = "exceeded maximum resolution of 11,000 points per timeseries"
             return web.json_response({"status": "error", "errorType": "bad_data", "error": error}, status=400)
+        if self.broken:
+            return BROKEN_ANSWERS[self.broken]()
         times = [start + i * step for i in range(int((end - start) // step) + 1)]
-        result = [{"metric": dict(labels), "values": [[t, "1.5"] for t in times]} for labels in self.series]
+        result = [
+            {"metric": dict(labels), "values": [[t, str(self.value_at(labels, t))] for t in times]}
+            for labels in self.series
+        ]
         return web.json_response({"status": "success", "data": {"resultType": "matrix", "result": result}})
 
     async def _params(self, request: web.Request) -> dict[str, str]:
