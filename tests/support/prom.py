@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import yaml
 
+from tests.support.prom_history import KEEP_HISTORY, Gauge, create_blocks
 from tests.support.services import binary, require
 
 START_TIMEOUT = 30.0
@@ -114,13 +115,17 @@ async def running_prometheus(
     alertmanager_url: str | None = None,
     evaluation_interval: str = "1s",
     scrape_interval: str = "1s",
+    history: Sequence[Gauge] = (),
 ) -> AsyncIterator[RunningPrometheus]:
     """Serve Prometheus on a free port, scraping itself (job "prometheus") and each target (job "scrape-N").
 
-    A target is "host:port" or a URL such as "http://127.0.0.1:8080/metrics".
+    A target is "host:port" or a URL such as "http://127.0.0.1:8080/metrics". `history` is backfilled
+    into its storage before it starts (and kept whatever its age).
     """
     executable = binary_or_fail("prometheus")
     home = tmp_path / "prometheus"
+    if history:
+        await create_blocks(history, home / "data")
     intervals = {"scrape_interval": scrape_interval, "evaluation_interval": evaluation_interval}
 
     def command(port: int) -> list[str]:
@@ -140,6 +145,7 @@ async def running_prometheus(
             # alerts sent before Alertmanager is discovered are dropped: resend soon, not after 1m
             f"--rules.alert.resend-delay={evaluation_interval}",
             "--log.level=info",
+            *([KEEP_HISTORY] if history else []),
         ]
 
     prometheus = await _start("prometheus", home=home, command=command, kind=RunningPrometheus)
