@@ -171,3 +171,15 @@ async def test_a_query_without_series_or_values_says_so(
     prometheus.value_at = lambda labels, at: float("nan")
     text = capacity_of(await deep_dive(prometheus.url))
     assert "unavailable: no series has values at two different times to fit a line (1 returned)" in text
+
+
+async def test_a_query_prometheus_refuses_names_its_config_key(
+    prometheus: FakePrometheus, deep_dive: Callable[..., Awaitable[MonthlyDigest]]
+) -> None:
+    prometheus.broken = "bad query"
+    digest = await deep_dive(prometheus.url)
+    text = capacity_of(digest)
+    refused = "Prometheus rejected the query: 1:9: parse error: unexpected <EOF>"
+    assert f"• Disk forecast unavailable: {refused} (digests.capacity.disk_promql)" in text
+    assert f"• Memory forecast unavailable: {refused} (digests.capacity.memory_promql)" in text
+    assert "unexpected &lt;EOF&gt; (digests.capacity.disk_promql)" in str(render_digest(digest)["blocks"])

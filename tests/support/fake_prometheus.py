@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 MAX_POINTS = 11_000  # Prometheus's own cap per series of a range query
-# What a broken Prometheus answers: a page that is no JSON, JSON without a result, a failure of its own.
+# What a broken Prometheus answers: a page that is no JSON, JSON without a result, a refusal, a failure.
 BROKEN_ANSWERS: dict[str, Callable[[], web.Response]] = {
     "garbage": lambda: web.Response(text="<html><body>It works!</body></html>", content_type="text/html"),
     "no result": lambda: web.json_response({"status": "success", "data": {"resultType": "matrix"}}),
+    "bad query": lambda: web.json_response(
+        {"status": "error", "errorType": "bad_data", "error": "1:9: parse error: unexpected <EOF>"},
+        status=400,
+    ),
     "error": lambda: web.json_response(
         {"status": "error", "errorType": "internal", "error": "opening storage failed"}, status=500
     ),
