@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from bot.domain.digest_periods import Period
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Kpi, Trend
+from bot.domain.reviews import ReviewSummary
 
 SEVERITIES = ("critical", "warning", "info")
 SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
@@ -280,6 +281,7 @@ class WeeklyDigest:
     tickets: TicketSummary
     per_day: Buckets
     kpi_source: str = ""
+    reviews: ReviewSummary = field(default_factory=ReviewSummary)
 
 
 @dataclass(frozen=True)
@@ -310,3 +312,4 @@ class MonthlyDigest:
     kpi_weeks: dict[str, tuple[float | None, ...]]
     generated_at: datetime
     kpi_source: str = ""
+    reviews: ReviewSummary = field(default_factory=ReviewSummary)
