@@ -48,7 +48,7 @@ def test_no_reminder_once_reviewed_ended_or_reminded(what: str) -> None:
 
 
 def outcome(
-    *, reviewed: datetime | None = None, ended: datetime | None = None, now: datetime = DUE + timedelta(days=1)
+    *, reviewed: datetime | None = None, ended: datetime | None = None, now: datetime = DUE + 60 * MINUTE
 ) -> ReviewOutcome:
     return review_outcome(due=DUE, reviewed_at=reviewed, ended_at=ended, now=now)
 

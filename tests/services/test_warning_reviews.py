@@ -46,8 +46,9 @@ def bot_database_url(database_url: str) -> str:
 
 
 @pytest.fixture
-def bot_config() -> dict[str, Any]:  # warning_review_minutes: the default hour
-    return {"digests": {"enabled": False}, "alerts": {"escalation": [], "pace_per_channel_seconds": 0.02}}
+def bot_config() -> dict[str, Any]:
+    alerts = {"warning_review_minutes": 60, "escalation": [], "pace_per_channel_seconds": 0.02}
+    return {"digests": {"enabled": False}, "alerts": alerts}
 
 
 @pytest.fixture
