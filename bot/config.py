@@ -160,6 +160,9 @@ class AlertsConfig(Section):
         EscalationStepConfig(after_minutes=5, target="oncall"),
         EscalationStepConfig(after_minutes=10, target="next_oncall"),
     )
+    # A warning group nobody reviewed (acknowledged, resolved, snoozed or marked as noise) this long after
+    # opsbot saw it fire gets one reminder per firing, in its thread and by DM to the on-call (0 = off).
+    warning_review_minutes: float = Field(default=60, ge=0)
     pace_per_channel_seconds: float = Field(default=1.0, ge=0)
     # More new groups than this within a minute in one channel go into one roll-up message (0 = off).
     rollup_after_new_groups_per_minute: int = Field(default=10, ge=0)

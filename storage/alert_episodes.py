@@ -117,3 +117,11 @@ def reopen(episode: AlertGroupEpisode | None) -> None:
     """Undo a by-hand end: the source says it is still firing."""
     if episode is not None:
         episode.ended_at = episode.end_reason = episode.ended_by = None
+
+
+def mark_reviewed(episode: AlertGroupEpisode | None, *, at: datetime, by: str) -> None:
+    """Record the first person to act on a firing while it fires (acknowledge, resolve, snooze, mark as
+    noise): its review. Later actions, or a by-hand resolve undone by its source, leave it as it was; a
+    look at one that had already ended is no review of it."""
+    if episode is not None and episode.reviewed_at is None and episode.ended_at is None:
+        episode.reviewed_at, episode.reviewed_by = at, by

@@ -29,6 +29,7 @@ from sqlmodel import col
 
 from bot.domain.alerts import Matcher
 from bot.domain.digests import SEVERITY_RANK, GroupStat, RecurringProblem, Response, RuleNoise
+from bot.domain.reviews import ReviewOutcome, ReviewTally, tally
 from storage.db import Database
 from storage.models import Alert, AlertEpisode, AlertGroupEpisode
 from storage.types import UTCDateTime
@@ -270,3 +271,19 @@ async def rule_noise(db: Database, scope: Scope, *, min_firings: int = 3) -> lis
         RuleNoise(str(found), int(n), int(noisy or 0), int(fast or 0))
         for found, n, noisy, fast in await rows_of(db, statement)
     ]
+
+
+async def reviews(db: Database, scope: Scope, *, now: datetime) -> ReviewTally:
+    """The warning firings opened in the window that had a review deadline, by how their review went as
+    of `now` (bot.domain.reviews.review_outcome, case for case)."""
+    due, reviewed = col(AlertGroupEpisode.review_due_at), col(AlertGroupEpisode.reviewed_at)
+    ended = col(AlertGroupEpisode.ended_at)
+    outcome = case(
+        (reviewed <= due, ReviewOutcome.IN_TIME.value),
+        (reviewed.is_not(None), ReviewOutcome.LATE.value),
+        (ended <= due, ReviewOutcome.WENT_AWAY.value),
+        (due > at(now), ReviewOutcome.PENDING.value),
+        else_=ReviewOutcome.MISSED.value,
+    )
+    statement = select(outcome, func.count()).where(scope.group_firings(), due.is_not(None)).group_by(outcome)
+    return tally({ReviewOutcome(str(found)): int(n) for found, n in await rows_of(db, statement)})

@@ -158,7 +158,7 @@ class AlertGroup(SQLModel, table=True):
 
 
 class AlertGroupEpisode(SQLModel, table=True):
-    """One firing period of one group: its message, acknowledgement, escalation and how it ended.
+    """One firing period of one group: its message, acknowledgement, review, escalation and how it ended.
 
     Escalation counts from `posted_at`, when opsbot first posted (or tried to post) the episode's message.
     """
@@ -188,6 +188,13 @@ class AlertGroupEpisode(SQLModel, table=True):
     slack_channel_id: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)  # the message that told this episode
     follows_ts: str | None = Field(default=None, max_length=32)  # the previous episode's own message
+    # A warning's review (bot/domain/reviews.py): its deadline (None: no review deadline — not a warning,
+    # listed in a storm's roll-up, or opened before 0013), the first person's acknowledgement, resolve,
+    # snooze or noise mark, and its one reminder.
+    review_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_by: str | None = Field(default=None, max_length=64)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AlertRollup(SQLModel, table=True):

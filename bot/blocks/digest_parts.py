@@ -20,6 +20,7 @@ from bot.domain.digests import (
 from bot.domain.durations import humanize_duration
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import STATUS_MARKS, format_target, format_trend, status_of
+from bot.domain.reviews import ReviewSummary, ReviewTally
 from bot.domain.units import format_value
 
 MAX_LINES = 10
@@ -113,15 +114,39 @@ def incident_line(i: IncidentFacts) -> str:
     )
 
 
-def response_part(r: Response) -> Part:
+def response_part(r: Response, reviews: ReviewSummary) -> Part:
     return Part(
         "⏱️ Response",
         (
             f"{r.groups} group firings · {r.acked} acknowledged · {r.resolved} resolved",
             f"Mean time to acknowledge {_duration(r.mean_ack_seconds)} · "
             f"to resolve {_duration(r.mean_resolve_seconds)}",
+            *review_lines(reviews, versus="last week"),
         ),
     )
+
+
+def _share(t: ReviewTally) -> str:
+    share = t.share_in_time
+    return "–" if share is None else f"{100 * share:.0f} %"
+
+
+def review_lines(r: ReviewSummary, *, versus: str) -> list[str]:
+    """The share of warnings reviewed by their deadline, against the period before, and what it leaves
+    out (warnings gone before their deadline, or still within it)."""
+    now, deadline = r.current, humanize_duration(timedelta(minutes=r.deadline_minutes))
+    counts = (
+        f"{now.in_time} of {now.needed} · {now.late} late · {now.missed} not reviewed"
+        if now.needed
+        else "no warning needed a review"
+    )
+    shares = f"{_share(now)} ({counts}) · {versus}: {_share(r.previous)}"
+    lines = [f"*Warnings reviewed within {deadline}:* {shares}"]
+    aside = [f"{now.went_away} resolved on their own before their deadline"] if now.went_away else []
+    aside += [f"{now.pending} still within their deadline"] if now.pending else []
+    if aside:
+        lines.append(f"_Not counted: {' · '.join(aside)}._")
+    return lines
 
 
 def tickets_part(t: TicketSummary) -> Part:
@@ -153,7 +178,7 @@ def weekly_parts(d: WeeklyDigest) -> list[Part]:
         alerts_part(d.alerts, versus="last week"),
         kpi_part(d.kpis, source=d.kpi_source, daily=True),
         Part("🔥 Incidents", _capped(incidents, "incidents")),
-        response_part(d.response),
+        response_part(d.response, d.reviews),
         Part("🎚️ Threshold review", tuple(noisy)),
         Part("🏆 Top 3 issues", tuple(top), issues),
         tickets_part(d.tickets),
@@ -182,6 +207,7 @@ def monthly_parts(d: MonthlyDigest) -> list[Part]:
     return [
         alerts_part(d.alerts, versus="last month"),
         Part("🔥 Incidents", tuple(_stats_lines(d.incidents, d.incidents_before))),
+        Part("⏱️ Warning reviews", tuple(review_lines(d.reviews, versus="last month"))),
         kpi_part(d.kpis, source=d.kpi_source, daily=False),
         tickets_part(d.tickets),
         Part("🔁 Recurring problems", tuple(recurring)),

@@ -11,6 +11,7 @@ from bot.domain.capacity import CapacityProblem, CapacityTrend
 from bot.domain.digest_periods import Period
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Kpi, Trend
+from bot.domain.reviews import ReviewSummary
 
 SEVERITIES = ("critical", "warning", "info")
 SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
@@ -198,6 +199,7 @@ class WeeklyDigest:
     tickets: TicketSummary
     per_day: Buckets
     kpi_source: str = ""
+    reviews: ReviewSummary = field(default_factory=ReviewSummary)
 
 
 @dataclass(frozen=True)
@@ -230,3 +232,4 @@ class MonthlyDigest:
     kpi_source: str = ""
     capacity_problems: tuple[CapacityProblem, ...] = ()
     capacity_source: str = ""  # where the usage series came from, e.g. "Prometheus at http://…"
+    reviews: ReviewSummary = field(default_factory=ReviewSummary)

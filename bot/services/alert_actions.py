@@ -21,6 +21,7 @@ from bot.services.alerts import escalation_key, queue_escalation, queue_sync
 from bot.services.jobs import EndSnooze, queue
 from bot.services.oncall import escalation_chain
 from bot.services.outbox import RetryLater
+from bot.services.review_deadlines import mark_reviewed
 from storage import alert_episodes, alert_groups
 from storage.alert_episodes import end
 from storage.group_transitions import in_channel
@@ -59,6 +60,7 @@ async def acknowledge_in(
     episode = await alert_episodes.lock_episode(session, group.episode_id)
     if episode is not None and episode.acked_at is None:
         episode.acked_by, episode.acked_at = user_id, now
+    await mark_reviewed(session, group, episode, user_id=user_id, now=now)
     await alert_groups.add_event(session, group.id, "acked", now=now, actor=user_id, detail=detail)
     await _stop_escalation(session, group)
     await _queue_sync(session, group, now=now)
@@ -101,6 +103,7 @@ async def resolve(
         now = deps.clock()
         group.status, group.resolved_at, group.resolved_by = "resolved", now, user_id
         episode = await alert_episodes.lock_episode(session, group.episode_id)
+        await mark_reviewed(session, group, episode, user_id=user_id, now=now)
         end(episode, at=now, reason=EndReason.BY_HAND, by=user_id)
         await alert_groups.add_event(
             session, group_id, "resolved_by_hand", now=now, actor=user_id, detail={"name": user_name}
@@ -131,6 +134,8 @@ async def snooze(
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         group.snoozed_until, group.snoozed_by, group.silence_id = now + duration, user_id, silence_id
+        episode = await alert_episodes.lock_episode(session, group.episode_id)
+        await mark_reviewed(session, group, episode, user_id=user_id, now=now)
         detail = {"name": user_name, "duration": choice}
         await alert_groups.add_event(session, group_id, "snoozed", now=now, actor=user_id, detail=detail)
         await _stop_escalation(session, group)
@@ -167,6 +172,7 @@ async def mark_noise(
         episode = await alert_episodes.lock_episode(session, group.episode_id)
         if episode is not None:
             episode.noise_by = user_id
+        await mark_reviewed(session, group, episode, user_id=user_id, now=now)
         await alert_groups.add_event(
             session, group_id, "noise", now=now, actor=user_id, detail={"name": user_name}
         )

@@ -26,7 +26,7 @@ from bot.domain.alerts import (
 from bot.domain.delivery import Priority, alert_priority
 from bot.domain.digest_periods import local_midnight
 from bot.domain.incoming import IncomingAlert
-from bot.services import alert_storms
+from bot.services import alert_storms, review_deadlines
 from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
 from storage import alerts as store
 from storage.db import is_write_conflict
@@ -153,8 +153,8 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 async def _queue_change(
     session: AsyncSession, change: GroupChange, *, config: AlertsConfig, now: datetime
 ) -> int | None:
-    """Queue the group's own message update and escalation; return its roll-up's id instead when a storm's
-    roll-up lists it (the caller queues that once)."""
+    """Queue the group's own message update, escalation and review reminder; return its roll-up's id
+    instead when a storm's roll-up lists it (the caller queues that once)."""
     threshold = config.rollup_after_new_groups_per_minute
     rollup_id = await alert_storms.place(session, change, threshold=threshold, now=now)
     if rollup_id is None:
@@ -168,6 +168,8 @@ async def _queue_change(
             session, group_id=change.group_id, channel=change.channel, episode_id=change.episode_id,
             due=now + first_delay, now=now,
         )  # fmt: skip
+    minutes = config.warning_review_minutes
+    await review_deadlines.arm(session, change, minutes=minutes, rollup_id=rollup_id, now=now)
     if change.flapping:
         await queue(
             session,

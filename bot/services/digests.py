@@ -27,6 +27,7 @@ from bot.domain.digests import (
     split_previous,
 )
 from bot.domain.kpis import Kpi, trend, worst
+from bot.domain.reviews import ReviewSummary
 from bot.errors import BotError
 from bot.services import capacity
 from bot.services.incident_reports import incidents_between
@@ -92,6 +93,7 @@ async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> We
         response = group.create_task(q.response(db, week))
         noise = group.create_task(q.rule_noise(db, week))
         tickets = group.create_task(ticket_summary(deps, period))
+        reviews = group.create_task(review_summary(deps, scope, period))
     return WeeklyDigest(
         team=team.name,
         period=period,
@@ -104,6 +106,7 @@ async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> We
         tickets=tickets.result(),
         per_day=firings.result().buckets,
         kpi_source=kpis.result()[1],
+        reviews=reviews.result(),
     )
 
 
@@ -118,6 +121,7 @@ async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> M
         kpis = group.create_task(kpi_summaries(deps, period, daily=False))
         tickets = group.create_task(ticket_summary(deps, period))
         usage = group.create_task(capacity.forecast(deps, period))
+        reviews = group.create_task(review_summary(deps, scope, period))
     summaries, source = kpis.result()
     return MonthlyDigest(
         team=team.name,
@@ -136,7 +140,18 @@ async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> M
         kpi_weeks=await kpi_weeks(deps, summaries, weeks),
         generated_at=deps.clock(),
         kpi_source=source,
+        reviews=reviews.result(),
     )
+
+
+async def review_summary(deps: Deps, scope: q.Scope, period: Period) -> ReviewSummary:
+    """How the warnings opened in the period and the one before fared against their review deadlines."""
+    now = deps.clock()
+    current, previous = await asyncio.gather(
+        q.reviews(deps.db, scope.shifted(period.start, period.end), now=now),
+        q.reviews(deps.db, scope.shifted(period.previous_start, period.start), now=now),
+    )
+    return ReviewSummary(current, previous, deps.settings.file.alerts.warning_review_minutes)
 
 
 async def kpi_summaries(deps: Deps, period: Period, *, daily: bool) -> tuple[tuple[KpiSummary, ...], str]:

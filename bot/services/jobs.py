@@ -42,6 +42,15 @@ class EscalateGroup(Job):
 
 
 @dataclass(frozen=True)
+class RemindReview(Job):
+    """Remind the on-call, once, of a warning group's firing nobody reviewed by its deadline."""
+
+    kind: ClassVar[str] = "alert_group.review_reminder"
+    group_id: int
+    episode_id: int
+
+
+@dataclass(frozen=True)
 class EndSnooze(Job):
     kind: ClassVar[str] = "alert_group.snooze_end"
     group_id: int
@@ -147,6 +156,7 @@ KINDS: dict[str, type[Job]] = {
     for cls in (
         SyncGroup,
         EscalateGroup,
+        RemindReview,
         EndSnooze,
         CheckFlapping,
         SyncRollup,

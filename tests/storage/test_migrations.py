@@ -132,3 +132,25 @@ def test_0012_scopes_fingerprints_per_source_on_a_database_with_history(empty_ur
     command.downgrade(alembic_config(empty_url), "0011")
     with pytest.raises(IntegrityError):
         run(empty_url, [alert("fp-a", status="resolved", key="alertname=DiskFull")])
+
+
+def test_0013_leaves_earlier_firings_without_a_review_deadline_and_downgrades(empty_url: str) -> None:
+    upgrade(empty_url, "0012")
+    run(
+        empty_url,
+        [
+            alert("fp-a", status="firing", key="alertname=DiskFull"),
+            group("ops-alerts", key="alertname=DiskFull", status="firing", resolved_by=None),
+            (
+                "INSERT INTO alert_group_episodes (group_id, number, group_key, channel, alertname, severity,"
+                " started_at, opened_at, escalation_level) VALUES (1, 1, 'alertname=DiskFull', 'ops-alerts',"
+                " 'DiskFull', 'warning', :t0, :t0, 0)",
+                {"t0": T0},
+            ),
+        ],
+    )
+    upgrade(empty_url, "0013")
+    columns = "review_due_at, reviewed_at, reviewed_by, reminded_at"
+    assert run(empty_url, [(f"SELECT {columns} FROM alert_group_episodes", {})]) == [(None,) * 4]
+    command.downgrade(alembic_config(empty_url), "0012")
+    assert run(empty_url, [("SELECT alertname FROM alert_group_episodes", {})]) == [("DiskFull",)]

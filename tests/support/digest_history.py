@@ -32,6 +32,7 @@ EPISODE_COLUMNS = (
 GROUP_EPISODE_COLUMNS = (
     "group_id", "number", "group_key", "channel", "alertname", "severity", "started_at", "opened_at",
     "posted_at", "acked_at", "acked_by", "ended_at", "end_reason", "noise_by", "escalation_level",
+    "review_due_at", "reviewed_at",
 )  # fmt: skip
 
 
@@ -201,6 +202,7 @@ def _group_episode_rows(
     opened = plan["group_start"] + numpy.timedelta64(1, "s")
     opens, posts = stamps(opened, sqlite=sqlite), stamps(opened + numpy.timedelta64(1, "s"), sqlite=sqlite)
     acks, ends = stamps(opened + plan["ack_after"], sqlite=sqlite), stamps(plan["group_end"], sqlite=sqlite)
+    dues = stamps(opened + numpy.timedelta64(60, "m"), sqlite=sqlite)  # warnings: reviewed within the hour?
     starts = stamps(plan["group_start"], sqlite=sqlite)
     numbers: dict[int, int] = {}
     for i, g in enumerate(plan["owner"].tolist()):
@@ -208,11 +210,13 @@ def _group_episode_rows(
         acked = bool(plan["acked"][i]) and plan["ack_after"][i] < plan["group_end"][i] - opened[i]
         done = plan["group_end"][i] < plan["end"]
         noise = "U0BOB" if chosen.noisy[g] and plan["noise"][i] and not acked else None
+        warning = chosen.severities[g] == "warning"
         yield (
             group_ids[g], numbers[g], chosen.keys[g], CHANNELS[SEVERITIES.index(chosen.severities[g])],
             chosen.names[g], chosen.severities[g], starts[i], opens[i], posts[i],
             acks[i] if acked else None, "U0ALICE" if acked else None, ends[i] if done else None,
-            "resolved" if done else None, noise, 0,
+            "resolved" if done else None, noise, 0, dues[i] if warning else None,
+            acks[i] if acked and warning else None,
         )  # fmt: skip
 
 

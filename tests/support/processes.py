@@ -16,8 +16,13 @@ from bot.config import deep_merge
 
 # What every test's opsbot runs without unless the test turns it on: host checks read the real machine (a
 # nearly full disk on a CI box would leak alerts into unrelated tests), and the digest schedule reads the
-# real calendar (on a Monday after 09:00 every opsbot would catch up last week's review at start).
-QUIET_BY_DEFAULT: dict[str, Any] = {"host_checks": {"enabled": False}, "digests": {"enabled": False}}
+# real calendar (on a Monday after 09:00 every opsbot would catch up last week's review at start), and a
+# warning's review reminder is a timer an hour out (tests that wait for an empty outbox would wait for it).
+QUIET_BY_DEFAULT: dict[str, Any] = {
+    "host_checks": {"enabled": False},
+    "digests": {"enabled": False},
+    "alerts": {"warning_review_minutes": 0},
+}
 
 
 @dataclass
