@@ -17,7 +17,11 @@ pytestmark = pytest.mark.prometheus
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 RULES = DEPLOY / "prometheus" / "opsbot-rules.yml"
-RULE_TESTS = DEPLOY / "prometheus" / "opsbot-rules.test.yml"
+# the order Prometheus loads them in: names mapped, then what is recorded from them, then the alerts
+RULE_FILES = [DEPLOY / "prometheus" / name for name in ("opsbot-inputs.yml", "opsbot-recording.yml")] + [
+    RULES
+]
+RULE_TESTS = sorted((DEPLOY / "prometheus" / "tests").glob("*.test.yml"))
 PROMETHEUS_CONFIG = DEPLOY / "prometheus" / "prometheus.yml"
 ALERTMANAGER_CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
 BROKEN_RULES = """
@@ -47,25 +51,31 @@ def output(result: subprocess.CompletedProcess[str]) -> str:
     return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
 
 
-def shipped_rules() -> list[dict[str, Any]]:
-    loaded = yaml.safe_load(RULES.read_text(encoding="utf-8"))
-    return [rule for group in loaded["groups"] for rule in group["rules"]]
+def shipped_rules(*paths: Path) -> list[dict[str, Any]]:
+    """The rules of the files (the alerting rules by default), in file order."""
+    loaded = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in paths or (RULES,)]
+    return [rule for rules in loaded for group in rules["groups"] for rule in group["rules"]]
 
 
 def test_rules_pass_promtool_check() -> None:
-    result = run_tool("promtool", "check", "rules", str(RULES))
+    result = run_tool("promtool", "check", "rules", *map(str, RULE_FILES))
     assert result.returncode == 0, output(result)
+    assert result.stdout.count("SUCCESS") == len(RULE_FILES)
 
 
 def test_rule_unit_tests_pass() -> None:
-    result = run_tool("promtool", "test", "rules", str(RULE_TESTS))
+    assert len(RULE_TESTS) >= 8, RULE_TESTS
+    result = run_tool("promtool", "test", "rules", *map(str, RULE_TESTS))
     assert result.returncode == 0, output(result)
+    assert result.stdout.count("SUCCESS") == len(RULE_TESTS), output(result)
 
 
 def test_prometheus_config_is_valid_from_any_directory(tmp_path: Path) -> None:
     result = run_tool("promtool", "check", "config", str(PROMETHEUS_CONFIG), cwd=tmp_path)
     assert result.returncode == 0, output(result)
-    assert "1 rule files found" in result.stdout
+    assert f"{len(RULE_FILES)} rule files found" in result.stdout
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text(encoding="utf-8"))
+    assert config["rule_files"] == [path.name for path in RULE_FILES]
 
 
 def test_alertmanager_config_is_valid() -> None:
@@ -94,7 +104,8 @@ def test_every_rule_has_a_severity_and_the_annotations_opsbot_shows() -> None:
 def test_every_alert_has_a_unit_test() -> None:
     tested = {
         case["alertname"]
-        for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
+        for path in RULE_TESTS
+        for test in yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]
         for case in test.get("alert_rule_test", [])
     }
     assert {rule["alert"] for rule in shipped_rules()} <= tested
@@ -117,7 +128,7 @@ def test_alertmanager_sends_everything_to_opsbot_with_resolved_and_a_token() -> 
 async def test_real_prometheus_and_alertmanager_start_scrape_and_answer(tmp_path: Path) -> None:
     async with (
         running_alertmanager(tmp_path, webhook_url="http://127.0.0.1:9/unused") as am,
-        running_prometheus(tmp_path, rule_files=[RULES], alertmanager_url=am.url) as prom,
+        running_prometheus(tmp_path, rule_files=RULE_FILES, alertmanager_url=am.url) as prom,
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
     ):
         async with asyncio.timeout(20):
@@ -133,8 +144,19 @@ async def test_real_prometheus_and_alertmanager_start_scrape_and_answer(tmp_path
             await prom.wait_for_query("prometheus_notifications_alertmanagers_discovered == 1")
         async with http.get(f"{prom.url}/api/v1/rules") as response:
             groups = (await response.json())["data"]["groups"]
-        loaded = {rule["name"] for g in groups for rule in g["rules"]}
-        assert loaded == {rule["alert"] for rule in shipped_rules()}  # every shipped rule, no other
+        loaded = {(rule["type"], rule["name"]) for g in groups for rule in g["rules"]}
+        shipped = {
+            ("alerting", rule["alert"]) if "alert" in rule else ("recording", rule["record"])
+            for rule in shipped_rules(*RULE_FILES)
+        }
+        assert loaded == shipped  # every shipped rule, no other
+        failing = {
+            rule["name"]: rule.get("lastError")
+            for g in groups
+            for rule in g["rules"]
+            if rule["health"] == "err"
+        }
+        assert failing == {}
 
         await prom.stop()
         assert prom.process.returncode is not None

@@ -16,7 +16,10 @@ from tests.support.prom import running_alertmanager, running_prometheus
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
-SHIPPED_RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "opsbot-rules.yml"
+PROMETHEUS_DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+SHIPPED_RULES = [
+    PROMETHEUS_DEPLOY / name for name in ("opsbot-inputs.yml", "opsbot-recording.yml", "opsbot-rules.yml")
+]
 WEBHOOK_TOKEN = "integration-webhook-token"
 PROBE_RULES = """
 groups:
@@ -60,7 +63,7 @@ async def test_a_firing_rule_reaches_the_critical_channel(
         running_alertmanager(
             tmp_path, webhook_url=f"{opsbot.url}/alerts/alertmanager", bearer_token=WEBHOOK_TOKEN
         ) as am,
-        running_prometheus(tmp_path, rule_files=[SHIPPED_RULES, probe], alertmanager_url=am.url) as prom,
+        running_prometheus(tmp_path, rule_files=[*SHIPPED_RULES, probe], alertmanager_url=am.url) as prom,
     ):
         ws = sandbox.workspace
         message = await ws.wait_for_message("critical-alerts", contains="OpsbotIntegrationProbe", timeout=60)
@@ -69,5 +72,10 @@ async def test_a_firing_rule_reaches_the_critical_channel(
         async with aiohttp.ClientSession() as http, http.get(f"{prom.url}/api/v1/rules") as response:
             groups = (await response.json())["data"]["groups"]
         loaded = {rule["name"]: rule["health"] for group in groups for rule in group["rules"]}
-        assert {"HostHighCpu", "ApiHighLatency", "PaymentSuccessRateLow", "QueueBacklog"} <= loaded.keys()
+        assert {
+            "HostHighCpu",
+            "ApiDown",
+            "PaymentSuccessRateLow",
+            "opsbot:kpi_uptime:percent",
+        } <= loaded.keys()
         assert set(loaded.values()) == {"ok"}

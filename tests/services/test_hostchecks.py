@@ -133,7 +133,7 @@ async def test_firing_alerts_are_sent_on_change_and_again_every_five_minutes(
     deps: Deps, host: FakeHost, clock: SetClock, sent: list[list[IncomingAlert]]
 ) -> None:
     checker = HostChecker(deps, read_host=host.read, hostname="host-a")
-    host.set(disks={"/": 50.0, "/data": 95.0})
+    host.set(disks={"/": 95.0, "/data": 95.5})  # above 95 % is critical, at it not
     await run_samples(checker, clock, range(0, 900, 15))
     assert [batch[0].starts_at for batch in sent] == [T0, T0, T0]  # at 0 s, 300 s and 600 s
     assert len(sent) == 3
