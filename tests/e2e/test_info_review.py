@@ -156,3 +156,32 @@ async def test_the_command_line_previews_and_posts_a_days_review_once(
     assert len(reviews(sandbox)) == 2 and "17 Nov 09:30 – 18 Nov 09:30" in reviews(sandbox)[1]
     with pytest.raises(UsageError, match="no info review of team ops was due on 2026-11-19"):
         await command("--for", "2026-11-19")  # tomorrow
+
+
+@pytest.mark.parametrize("bot_config", [ON_REQUEST])
+async def test_a_retried_post_finds_the_review_a_crash_left_unrecorded(
+    opsbot: RunningServer, sandbox: Any
+) -> None:
+    """A crash between chat.postMessage and storing its ts: the retry finds the message by its marker."""
+    from sqlalchemy import select, update
+
+    from storage import info_reviews as store
+    from storage import outbox
+    from storage.models import OutboxJob
+
+    deps, ws = opsbot.deps, sandbox.workspace
+    await run_digest_now(deps, "info")
+    first = await ws.wait_for_message("ops-info", contains="Info review", timeout=30)
+    await wait_until_drained(deps.db)  # its ts is stored
+    async with deps.db.transaction() as session:
+        key = (await session.execute(select(store.InfoReviewRun.key))).scalar_one()
+        await session.execute(update(store.InfoReviewRun).values(ts=None, channel_id=None, posted_at=None))
+        await outbox.enqueue(session, kind=store.POST_JOB, payload={"key": key}, now=deps.clock())
+        pending = (OutboxJob.kind == store.POST_JOB) & (OutboxJob.status == outbox.PENDING)
+        await session.execute(update(OutboxJob).where(pending).values(attempts=1))  # the crashed try
+    deps.wake_outbox()
+    await ws.wait_for_call("chat.update", timeout=30)
+    await wait_until_drained(deps.db)
+    assert [m.ts for m in ws.messages("ops-info")] == [first.ts]
+    run = await store.get_run(deps.db, key)
+    assert run is not None and run.ts == first.ts
