@@ -21,6 +21,9 @@ from bot.domain.info_review import (
     wall_time,
 )
 
+# Fixed instants only: nothing here reads the clock, so the faketime run skips it.
+pytestmark = pytest.mark.calendar_free
+
 BERLIN = "Europe/Berlin"
 
 

@@ -16,7 +16,9 @@ from bot.config import deep_merge
 
 # What every test's opsbot runs without unless the test turns it on: host checks read the real machine (a
 # nearly full disk on a CI box would leak alerts into unrelated tests), and the digest schedule reads the
-# real calendar (on a Monday after 09:00 every opsbot would catch up last week's review at start).
+# real calendar (on a Monday after 09:00 every opsbot would catch up last week's review at start). With
+# digests off there is no daily info review either, so info alerts get a message each, as with
+# alerts.info_review.mode: per_alert (tests/e2e/test_info_review.py turns the review on).
 QUIET_BY_DEFAULT: dict[str, Any] = {"host_checks": {"enabled": False}, "digests": {"enabled": False}}
 
 
