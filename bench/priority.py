@@ -25,6 +25,7 @@ PACE = 1.0  # Slack's per-channel pace, and opsbot's
 CONFIG = """alerts:
   pace_per_channel_seconds: 1.0
   escalation: []
+  info_review: {mode: per_alert}  # the storm's info groups are the load: a message each, not the daily review
   rollup_after_new_groups_per_minute: 0
   max_new_groups_per_source_per_minute: 100000  # the storms here are the load measured, not held back
   routes:

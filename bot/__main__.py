@@ -32,11 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from config: 3000)")
     commands.add_parser("check-config", help="print the effective configuration, secrets masked")
-    digest = commands.add_parser("digest", help="post (or preview) the weekly review or monthly deep dive")
-    digest.add_argument("kind", choices=["weekly", "monthly"])
+    digest = commands.add_parser(
+        "digest", help="post (or preview) the weekly review, the monthly deep dive or the info review"
+    )
+    digest.add_argument("kind", choices=["weekly", "monthly", "info"])
     digest.add_argument("--dry-run", action="store_true", help="print the digest here instead of posting it")
     digest.add_argument("--team", help="digest team (default: the first under digests.teams)")
-    digest.add_argument("--for", dest="for_day", type=date.fromisoformat, help="a day in the period")
+    digest.add_argument(
+        "--for", dest="for_day", type=date.fromisoformat, help="a day in the period (info: the review's day)"
+    )
     digest.add_argument("--force", action="store_true", help="post again even if the period was posted")
     sandbox = commands.add_parser("sandbox", help="run the Slack sandbox (Web API + web page) on its own")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -142,10 +146,10 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
     if embedded is not None:
         from functools import partial
 
-        from bot.services.digest_runs import run_now
+        from bot.services.info_reviews import run_digest_now
 
         # the page can now play Slack toward the bot (port 0 included) and run digests in-process
-        embedded.connect(server.url, run_digest=partial(run_now, server.deps))
+        embedded.connect(server.url, run_digest=partial(run_digest_now, server.deps))
     gc.freeze()  # what start-up built lives as long as the process: keep it out of every later collection
     gc.enable()
     print(f"opsbot listening on {server.url}", flush=True)

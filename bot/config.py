@@ -147,6 +147,13 @@ class PermissionsConfig(Section):
     channel_members_only: bool = True
 
 
+class InfoReviewConfig(Section):
+    """Info alerts: one review a day per digest team (`daily`) instead of a message each (`per_alert`)."""
+
+    mode: Literal["daily", "per_alert"] = "daily"
+    at: str = Field(default="09:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # in each team's zone
+
+
 class AlertsConfig(Section):
     group_by: tuple[str, ...] = ("alertname", "service", "job")
     routes: tuple[RouteConfig, ...] = ()
@@ -171,6 +178,7 @@ class AlertsConfig(Section):
     # could open thousands).
     max_new_groups_per_source_per_minute: int = Field(default=100, ge=1)
     permissions: PermissionsConfig = PermissionsConfig()
+    info_review: InfoReviewConfig = InfoReviewConfig()
 
 
 class RotationConfig(Section):
@@ -327,17 +335,20 @@ class TicketsConfig(Section):
 
 
 class DigestTeamConfig(Section):
-    """A team that gets digests: its channel, time zone (default team.timezone) and alert label filter."""
+    """A team that gets digests: its channel, time zone (default team.timezone) and alert label filter, and
+    where and when its daily info review goes (default channels.info, at alerts.info_review.at)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     channel: str = "ops-review"
     timezone: str | None = None
     match: tuple[str, ...] = ()
+    info_channel: str | None = None
+    info_review_at: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
-    @field_validator("channel")
+    @field_validator("channel", "info_channel")
     @classmethod
-    def _channel(cls, value: str) -> str:
-        return ChannelsConfig._slack_channel_name(value)
+    def _channel(cls, value: str | None) -> str | None:
+        return None if value is None else ChannelsConfig._slack_channel_name(value)
 
     @field_validator("timezone")
     @classmethod
@@ -374,12 +385,15 @@ MONTHLY_AT: dict[str, str | int] = {"day": "1st mon", "hour": 9, "minute": 0}
 
 
 class DigestsConfig(Section):
-    """Weekly review and monthly deep dive: when (in each team's zone), for whom, catch-up after downtime."""
+    """Weekly review, monthly deep dive and the daily info review (alerts.info_review): when (in each team's
+    zone), for whom, catch-up after downtime."""
 
     enabled: bool = True
     weekly: dict[str, str | int] = Field(default_factory=lambda: dict(WEEKLY_AT))
     monthly: dict[str, str | int] = Field(default_factory=lambda: dict(MONTHLY_AT))
-    cron: dict[Literal["weekly", "monthly"], dict[str, str | int]] = Field(default_factory=dict)
+    cron: dict[Literal["weekly", "monthly", "info_review"], dict[str, str | int]] = Field(
+        default_factory=dict
+    )
     catch_up_hours: float = Field(default=12, ge=0)
     misfire_grace_minutes: float = Field(default=60, gt=0)
     teams: tuple[DigestTeamConfig, ...] = (DigestTeamConfig(name="ops"),)
@@ -390,6 +404,14 @@ class DigestsConfig(Section):
         if kind in self.cron:
             return dict(self.cron[kind])
         return dict(self.weekly if kind == "weekly" else self.monthly)
+
+    def info_review_schedule(self, team: DigestTeamConfig, *, default_at: str) -> dict[str, str | int]:
+        """CronTrigger fields of a team's info review: daily at its info_review_at (else `default_at`); a raw
+        `cron: {info_review: ...}` replaces it for every team."""
+        if "info_review" in self.cron:
+            return dict(self.cron["info_review"])
+        hour, minute = (team.info_review_at or default_at).split(":")
+        return {"hour": int(hour), "minute": int(minute)}
 
 
 class RetentionConfig(Section):

@@ -15,10 +15,12 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind, catch_up_due, period_reported_at
-from bot.services import digest_runs, digests, retention
+from bot.services import digest_runs, digests, info_reviews, retention
 
 log = logging.getLogger(__name__)
 STEP = timedelta(microseconds=1)  # the finest instant a datetime tells apart
+# How far back a running review job looks for the time it was scheduled at (it runs within the misfire grace).
+REVIEW_LOOKBACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,12 @@ def digest_trigger(deps: Deps, kind: DigestKind, team_name: str) -> CronTrigger:
     config = deps.settings.file.digests
     team = digest_runs.team(deps, team_name)
     return CronTrigger(timezone=digests.team_zone(deps, team), **config.schedule(kind.value))
+
+
+def info_review_trigger(deps: Deps, team_name: str) -> CronTrigger:
+    """The team's info review time, in its own time zone."""
+    team = digest_runs.team(deps, team_name)
+    return CronTrigger(timezone=digests.team_zone(deps, team), **info_reviews.schedule(deps.settings, team))
 
 
 def retention_trigger(deps: Deps) -> CronTrigger:
@@ -57,9 +65,32 @@ def digest_jobs(deps: Deps) -> Iterator[ScheduledJob]:
             )
 
 
+def info_review_jobs(deps: Deps) -> Iterator[ScheduledJob]:
+    """One job per digest team while info alerts wait for a review (alerts.info_review.mode: daily)."""
+    if not info_reviews.reviews_info(deps.settings):
+        return
+    for team in deps.settings.file.digests.teams:
+        trigger = info_review_trigger(deps, team.name)
+        yield ScheduledJob(f"info_review:{team.name}", trigger, review_due, (deps, team.name, trigger))
+
+
+async def review_due(deps: Deps, team_name: str, trigger: CronTrigger) -> info_reviews.Requested | None:
+    """The scheduler's call: claim the review of the time that just came (a second replica gets False).
+
+    The review ends at its scheduled time, not at whenever the job ran, so windows meet exactly.
+    """
+    now = deps.clock()
+    fired = last_fire_time(trigger, since=now - REVIEW_LOOKBACK, now=now)
+    if fired is None:
+        return None
+    return await info_reviews.request(deps, digest_runs.team(deps, team_name), end=fired)
+
+
 def jobs(deps: Deps) -> Iterator[ScheduledJob]:
-    """Every scheduled job of this process: the digests, and retention whatever else is configured."""
+    """Every scheduled job of this process: the digests, the info reviews, and retention whatever else is
+    configured."""
     yield from digest_jobs(deps)
+    yield from info_review_jobs(deps)
     yield ScheduledJob("retention", retention_trigger(deps), retention.prune, (deps,))
 
 
@@ -117,12 +148,13 @@ def _whole_second(moment: datetime, *, up: bool) -> datetime:
     return floor + timedelta(seconds=1) if up and floor < moment else floor
 
 
-async def catch_up(deps: Deps) -> list[digest_runs.Requested]:
-    """Run, once, the digests whose scheduled time passed while opsbot was down (within the grace)."""
+async def catch_up(deps: Deps) -> list[digest_runs.Requested | info_reviews.Requested]:
+    """Run, once, the digests and info reviews whose scheduled time passed while opsbot was down (within
+    the grace)."""
     config = deps.settings.file.digests
     grace = timedelta(hours=config.catch_up_hours)
     now = deps.clock()
-    done = []
+    done: list[digest_runs.Requested | info_reviews.Requested] = []
     for job in digest_jobs(deps):
         _, kind, team_name = job.args
         fired = last_fire_time(job.trigger, since=now - grace, now=now)
@@ -130,11 +162,15 @@ async def catch_up(deps: Deps) -> list[digest_runs.Requested]:
             chosen = digest_runs.team(deps, team_name)
             period = period_reported_at(kind, fired, digests.team_zone(deps, chosen))
             done.append(await digest_runs.request(deps, kind, chosen, period))
+    for job in info_review_jobs(deps):
+        fired = last_fire_time(job.trigger, since=now - grace, now=now)
+        if fired is not None and catch_up_due(fired, now=now, grace=grace):
+            done.append(await info_reviews.request(deps, digest_runs.team(deps, job.args[1]), end=fired))
     return done
 
 
 async def start_scheduler(deps: Deps) -> Callable[[], Awaitable[None]]:
-    """Catch up on missed digests, start the scheduler, and return its stop function.
+    """Catch up on missed digests and info reviews, start the scheduler, and return its stop function.
 
     A missed retention run is not caught up: the next day's deletes what it would have.
     """

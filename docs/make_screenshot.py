@@ -11,6 +11,7 @@ import asyncio
 import sys
 import tempfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.embedded import start_embedded_sandbox  # noqa: E402
 from bot.server import start_server  # noqa: E402
+from bot.services.info_reviews import run_digest_now  # noqa: E402
 from sandbox import RunningSandbox  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,7 +44,7 @@ async def main(output: Path) -> None:
         settings = load_settings({"OPSBOT_CONFIG": str(config)})
         embedded = await start_embedded_sandbox(settings, host="127.0.0.1", bot_port=0, workdir=Path(tmp))
         server = await start_server(build_deps(embedded.settings), host="127.0.0.1", port=0)
-        embedded.connect(server.url)
+        embedded.connect(server.url, run_digest=partial(run_digest_now, server.deps))
         try:
             await photograph(embedded.sandbox, output)
         finally:
@@ -106,10 +108,14 @@ async def send(page: Page, text: str) -> None:
 
 
 async def fire_alerts(page: Page, sandbox: RunningSandbox) -> None:
-    for kind, channel in (("critical", "critical-alerts"), ("warning", "ops-alerts"), ("info", "ops-info")):
+    for kind, channel in (("critical", "critical-alerts"), ("warning", "ops-alerts")):
         await page.get_by_test_id(f"fire-{kind}").click()
         await expect(page.locator("#sim-status")).to_contain_text("Fired")
         await sandbox.workspace.wait_for_message(channel, contains=kind.upper(), timeout=10)
+    await page.get_by_test_id("fire-info").click()  # info alerts wait for the daily info review: run it now
+    await expect(page.locator("#sim-status")).to_contain_text("Fired")
+    await page.get_by_test_id("digest-info").click()
+    await sandbox.workspace.wait_for_message("ops-info", contains="Info review", timeout=10)
 
 
 async def incident_channel(client: AsyncWebClient, sandbox: RunningSandbox) -> None:

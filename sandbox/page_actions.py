@@ -227,10 +227,10 @@ async def alerts(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def digest(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
-    """Post the weekly or monthly digest now, through the bot that embeds this sandbox."""
+    """Post a digest (weekly, monthly, or the info review) now, through the bot that embeds this sandbox."""
     period = _text(data, "period")
-    if period not in ("weekly", "monthly"):
-        raise PageError("period must be weekly or monthly")
+    if period not in ("weekly", "monthly", "info"):
+        raise PageError("period must be weekly, monthly or info")
     run = app[BOT_LINK_KEY].run_digest
     if run is None:
         raise PageError(NO_DIGESTS, status=501)

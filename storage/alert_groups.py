@@ -94,6 +94,16 @@ async def record_episode_posted(session: AsyncSession, episode_id: int, *, at: d
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+def has_message(group: AlertGroup) -> bool:
+    """Whether the group has a Slack message (or may have: an answer was lost), or a roll-up lists it."""
+    return group.slack_ts is not None or group.post_attempted_at is not None or group.rollup_id is not None
+
+
+async def get_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
+    """The group as this transaction holds it (no query when it loaded the row already)."""
+    return await session.get(AlertGroup, group_id)
+
+
 async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
     """Load a group for changing it (row-locked on PostgreSQL)."""
     return (

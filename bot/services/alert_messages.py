@@ -20,8 +20,10 @@ from bot.deps import Deps
 from bot.domain.alerts import Severity
 from bot.domain.delivery import broken_route
 from bot.domain.durations import humanize_duration
+from bot.domain.info_review import told_in_review
 from bot.errors import NotFound
 from bot.secret_urls import public_url
+from bot.services.info_reviews import reviews_info
 from bot.services.oncall import who_is_on_call
 from bot.slack import error_code
 from storage import alert_episodes, alert_groups
@@ -76,6 +78,12 @@ async def sync_group(deps: Deps, group_id: int, *, attempt: int = 1) -> None:
     if snapshot is None or (snapshot.group.rollup_id is not None and snapshot.group.slack_ts is None):
         return  # a storm's roll-up lists this group: it has no message of its own to post
     group = snapshot.group
+    if told_in_review(
+        severity=group.severity,
+        has_message=alert_groups.has_message(group),
+        reviews_on=reviews_info(deps.settings),
+    ):
+        return  # an info group the daily review tells: no message of its own (unless it turns worse)
     was_posted = group.slack_ts is not None
     # A crash (or a lost answer) between posting and storing the ts must not post twice. Whether an earlier
     # try may have posted is recorded before the first post, so any retry, on any replica, looks first.

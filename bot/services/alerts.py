@@ -26,8 +26,11 @@ from bot.domain.alerts import (
 from bot.domain.delivery import Priority, alert_priority
 from bot.domain.digest_periods import local_midnight
 from bot.domain.incoming import IncomingAlert
+from bot.domain.info_review import told_in_review
 from bot.services import alert_storms, review_deadlines
+from bot.services.info_reviews import reviews_info
 from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
+from storage import alert_groups
 from storage import alerts as store
 from storage.db import is_write_conflict
 from storage.group_transitions import GroupChange, GroupPolicy
@@ -119,6 +122,7 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
     config = deps.settings.file.alerts
     now = deps.clock()
     policy = group_policy(deps.settings, now)
+    reviews_on = reviews_info(deps.settings)
     async with deps.db.transaction() as session:
         rollups: dict[int, str] = {}  # a storm's groups share one roll-up job: queue it once per write
         for source, planned in _by_source(batches):
@@ -126,7 +130,9 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
             if stored.held:
                 await _hold(deps, session, source, stored.held, now=now)
             for change in stored.changes:
-                rollup_id = await _queue_change(session, change, config=config, now=now)
+                rollup_id = await _queue_change(
+                    session, change, config=config, now=now, reviews_on=reviews_on
+                )
                 if rollup_id is not None:
                     rollups[rollup_id] = change.channel
         for rollup_id, channel in rollups.items():
@@ -151,16 +157,19 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 
 
 async def _queue_change(
-    session: AsyncSession, change: GroupChange, *, config: AlertsConfig, now: datetime
+    session: AsyncSession, change: GroupChange, *, config: AlertsConfig, now: datetime, reviews_on: bool
 ) -> int | None:
     """Queue the group's own message update, escalation and review reminder; return its roll-up's id
-    instead when a storm's roll-up lists it (the caller queues that once)."""
+    instead when a storm's roll-up lists it (the caller queues that once). An info group the daily review
+    tells gets no message."""
     threshold = config.rollup_after_new_groups_per_minute
-    rollup_id = await alert_storms.place(session, change, threshold=threshold, now=now)
-    if rollup_id is None:
-        await queue_sync(
-            session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
-        )
+    rollup_id = None
+    if not await _waits_for_review(session, change, reviews_on=reviews_on):
+        rollup_id = await alert_storms.place(session, change, threshold=threshold, now=now)
+        if rollup_id is None:
+            await queue_sync(
+                session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
+            )
     armed = change.fired or change.reopened or change.turned_critical
     if armed and change.severity == Severity.CRITICAL and config.escalation and change.episode_id:
         first_delay = timedelta(minutes=config.escalation[0].after_minutes)
@@ -181,6 +190,15 @@ async def _queue_change(
             due_at=now + timedelta(minutes=config.flapping_window_minutes),
         )
     return rollup_id
+
+
+async def _waits_for_review(session: AsyncSession, change: GroupChange, *, reviews_on: bool) -> bool:
+    """Tell whether the daily info review tells this change instead of a message (see told_in_review)."""
+    if not reviews_on or change.severity != Severity.INFO:
+        return False
+    group = await alert_groups.get_group(session, change.group_id)
+    has_message = group is None or alert_groups.has_message(group)
+    return told_in_review(severity=change.severity, has_message=has_message, reviews_on=reviews_on)
 
 
 def escalation_key(group_id: int, episode_id: int) -> str:

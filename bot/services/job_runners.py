@@ -14,6 +14,7 @@ from bot.services import (
     escalation,
     incident_slack,
     incident_timers,
+    info_reviews,
     review_deadlines,
     ticket_jobs,
     ticket_measure,
@@ -28,6 +29,7 @@ from bot.services.jobs import (
     MeasureAfter,
     MeasureBaseline,
     PostDigest,
+    PostInfoReview,
     PostInIncident,
     RemindIncident,
     RemindReview,
@@ -65,6 +67,10 @@ async def _end_snooze(deps: Deps, job: EndSnooze, attempt: int) -> None:
 
 async def _post_digest(deps: Deps, job: PostDigest, attempt: int) -> None:
     await digest_runs.post_run(deps, job.key, retried=attempt > 1)
+
+
+async def _post_info_review(deps: Deps, job: PostInfoReview, attempt: int) -> None:
+    await info_reviews.post_run(deps, job.key, retried=attempt > 1)
 
 
 async def _set_up_incident(deps: Deps, job: SetUpIncident, attempt: int) -> None:
@@ -113,6 +119,7 @@ RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(EndSnooze, _end_snooze),
     Runner(CheckFlapping, _check_flapping),
     Runner(PostDigest, _post_digest),
+    Runner(PostInfoReview, _post_info_review),
     Runner(SetUpIncident, _set_up_incident),
     Runner(SyncIncident, _sync_incident),
     Runner(PostInIncident, _post_in_incident),

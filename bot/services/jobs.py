@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.delivery import Priority
 from storage import outbox
 from storage.digests import POST_JOB
+from storage.info_reviews import POST_JOB as POST_INFO_REVIEW
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,14 @@ class PostDigest(Job):
     """Post a claimed digest run (queued by storage.digests.claim_and_enqueue, in the claim's transaction)."""
 
     kind: ClassVar[str] = POST_JOB
+    key: str
+
+
+@dataclass(frozen=True)
+class PostInfoReview(Job):
+    """Post a claimed info review (queued by info_reviews.request, in the claim's transaction)."""
+
+    kind: ClassVar[str] = POST_INFO_REVIEW
     key: str
 
 
@@ -161,6 +170,7 @@ KINDS: dict[str, type[Job]] = {
         CheckFlapping,
         SyncRollup,
         PostDigest,
+        PostInfoReview,
         SetUpIncident,
         SyncIncident,
         PostInIncident,

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import storage.digests
 import storage.host_samples
 import storage.incidents
+import storage.info_reviews
 import storage.models
 import storage.tickets  # noqa: F401  (registers the tables on the metadata)
 

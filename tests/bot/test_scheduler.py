@@ -22,6 +22,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def bot_config() -> dict[str, Any]:
     return {
         "team": {"timezone": "Europe/Berlin"},
+        # the info reviews' own jobs and catch-up: tests/bot/test_info_review_schedule.py
+        "alerts": {"info_review": {"mode": "per_alert"}},
         "digests": {
             "enabled": True,
             "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}],

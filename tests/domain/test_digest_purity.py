@@ -13,7 +13,15 @@ DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain"
 
 @pytest.mark.parametrize(
     "name",
-    ["digest_periods.py", "digests.py", "capacity.py", "storms.py", "stale_hosts.py", "reviews.py"],
+    [
+        "digest_periods.py",
+        "digests.py",
+        "capacity.py",
+        "storms.py",
+        "stale_hosts.py",
+        "reviews.py",
+        "info_review.py",
+    ],
 )
 def test_digest_domain_modules_import_only_the_standard_library(name: str) -> None:
     tree = ast.parse((DOMAIN / name).read_text(encoding="utf-8"))

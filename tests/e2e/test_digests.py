@@ -22,8 +22,12 @@ from sandbox.model import Message
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.alert_history import AlertHistory, HistoryClock, recording, slack_without_limits
 
-# Weekly every 2 s (the period stays "last week", so it must still post once); monthly far away.
-FAST = {"enabled": True, "cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}}}
+# Weekly every 2 s (the period stays "last week", so it must still post once); monthly and the daily info
+# review (tests/e2e/test_info_review.py) far away.
+FAST = {
+    "enabled": True,
+    "cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}, "info_review": {"year": 2099}},
+}
 # The Monday morning the in-process tests' opsbot lives in: "last week" is 9–15 November 2026 (ISO week 46).
 REPORTED_AT = datetime(2026, 11, 16, 9, tzinfo=UTC)
 EAST = timezone(timedelta(hours=2))  # the offset this Alertmanager writes its instants in

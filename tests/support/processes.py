@@ -18,6 +18,8 @@ from bot.config import deep_merge
 # nearly full disk on a CI box would leak alerts into unrelated tests), and the digest schedule reads the
 # real calendar (on a Monday after 09:00 every opsbot would catch up last week's review at start), and a
 # warning's review reminder is a timer an hour out (tests that wait for an empty outbox would wait for it).
+# With digests off there is no daily info review either, so info alerts get a message each, as with
+# alerts.info_review.mode: per_alert (tests/e2e/test_info_review.py turns the review on).
 QUIET_BY_DEFAULT: dict[str, Any] = {
     "host_checks": {"enabled": False},
     "digests": {"enabled": False},

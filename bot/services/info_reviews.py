@@ -1,0 +1,178 @@
+"""The daily info review: info alerts wait for it instead of a message each; each team's review is claimed
+once per scheduled time (with the window since its last review and its post job), then built and posted."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.info_review import render_review, render_text, review_marker
+from bot.config import DigestTeamConfig, Settings
+from bot.deps import Deps
+from bot.domain.alerts import parse_matcher
+from bot.domain.delivery import Priority
+from bot.domain.info_review import (
+    InfoReview,
+    InfoReviewMode,
+    ReviewWindow,
+    claim_key,
+    review_window,
+    summarize,
+)
+from bot.services import digest_runs
+from bot.services.digests import team_zone
+from bot.services.jobs import PostInfoReview, queue
+from storage import info_reviews as store
+
+log = logging.getLogger(__name__)
+
+
+def reviews_info(settings: Settings) -> bool:
+    """Tell whether info alerts wait for a review: mode daily, and digests on with a team to review them.
+
+    Without digests nothing would tell them, so they get a message each as with `mode: per_alert`.
+    """
+    digests = settings.file.digests
+    daily = settings.file.alerts.info_review.mode == InfoReviewMode.DAILY.value
+    return daily and digests.enabled and bool(digests.teams)
+
+
+def info_channel(settings: Settings, team: DigestTeamConfig) -> str:
+    return team.info_channel or settings.file.channels.info
+
+
+def schedule(settings: Settings, team: DigestTeamConfig) -> dict[str, str | int]:
+    """The team's review time as APScheduler cron fields (in the team's zone)."""
+    default_at = settings.file.alerts.info_review.at
+    return settings.file.digests.info_review_schedule(team, default_at=default_at)
+
+
+@dataclass(frozen=True)
+class Requested:
+    """What asking for a review did: `claimed` False when that team's review at `end` was claimed before."""
+
+    team: str
+    channel: str
+    key: str
+    claimed: bool
+
+    def describe(self, *, posted: bool = True) -> str:
+        until = self.key.removeprefix(f"info:{self.team}:").replace("T", " ")
+        what = f"info review for {self.team} until {until}"
+        if not self.claimed:
+            return f"already posted {what} to #{self.channel}; use --force to post it again"
+        return f"{'posted' if posted else 'queued'} {what} to #{self.channel}"
+
+
+async def request(deps: Deps, chosen: DigestTeamConfig, *, end: datetime, force: bool = False) -> Requested:
+    """Claim the team's review ending at `end` (its window since the last review) and queue its post, in one
+    transaction: exactly once across replicas and restarts, unless `force` posts it again."""
+    zone, channel = team_zone(deps, chosen), info_channel(deps.settings, chosen)
+    key, now = claim_key(chosen.name, end, zone), deps.clock()
+    try:
+        async with deps.db.transaction() as session:
+            previous = await store.previous_window(session, chosen.name, before=end)
+            window = review_window(end=end, zone=zone, previous=previous)
+            session.add(_run(deps, chosen, key=key, channel=channel, window=window))
+            await session.flush()
+            await _queue_post(session, key, channel=channel, now=now)
+        claimed = True
+    except IntegrityError:
+        claimed = force and await _repost(deps, key, channel=channel)
+    if claimed:
+        deps.wake_outbox()
+    log.info("info review requested", extra={"key": key, "claimed": claimed})
+    return Requested(chosen.name, channel, key, claimed)
+
+
+def _run(
+    deps: Deps, chosen: DigestTeamConfig, *, key: str, channel: str, window: ReviewWindow
+) -> store.InfoReviewRun:
+    return store.InfoReviewRun(
+        key=key,
+        team=chosen.name,
+        channel=channel,
+        window_start=window.start,
+        window_end=window.end,
+        previous_start=window.previous_start,
+        claimed_by=digest_runs.owner_name(),
+        claimed_at=deps.clock(),
+    )
+
+
+async def _queue_post(session: AsyncSession, key: str, *, channel: str, now: datetime) -> None:
+    await queue(
+        session,
+        PostInfoReview(key=key),
+        now=now,
+        lane=channel,
+        priority=Priority.INFO,
+        key=store.job_key(key),
+    )
+
+
+async def _repost(deps: Deps, key: str, *, channel: str) -> bool:
+    async with deps.db.transaction() as session:
+        await store.reset_for_repost(session, key)
+        await _queue_post(session, key, channel=channel, now=deps.clock())
+    return True
+
+
+async def build(deps: Deps, chosen: DigestTeamConfig, window: ReviewWindow) -> InfoReview:
+    """The team's review of `window`: its info alerts (and, for the first team, those no team picks)."""
+    teams = deps.settings.file.digests.teams
+    own = [parse_matcher(text) for text in chosen.match]
+    others = [[parse_matcher(text) for text in t.match] for t in teams if t.name != chosen.name]
+    first = bool(teams) and teams[0].name == chosen.name
+    labels = await store.team_labels(deps.db, own, others, takes_the_rest=first)
+    rows = await store.name_counts(deps.db, window, labels)
+    return summarize(rows, team=chosen.name, zone=team_zone(deps, chosen), window=window)
+
+
+async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
+    """The outbox job: build the claimed review and post it once (a retry first looks for its message)."""
+    run = await store.get_run(deps.db, key)
+    if run is None or run.ts is not None:
+        return
+    review = await build(deps, _team_of(deps, run), run.window)
+    marker = review_marker(run.key, run.runs)
+    channel_id, ts = await deps.gateway.post_or_update(
+        channel=run.channel,
+        channel_id=None,
+        ts=None,
+        payload=render_review(review, marker=marker),
+        marker=marker if retried else None,
+    )
+    await store.mark_posted(deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock())
+
+
+def _team_of(deps: Deps, run: store.InfoReviewRun) -> DigestTeamConfig:
+    for found in deps.settings.file.digests.teams:
+        if found.name == run.team:
+            return found
+    return DigestTeamConfig(name=run.team, info_channel=run.channel)
+
+
+async def preview(deps: Deps, chosen: DigestTeamConfig, *, end: datetime) -> str:
+    """The review ending at `end` as terminal text, without claiming or posting anything."""
+    async with deps.db.sessions() as session:
+        previous = await store.previous_window(session, chosen.name, before=end)
+    window = review_window(end=end, zone=team_zone(deps, chosen), previous=previous)
+    return render_text(await build(deps, chosen, window))
+
+
+async def run_now(deps: Deps) -> str:
+    """Post the first team's review of everything since its last one now (the sandbox page's button)."""
+    found = await request(deps, digest_runs.team(deps, None), end=deps.clock())
+    return found.describe(posted=False)
+
+
+async def run_digest_now(deps: Deps, period: str) -> str:
+    """The sandbox page's buttons: the weekly or monthly digest, or (`info`) the info review."""
+    if period == "info":
+        return await run_now(deps)
+    return await digest_runs.run_now(deps, period)

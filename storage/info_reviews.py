@@ -1,0 +1,171 @@
+"""Info reviews: each team's claimed review (its window stored at the claim), and its counts by alert name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, Index, and_, case, func, not_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from bot.domain.alerts import Matcher
+from bot.domain.info_review import INFO, NameCounts, ReviewWindow
+from storage import outbox
+from storage.db import Database
+from storage.digest_queries import at, rows_of, scope_for
+from storage.models import Alert, AlertEpisode, OutboxJob
+from storage.types import UTCDateTime
+
+POST_JOB = "info_review.post"
+CLAIMED, POSTED = "claimed", "posted"
+
+
+class InfoReviewRun(SQLModel, table=True):
+    """One team's info review, claimed once under `key` with its window; `ts` is set once it is posted."""
+
+    __tablename__ = "info_reviews"
+    __table_args__ = (Index("ix_info_reviews_team_end", "team", "window_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)  # info:ops:2026-11-16T09:30:00
+    team: str = Field(max_length=64)
+    channel: str = Field(max_length=80)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    previous_start: datetime = Field(
+        sa_type=UTCDateTime
+    )  # the trend's window: [previous_start, window_start)
+    status: str = Field(default=CLAIMED, max_length=16)
+    claimed_by: str = Field(default="", max_length=128)
+    claimed_at: datetime = Field(sa_type=UTCDateTime)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel_id: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    runs: int = 1
+
+    @property
+    def window(self) -> ReviewWindow:
+        return ReviewWindow(self.window_start, self.window_end, self.previous_start)
+
+
+def job_key(key: str) -> str:
+    """The post job's dedupe key."""
+    return f"info-review:{key}"
+
+
+async def previous_window(session: AsyncSession, team: str, *, before: datetime) -> ReviewWindow | None:
+    """The window of the team's latest review that ended before `before` (None for its first)."""
+    found = await session.execute(
+        select(InfoReviewRun)
+        .where(col(InfoReviewRun.team) == team, col(InfoReviewRun.window_end) < before)
+        .order_by(col(InfoReviewRun.window_end).desc())
+        .limit(1)
+    )
+    run = found.scalar_one_or_none()
+    return None if run is None else run.window
+
+
+async def reset_for_repost(session: AsyncSession, key: str) -> None:
+    """Post a claimed review again (`--force`): its window stays, its message is forgotten."""
+    await session.execute(
+        update(InfoReviewRun)
+        .where(col(InfoReviewRun.key) == key)
+        .values(status=CLAIMED, ts=None, posted_at=None, runs=InfoReviewRun.runs + 1)
+    )
+
+
+async def get_run(db: Database, key: str) -> InfoReviewRun | None:
+    """The review claimed under `key`, if any."""
+    async with db.sessions() as session:
+        found = await session.execute(select(InfoReviewRun).where(col(InfoReviewRun.key) == key))
+        return found.scalar_one_or_none()
+
+
+async def mark_posted(db: Database, key: str, *, channel_id: str, ts: str, now: datetime) -> None:
+    """Record the posted message at once, so a retried job never posts it again."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(InfoReviewRun)
+            .where(col(InfoReviewRun.key) == key)
+            .values(status=POSTED, channel_id=channel_id, ts=ts, posted_at=now)
+        )
+
+
+async def lease_job(db: Database, key: str, *, owner: str, now: datetime, lease_seconds: float) -> int | None:
+    """Lease the pending post job of one review (for `opsbot digest info`); None when a server has it."""
+    statement = (
+        update(OutboxJob)
+        .where(col(OutboxJob.dedupe_key) == job_key(key), col(OutboxJob.status) == outbox.PENDING)
+        .values(
+            status=outbox.SENDING,
+            lease_owner=owner,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=OutboxJob.attempts + 1,
+        )
+        .returning(col(OutboxJob.id))
+        .execution_options(synchronize_session=False)
+    )
+    async with db.transaction() as session:
+        found = (await session.execute(statement)).first()
+    return None if found is None or found[0] is None else int(found[0])
+
+
+async def team_labels(
+    db: Database, own: Sequence[Matcher], others: Sequence[Sequence[Matcher]], *, takes_the_rest: bool
+) -> ColumnElement[bool] | None:
+    """The condition on `alerts` picking a team's alerts (None: every alert). With `takes_the_rest`, alerts
+    no other team's matchers pick are the team's too, so no info alert is left out of every review."""
+    mine = await _labels(db, own)
+    if mine is None or not takes_the_rest:
+        return mine
+    theirs = [await _labels(db, matchers) for matchers in others]
+    if any(condition is None for condition in theirs):
+        return mine  # another team takes every alert: there is no rest
+    return or_(mine, not_(or_(*[c for c in theirs if c is not None]))) if theirs else None
+
+
+async def _labels(db: Database, matchers: Sequence[Matcher]) -> ColumnElement[bool] | None:
+    """The digests' label filter (the window they also take plays no part here)."""
+    return (await scope_for(db, matchers, start=_EPOCH, end=_EPOCH)).labels
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def name_counts(
+    db: Database, window: ReviewWindow, labels: ColumnElement[bool] | None
+) -> list[NameCounts]:
+    """Info firings by alert name: begun in the window (when opsbot heard them, so consecutive reviews count
+    each once however late a source reports), ended in it, firing at its end, begun in the window before."""
+    received, ended = col(AlertEpisode.received_at), col(AlertEpisode.ended_at)
+    start, end, before = at(window.start), at(window.end), at(window.previous_start)
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
+    still_firing = or_(ended.is_(None), ended >= end)
+    statement = (
+        select(
+            col(AlertEpisode.alertname),
+            count(received >= start),
+            count(and_(ended >= start, ended < end)),
+            count(still_firing),
+            count(and_(received >= before, received < start)),
+        )
+        .where(
+            col(AlertEpisode.severity) == INFO,
+            received < end,
+            or_(received >= before, still_firing, ended >= start),
+            *(
+                []
+                if labels is None
+                else [col(AlertEpisode.alert_id).in_(select(col(Alert.id)).where(labels))]
+            ),
+        )
+        .group_by(col(AlertEpisode.alertname))
+    )
+    rows = await rows_of(db, statement)
+    return [
+        NameCounts(str(name), int(f or 0), int(r or 0), int(s or 0), int(b or 0)) for name, f, r, s, b in rows
+    ]
