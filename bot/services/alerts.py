@@ -26,7 +26,7 @@ from bot.domain.alerts import (
 from bot.domain.delivery import Priority, alert_priority
 from bot.domain.digest_periods import local_midnight
 from bot.domain.incoming import IncomingAlert
-from bot.services import alert_storms
+from bot.services import alert_storms, sms
 from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
 from storage import alerts as store
 from storage.db import is_write_conflict
@@ -116,7 +116,6 @@ def group_policy(settings: Settings, now: datetime) -> GroupPolicy:
 
 
 async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
-    config = deps.settings.file.alerts
     now = deps.clock()
     policy = group_policy(deps.settings, now)
     async with deps.db.transaction() as session:
@@ -126,7 +125,7 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
             if stored.held:
                 await _hold(deps, session, source, stored.held, now=now)
             for change in stored.changes:
-                rollup_id = await _queue_change(session, change, config=config, now=now)
+                rollup_id = await _queue_change(session, change, settings=deps.settings, now=now)
                 if rollup_id is not None:
                     rollups[rollup_id] = change.channel
         for rollup_id, channel in rollups.items():
@@ -151,10 +150,11 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 
 
 async def _queue_change(
-    session: AsyncSession, change: GroupChange, *, config: AlertsConfig, now: datetime
+    session: AsyncSession, change: GroupChange, *, settings: Settings, now: datetime
 ) -> int | None:
-    """Queue the group's own message update and escalation; return its roll-up's id instead when a storm's
-    roll-up lists it (the caller queues that once)."""
+    """Queue the group's own message update, escalation and pages; return its roll-up's id instead when a
+    storm's roll-up lists it (the caller queues that once)."""
+    config = settings.file.alerts
     threshold = config.rollup_after_new_groups_per_minute
     rollup_id = await alert_storms.place(session, change, threshold=threshold, now=now)
     if rollup_id is None:
@@ -167,6 +167,11 @@ async def _queue_change(
         await queue_escalation(
             session, group_id=change.group_id, channel=change.channel, episode_id=change.episode_id,
             due=now + first_delay, now=now,
+        )  # fmt: skip
+    if armed and change.episode_id:
+        await sms.queue_open_page(
+            session, settings, group_id=change.group_id, episode_id=change.episode_id,
+            severity=change.severity, now=now,
         )  # fmt: skip
     if change.flapping:
         await queue(

@@ -14,6 +14,7 @@ from bot.services import (
     escalation,
     incident_slack,
     incident_timers,
+    sms,
     ticket_jobs,
     ticket_measure,
 )
@@ -29,6 +30,7 @@ from bot.services.jobs import (
     PostDigest,
     PostInIncident,
     RemindIncident,
+    SendSms,
     SetUpIncident,
     SyncGroup,
     SyncIncident,
@@ -47,6 +49,10 @@ async def _sync_rollup(deps: Deps, job: SyncRollup, attempt: int) -> None:
 
 async def _escalate(deps: Deps, job: EscalateGroup, attempt: int) -> None:
     await escalation.escalate(deps, job.group_id, episode_id=job.episode_id, retried=attempt > 1)
+
+
+async def _send_sms(deps: Deps, job: SendSms, attempt: int) -> None:
+    await sms.send_page(deps, job, retried=attempt > 1)
 
 
 async def _check_flapping(deps: Deps, job: CheckFlapping, attempt: int) -> None:
@@ -103,6 +109,7 @@ RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(SyncGroup, _sync_group),
     Runner(SyncRollup, _sync_rollup),
     Runner(EscalateGroup, _escalate),
+    Runner(SendSms, _send_sms),
     Runner(EndSnooze, _end_snooze),
     Runner(CheckFlapping, _check_flapping),
     Runner(PostDigest, _post_digest),

@@ -42,6 +42,18 @@ class EscalateGroup(Job):
 
 
 @dataclass(frozen=True)
+class SendSms(Job):
+    """Text one page of a group episode: its opening (to whoever is on call; `user_id` empty) or an
+    escalation step (to `user_id`)."""
+
+    kind: ClassVar[str] = "sms.page"
+    group_id: int
+    episode_id: int
+    page: str
+    user_id: str = ""
+
+
+@dataclass(frozen=True)
 class EndSnooze(Job):
     kind: ClassVar[str] = "alert_group.snooze_end"
     group_id: int
@@ -147,6 +159,7 @@ KINDS: dict[str, type[Job]] = {
     for cls in (
         SyncGroup,
         EscalateGroup,
+        SendSms,
         EndSnooze,
         CheckFlapping,
         SyncRollup,
