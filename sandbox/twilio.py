@@ -14,6 +14,8 @@ twilio.com/docs/api/errors/<code> (read 2026-11-30).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import re
 import secrets
 import time
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, Literal
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 if TYPE_CHECKING:
     from sandbox.workspace import Workspace
@@ -149,11 +151,8 @@ class TwilioStandIn:
     # the wire
 
     def authenticate(self, request: web.Request) -> None:
-        try:
-            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-        except ValueError:
-            auth = None
-        valid = auth is not None and (auth.login, auth.password) == (self.account_sid, self.auth_token)
+        """HTTP Basic with this account's SID and Auth Token, on this account's path; else 20003."""
+        valid = _basic_auth(request.headers.get("Authorization", "")) == (self.account_sid, self.auth_token)
         if not valid or request.match_info["account"] != self.account_sid:
             raise TwilioRefusal(401, 20003, "Authenticate")
 
@@ -250,6 +249,17 @@ async def list_messages(request: web.Request) -> web.Response:
     page = {"messages": found, "page": 0, "page_size": size, "start": 0, "end": max(len(found) - 1, 0)}
     page.update({"uri": request.path_qs, "first_page_uri": request.path_qs, "next_page_uri": None})
     return web.json_response({**page, "previous_page_uri": None})
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        login, colon, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (login, password) if colon else None
 
 
 def _page_size(text: str) -> int:

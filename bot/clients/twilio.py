@@ -62,7 +62,7 @@ class TwilioClient:
         self._messages = (
             f"{api_url.rstrip('/')}/{API_VERSION}/Accounts/{quote(account_sid, safe='')}/Messages.json"
         )
-        self._auth = aiohttp.BasicAuth(account_sid, auth_token)
+        self._authorization = aiohttp.encode_basic_auth(account_sid, auth_token)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def send(self, *, to: str, body: str, sender: Sender) -> SentMessage:
@@ -91,8 +91,8 @@ class TwilioClient:
             async with (
                 aiohttp.ClientSession(timeout=self._timeout) as session,
                 session.request(
-                    method, self._messages, data=data, params=params, auth=self._auth,
-                    headers={"Accept": "application/json"},
+                    method, self._messages, data=data, params=params,
+                    headers={"Authorization": self._authorization, "Accept": "application/json"},
                 ) as response,
             ):  # fmt: skip
                 status, text = response.status, await response.text()

@@ -19,7 +19,7 @@ SMS_LENGTH = 160
 CAP_WINDOW = timedelta(hours=1)
 MIN_NAME = 16  # with a very long link the name still says something (the text then takes two SMS)
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
-_SEPARATORS = re.compile(r"[\s().\-/]")
+_SEPARATORS = re.compile(r"[ \t\u00a0().\-/]")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # No '.', '/', '@' or ':' (no URL, domain, address or scheme can form) and no line breaks or control
 # characters; all of these are in GSM-7's basic set.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +31,8 @@ from storage.models import AlertGroup, AlertGroupEpisode, SmsPage
 
 log = logging.getLogger(__name__)
 OPEN = "open"
-POST_WAIT = timedelta(seconds=2)
+POST_WAIT = timedelta(seconds=0.5)  # the alert's message is usually being posted as the page starts
+LINK_WAIT = timedelta(seconds=30)  # but the page goes without its link rather than wait out a Slack outage
 
 
 def step_page(level: int) -> str:
@@ -124,7 +126,7 @@ async def _decide(
     deps: Deps, job: SendSms, group: AlertGroup, episode: AlertGroupEpisode, *, user: str, key: str
 ) -> SmsPage:
     """Find the number, word the text and take a slot under the cap (or record why there is none)."""
-    link = await _message_link(deps, group)
+    link = await _message_link(deps, group, episode)
     number = await _number(deps, user)
     now = deps.clock()
     page = SmsPage(
@@ -152,13 +154,23 @@ async def _decide(
     return page
 
 
-async def _message_link(deps: Deps, group: AlertGroup) -> str | None:
-    """The link to the alert's Slack message; waits for its post (none when its channel refused it, or
-    while a storm's roll-up lists it instead of a message of its own)."""
+async def _message_link(deps: Deps, group: AlertGroup, episode: AlertGroupEpisode) -> str | None:
+    """The link to the alert's Slack message. The page waits a little for its post, but not for a Slack
+    outage: past LINK_WAIT from the opening it goes without (as when its channel refused the message, or a
+    storm's roll-up lists it instead of a message of its own)."""
+    waited_enough = deps.clock() - episode.opened_at >= LINK_WAIT
     if group.slack_channel_id is not None and group.slack_ts is not None:
-        answer = await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts)
+        try:
+            answer = await deps.slack.chat_getPermalink(
+                channel=group.slack_channel_id, message_ts=group.slack_ts
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            if not waited_enough:
+                raise
+            log.warning("SMS page goes without its link: Slack did not give it", extra={"group": group.id})
+            return None
         return safe_link(str(answer.get("permalink") or ""))
-    if group.post_error is not None or group.rollup_id is not None:
+    if group.post_error is not None or group.rollup_id is not None or waited_enough:
         return None
     raise RetryLater(POST_WAIT, "the alert message is not posted yet")
 
