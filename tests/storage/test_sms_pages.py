@@ -12,6 +12,7 @@ from bot.domain.sms import CAP_WINDOW, within_cap
 from storage import sms_pages
 from storage.db import Database, create_database
 from storage.models import SmsPage
+from storage.retention import prune_sms_pages
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -72,3 +73,11 @@ async def test_replicas_texting_one_person_at_once_never_pass_the_cap(
         )
     )
     assert sorted(p.status for p in taken).count(sms_pages.SENDING) == 3
+
+
+async def test_retention_deletes_only_records_older_than_the_cutoff(db: Database) -> None:
+    await sms_pages.take_slot(db, page(1, at=NOW - timedelta(days=401)), window=CAP_WINDOW, over_cap=cap(9))
+    await sms_pages.take_slot(db, page(2), window=CAP_WINDOW, over_cap=cap(9))
+    assert await prune_sms_pages(db, before=NOW - timedelta(days=400)) == 1
+    assert await sms_pages.find(db, page(1).page_key) is None
+    assert await sms_pages.find(db, page(2).page_key) is not None
