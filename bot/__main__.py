@@ -187,11 +187,19 @@ async def _run_sandbox(host: str, port: int, *, bot_url: str | None, secret: str
     """Serve the sandbox alone until stopped; with a bot URL its page plays Slack toward that bot."""
     from bot.embedded import loopback_url
     from sandbox import DEFAULT_BOT_TOKEN, start_sandbox
+    from sandbox.twilio import SANDBOX_NUMBER
 
     sandbox = await start_sandbox(host=host, port=port, bot_token=DEFAULT_BOT_TOKEN)
     print(f"Slack sandbox (no Slack workspace needed): {sandbox.page_url}", flush=True)
     env = f"SLACK_BOT_TOKEN={sandbox.bot_token} SLACK_API_URL={sandbox.api_url}"
     print(f"  start the bot with {env}", flush=True)
+    twilio = sandbox.twilio
+    print(
+        f"  and for SMS pages OPSBOT_TWILIO_ACCOUNT_SID={twilio.account_sid} "
+        f"OPSBOT_TWILIO_AUTH_TOKEN={twilio.auth_token}, paging.sms.api_url: {sandbox.twilio_url}, "
+        f"from_number: '{SANDBOX_NUMBER}'",
+        flush=True,
+    )
     if bot_url and secret:
         base = loopback_url(bot_url).removesuffix("/slack/events")
         player = sandbox.player(bot_url=f"{base}/slack/events", signing_secret=secret)

@@ -130,6 +130,7 @@ class EscalationStepConfig(Section):
     after_minutes: float = Field(gt=0)
     target: Literal["oncall", "next_oncall", "users", "usergroup"] = "oncall"
     ids: tuple[str, ...] = ()
+    sms: bool = False  # text the step's people as well as the Slack DM (paging.sms)
 
 
 class PermissionsConfig(Section):
@@ -428,6 +429,67 @@ class RetentionConfig(Section):
         return {"hour": int(hour), "minute": int(minute)}
 
 
+PagingDestination = Literal["pagerduty", "sms"]
+
+
+class SmsConfig(Section):
+    """SMS through Twilio's Messages API; on when OPSBOT_TWILIO_ACCOUNT_SID and OPSBOT_TWILIO_AUTH_TOKEN are
+    set and a sender (`from_number` or `messaging_service_sid`) is configured."""
+
+    api_url: str = Field(default="https://api.twilio.com", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    from_number: str | None = None  # E.164, e.g. +15005550006
+    messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    max_per_person_per_hour: int = Field(default=6, ge=1, le=100)
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    phones: dict[str, str] = Field(default_factory=dict)  # Slack user ID -> E.164; else the Slack profile
+
+    @field_validator("from_number")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        return None if value is None else _e164(value)
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, value: dict[str, str]) -> dict[str, str]:
+        from bot.domain.sms import is_slack_user_id
+
+        for user in value:
+            if not is_slack_user_id(user):
+                raise ValueError(f"{user!r} is not a Slack user ID (U… or W…)")
+        return {user: _e164(number, owner=user) for user, number in value.items()}
+
+
+def _e164(number: str, *, owner: str | None = None) -> str:
+    from bot.domain.sms import e164
+
+    normalized = e164(number)
+    if normalized is None:
+        whose = f" (for {owner})" if owner else ""
+        raise ValueError(
+            f"{number!r}{whose} is not an international phone number (E.164, e.g. +4915112345678)"
+        )
+    return normalized
+
+
+class PagingDestinationsConfig(Section):
+    """Where a group of each severity pages, besides Slack, when it opens (a new firing episode)."""
+
+    critical: tuple[PagingDestination, ...] = ("pagerduty", "sms")
+    warning: tuple[PagingDestination, ...] = ()
+    info: tuple[PagingDestination, ...] = ()
+
+    def of(self, severity: str) -> tuple[PagingDestination, ...]:
+        """The destinations of a severity (none for one this config does not name)."""
+        return {"critical": self.critical, "warning": self.warning, "info": self.info}.get(severity, ())
+
+
+class PagingConfig(Section):
+    """Paging beyond Slack: where each severity pages when a group opens, and each destination's settings."""
+
+    destinations: PagingDestinationsConfig = PagingDestinationsConfig()
+    sms: SmsConfig = SmsConfig()
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
@@ -445,6 +507,7 @@ class FileConfig(Section):
     digests: DigestsConfig = DigestsConfig()
     tickets: TicketsConfig = TicketsConfig()
     retention: RetentionConfig = RetentionConfig()
+    paging: PagingConfig = PagingConfig()
 
     @field_validator("kpis")
     @classmethod
@@ -468,6 +531,8 @@ class Secrets(Section):
     alertmanager_url: str | None = None
     alert_webhook_token: SecretStr | None = None
     ticket_webhook_secret: SecretStr | None = None
+    twilio_account_sid: SecretStr | None = None
+    twilio_auth_token: SecretStr | None = None
 
 
 class Settings(Section):
@@ -488,6 +553,13 @@ class Settings(Section):
         """Slack traffic goes over Socket Mode when an app-level token is set."""
         return self.secrets.slack_app_token is not None
 
+    @property
+    def sms_enabled(self) -> bool:
+        """SMS pages go out when Twilio's credentials are set and a sender is configured."""
+        sms = self.file.paging.sms
+        credentials = self.secrets.twilio_account_sid and self.secrets.twilio_auth_token
+        return bool(credentials) and bool(sms.from_number or sms.messaging_service_sid)
+
 
 ENV_KEYS = {
     "SLACK_BOT_TOKEN": "slack_bot_token",
@@ -499,6 +571,8 @@ ENV_KEYS = {
     "ALERTMANAGER_URL": "alertmanager_url",
     "OPSBOT_ALERT_WEBHOOK_TOKEN": "alert_webhook_token",
     "OPSBOT_TICKET_WEBHOOK_SECRET": "ticket_webhook_secret",
+    "OPSBOT_TWILIO_ACCOUNT_SID": "twilio_account_sid",
+    "OPSBOT_TWILIO_AUTH_TOKEN": "twilio_auth_token",
 }
 
 

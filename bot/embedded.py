@@ -15,9 +15,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from bot.config import DEFAULT_DATABASE_URL, Settings
+from bot.config import DEFAULT_DATABASE_URL, FileConfig, Settings
 from sandbox import RunningSandbox, start_sandbox
 from sandbox.page_actions import RunDigest
+from sandbox.twilio import SANDBOX_NUMBER
 
 _WILDCARDS = {None, "", "0.0.0.0", "::"}
 SANDBOX_HOST = "127.0.0.1"
@@ -63,23 +64,37 @@ async def start_embedded_sandbox(
     database = (workdir or Path.cwd()).absolute() / SANDBOX_DATABASE
     port = bot_port + 1 if bot_port else 0
     sandbox = await start_sandbox(host=SANDBOX_HOST, port=port, bot_token=bot_token)
+    sandbox.twilio.auth_token = secrets.token_hex(16)
     updated = settings.secrets.model_copy(
         update={
             "slack_bot_token": SecretStr(bot_token),
             "slack_signing_secret": SecretStr(signing_secret),
             "slack_api_url": sandbox.api_url,
             "database_url": SecretStr(f"sqlite:///{database}"),
+            "twilio_account_sid": SecretStr(sandbox.twilio.account_sid),
+            "twilio_auth_token": SecretStr(sandbox.twilio.auth_token),
         }
     )
     embedded = EmbeddedSandbox(
         sandbox=sandbox,
-        settings=settings.model_copy(update={"secrets": updated}),
+        settings=settings.model_copy(
+            update={"secrets": updated, "file": _texting_the_sandbox(settings, sandbox)}
+        ),
         signing_secret=signing_secret,
         message=_started_message(sandbox, database, settings),
     )
     if bot_port:
         embedded.connect(f"http://{_url_host(host)}:{bot_port}")
     return embedded
+
+
+def _texting_the_sandbox(settings: Settings, sandbox: RunningSandbox) -> FileConfig:
+    """SMS pages go to the sandbox's Twilio stand-in (its page lists them), never to a real Twilio account."""
+    paging = settings.file.paging
+    sms = paging.sms.model_copy(
+        update={"api_url": sandbox.twilio_url, "from_number": SANDBOX_NUMBER, "messaging_service_sid": None}
+    )
+    return settings.file.model_copy(update={"paging": paging.model_copy(update={"sms": sms})})
 
 
 def _started_message(sandbox: RunningSandbox, database: Path, settings: Settings) -> str:

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_bolt_app
 from bot.deps import Deps
-from bot.services import outbox_health
+from bot.services import outbox_health, sms
 from bot.services.hostchecks import HostChecker
 from bot.services.job_runners import RUNNERS
 from bot.services.outbox import OutboxWorker
@@ -156,6 +156,8 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
     if deps.settings.socket_mode:
         server.background.append(await _start_socket_mode(deps, bolt))
     log.info("opsbot serving", extra={"url": server.url})
+    if notice := sms.off_notice(deps.settings):
+        log.info(notice)
     return server
 
 

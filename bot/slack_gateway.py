@@ -99,6 +99,18 @@ class SlackGateway:
         channel_id = str(opened["channel"]["id"])
         await self.post_once(channel_id=channel_id, text=text, marker=marker, look_first=look_first)
 
+    async def profile_phone(self, user_id: str) -> str:
+        """The phone number a person entered in their Slack profile, as written ("" when none, or when
+        Slack knows no such user); needs users.profile:read."""
+        try:
+            response = await self._client.users_profile_get(user=user_id)
+        except SlackApiError as error:
+            if error_code(error) != "user_not_found":
+                raise
+            return ""
+        profile = response.get("profile") or {}
+        return str(profile.get("phone") or "")
+
     async def find_by_block_id(
         self, *, channel_id: str, block_id: str, thread_ts: str | None = None, recent: int = 200
     ) -> str | None:

@@ -40,6 +40,14 @@ def users_info(ws: Workspace, args: Args) -> dict[str, Any]:
     return {"ok": True, "user": ws.users[user_id].to_api()}
 
 
+def users_profile_get(ws: Workspace, args: Args) -> dict[str, Any]:
+    """A person's profile (the bot's own without `user`); its `phone` is what SMS pages fall back to."""
+    user_id = args.text("user") or BOT_USER_ID
+    if user_id not in ws.users:
+        raise SlackError("user_not_found")
+    return {"ok": True, "profile": ws.users[user_id].profile()}
+
+
 def users_list(ws: Workspace, args: Args) -> dict[str, Any]:
     """List every member, one page at a time."""
     everyone = [u.to_api() for u in ws.users.values()]
@@ -79,6 +87,7 @@ METHODS: dict[str, Handler] = {
     "auth.test": auth_test,
     "team.info": team_info,
     "users.info": users_info,
+    "users.profile.get": users_profile_get,
     "users.list": users_list,
     "users.lookupByEmail": users_lookup_by_email,
     "usergroups.list": usergroups_list,

@@ -26,14 +26,18 @@ class User:
     tz: str = "Europe/Berlin"
     is_bot: bool = False
     bot_id: str | None = None
+    phone: str = ""  # free text, as people type it into their profile
 
-    def to_api(self) -> dict[str, Any]:
-        """Render as a Slack user object."""
+    def profile(self) -> dict[str, Any]:
+        """The profile object (users.profile.get; users.info nests it)."""
         profile: dict[str, Any] = {
             "real_name": self.real_name,
             "real_name_normalized": self.real_name,
             "display_name": self.display_name,
             "display_name_normalized": self.display_name,
+            "phone": self.phone,
+            "title": "",
+            "skype": "",
             "team": TEAM_ID,
         }
         if self.email:
@@ -41,6 +45,10 @@ class User:
         if self.bot_id:
             profile["bot_id"] = self.bot_id
             profile["api_app_id"] = APP_ID
+        return profile
+
+    def to_api(self) -> dict[str, Any]:
+        """Render as a Slack user object."""
         return {
             "id": self.id,
             "team_id": TEAM_ID,
@@ -50,7 +58,7 @@ class User:
             "tz": self.tz,
             "tz_label": "Central European Time",
             "tz_offset": 3600,
-            "profile": profile,
+            "profile": self.profile(),
             "is_admin": False,
             "is_owner": False,
             "is_bot": self.is_bot,

@@ -85,6 +85,7 @@ METHODS: dict[str, Need] = {
     "conversations.join": Need(tier=3, fixed=("channels:join",)),
     "users.info": Need(tier=4, fixed=("users:read",)),
     "users.list": Need(tier=2, fixed=("users:read",)),
+    "users.profile.get": Need(tier=4, fixed=("users.profile:read",)),
     "users.lookupByEmail": Need(tier=3, fixed=("users:read.email",)),
     "usergroups.list": Need(tier=2, fixed=("usergroups:read",)),
     "usergroups.users.list": Need(tier=2, fixed=("usergroups:read",)),

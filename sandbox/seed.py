@@ -15,6 +15,14 @@ HUMANS = (
     ("U0CAROL", "carol", "Carol Clark"),
     ("U0DAVE", "dave", "Dave Davis"),
 )
+# Profile phones as people type them (opsbot reads them into E.164 for SMS pages): Dave's lacks the
+# country code, so he cannot be texted until it is fixed. Numbers from the 555 01xx fiction range.
+PHONES = {
+    "U0ALICE": "+1 (555) 010-0001",
+    "U0BOB": "+1 555 010 0002",
+    "U0CAROL": "+1-555-010-0003",
+    "U0DAVE": "555 010 0004",
+}
 BOT_CHANNELS = (
     "general",
     "critical-alerts",
@@ -31,8 +39,9 @@ def seed_workspace(ws: WorkspaceState) -> None:
     """Create the default users, user groups and channels."""
     for user_id, name, real_name in HUMANS:
         ws.users[user_id] = User(
-            id=user_id, name=name, real_name=real_name, display_name=name, email=f"{name}@opsbot-sandbox.test"
-        )
+            id=user_id, name=name, real_name=real_name, display_name=name,
+            email=f"{name}@opsbot-sandbox.test", phone=PHONES[user_id],
+        )  # fmt: skip
     ws.users[BOT_USER_ID] = User(
         id=BOT_USER_ID, name="opsbot", real_name="opsbot", is_bot=True, bot_id=BOT_ID
     )

@@ -17,6 +17,8 @@ from sandbox.page_guard import KEY_PARAM, PAGE_GUARD_KEY
 from sandbox.player import SlackPlayer
 from sandbox.response_urls import handle_response_url
 from sandbox.state import DEFAULT_BOT_TOKEN
+from sandbox.twilio import PREFIX as TWILIO_PREFIX
+from sandbox.twilio import TWILIO_KEY, TwilioStandIn, mount_twilio
 from sandbox.waits import message_text
 from sandbox.webapi import handle_api
 from sandbox.workspace import Workspace
@@ -41,7 +43,8 @@ async def permalink_page(request: web.Request) -> web.Response:
 
 
 def create_sandbox_app(workspace: Workspace, *, bot_token: str | None = None) -> web.Application:
-    """Mount the Web API, upload, file, response_url and permalink routes and the web page for `workspace`."""
+    """Mount the Web API, upload, file, response_url and permalink routes, the Twilio stand-in and the web
+    page for `workspace`."""
     if bot_token is not None:
         workspace.bot_token = bot_token
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
@@ -54,6 +57,7 @@ def create_sandbox_app(workspace: Workspace, *, bot_token: str | None = None) ->
     app.router.add_get("/files/{user}/{file_id}/{name}", download)
     app.router.add_post("/response/{token:.+}", handle_response_url)
     app.router.add_get("/archives/{channel}/{p}", permalink_page)
+    mount_twilio(app, TwilioStandIn(workspace))
     mount_page(app)
 
     async def wake_sleepers(app: web.Application) -> None:
@@ -75,6 +79,16 @@ class RunningSandbox:
     def api_url(self) -> str:
         """The `base_url` to give slack_sdk's AsyncWebClient."""
         return f"{self.url}/api/"
+
+    @property
+    def twilio(self) -> TwilioStandIn:
+        """The Twilio stand-in: its credentials and number, the SMS it took, faults to inject."""
+        return self.runner.app[TWILIO_KEY]
+
+    @property
+    def twilio_url(self) -> str:
+        """The `paging.sms.api_url` that reaches the Twilio stand-in."""
+        return self.url + TWILIO_PREFIX
 
     @property
     def page_key(self) -> str:

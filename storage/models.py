@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -244,3 +244,29 @@ class OncallOverride(SQLModel, table=True):
     ends_at: datetime = Field(index=True, sa_type=UTCDateTime)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SmsPage(SQLModel, table=True):
+    """One SMS page of one person: a group episode's opening or one of its escalation steps, sent at most
+    once (`page_key`) and counted for the person's hourly cap from `created_at`, when its slot was taken."""
+
+    __tablename__ = "sms_pages"
+    __table_args__ = (
+        UniqueConstraint("page_key", name="uq_sms_pages_page_key"),
+        Index("ix_sms_pages_user_created", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    page_key: str = Field(max_length=255)  # group:episode:page:user
+    group_id: int = Field(index=True)
+    episode_id: int
+    page: str = Field(max_length=16)  # "open", or "step-<n>" for an escalation step
+    user_id: str = Field(max_length=64)
+    status: str = Field(max_length=16)  # sending | sent | capped | no_number | refused | cancelled
+    to_number: str | None = Field(default=None, max_length=20)
+    body: str = Field(default="", max_length=1600)  # fixed at the first try: a retry sends the same text
+    sid: str | None = Field(default=None, max_length=64)  # Twilio's message SID
+    # why it was not sent: a NoNumber reason, when a capped person has room again, Twilio's refusal
+    detail: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

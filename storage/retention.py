@@ -10,7 +10,15 @@ from sqlalchemy import and_, delete, exists, inspect, select
 from sqlmodel import SQLModel, col
 
 from storage.db import Database
-from storage.models import AlertEpisode, AlertEvent, AlertGroup, AlertGroupEpisode, Claim, OutboxJob
+from storage.models import (
+    AlertEpisode,
+    AlertEvent,
+    AlertGroup,
+    AlertGroupEpisode,
+    Claim,
+    OutboxJob,
+    SmsPage,
+)
 from storage.outbox import DONE, _rowcount
 
 BATCH = 5000  # rows per transaction: a few milliseconds of SQLite's single writer, even on a slow disk
@@ -47,6 +55,11 @@ async def prune_alert_events(db: Database, *, before: datetime, batch: int = BAT
     """Delete announced group events from before the cutoff; an unannounced one still has a message due."""
     where = and_(col(AlertEvent.announced).is_(True), col(AlertEvent.at) < before)
     return await _delete_in_batches(db, AlertEvent, where, batch=batch)
+
+
+async def prune_sms_pages(db: Database, *, before: datetime, batch: int = BATCH) -> int:
+    """Delete SMS page records from before the cutoff (the hourly cap reads only the last hour of them)."""
+    return await _delete_in_batches(db, SmsPage, col(SmsPage.created_at) < before, batch=batch)
 
 
 async def _delete_in_batches(db: Database, table: type[SQLModel], where: Any, *, batch: int) -> int:

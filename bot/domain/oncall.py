@@ -113,11 +113,12 @@ class EscalationTarget(StrEnum):
 
 @dataclass(frozen=True)
 class EscalationStep:
-    """After `after` without an acknowledgement, page this step's target."""
+    """After `after` without an acknowledgement, page this step's target (with `sms`, by SMS too)."""
 
     after: timedelta
     target: EscalationTarget
     ids: tuple[str, ...] = ()
+    sms: bool = False
 
 
 def due_step(chain: Sequence[EscalationStep], level: int) -> EscalationStep | None:

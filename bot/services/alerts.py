@@ -27,7 +27,7 @@ from bot.domain.delivery import Priority, alert_priority
 from bot.domain.digest_periods import local_midnight
 from bot.domain.incoming import IncomingAlert
 from bot.domain.info_review import told_in_review
-from bot.services import alert_storms, review_deadlines
+from bot.services import alert_storms, review_deadlines, sms
 from bot.services.info_reviews import reviews_info
 from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
 from storage import alert_groups
@@ -119,7 +119,6 @@ def group_policy(settings: Settings, now: datetime) -> GroupPolicy:
 
 
 async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
-    config = deps.settings.file.alerts
     now = deps.clock()
     policy = group_policy(deps.settings, now)
     reviews_on = reviews_info(deps.settings)
@@ -131,7 +130,7 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
                 await _hold(deps, session, source, stored.held, now=now)
             for change in stored.changes:
                 rollup_id = await _queue_change(
-                    session, change, config=config, now=now, reviews_on=reviews_on
+                    session, change, settings=deps.settings, now=now, reviews_on=reviews_on
                 )
                 if rollup_id is not None:
                     rollups[rollup_id] = change.channel
@@ -157,11 +156,12 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 
 
 async def _queue_change(
-    session: AsyncSession, change: GroupChange, *, config: AlertsConfig, now: datetime, reviews_on: bool
+    session: AsyncSession, change: GroupChange, *, settings: Settings, now: datetime, reviews_on: bool
 ) -> int | None:
-    """Queue the group's own message update, escalation and review reminder; return its roll-up's id
+    """Queue the group's own message update, escalation, review reminder and pages; return its roll-up's id
     instead when a storm's roll-up lists it (the caller queues that once). An info group the daily review
     tells gets no message."""
+    config = settings.file.alerts
     threshold = config.rollup_after_new_groups_per_minute
     rollup_id = None
     if not await _waits_for_review(session, change, reviews_on=reviews_on):
@@ -179,6 +179,11 @@ async def _queue_change(
         )  # fmt: skip
     minutes = config.warning_review_minutes
     await review_deadlines.arm(session, change, minutes=minutes, rollup_id=rollup_id, now=now)
+    if armed and change.episode_id:
+        await sms.queue_open_page(
+            session, settings, group_id=change.group_id, episode_id=change.episode_id,
+            severity=change.severity, now=now,
+        )  # fmt: skip
     if change.flapping:
         await queue(
             session,

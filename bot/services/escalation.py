@@ -9,6 +9,7 @@ from bot.blocks.alerts import broken_route_page, escalation_dm, escalation_page
 from bot.deps import Deps
 from bot.domain.episodes import escalation_due
 from bot.domain.oncall import EscalationStep, EscalationTarget
+from bot.services import sms
 from bot.services.alerts import queue_escalation
 from bot.services.oncall import escalation_chain, who_is_on_call
 from bot.services.outbox import RetryLater
@@ -102,6 +103,11 @@ async def _record_escalation(
             detail={"level": level + 1, "users": users},
             announced=True,
         )
+        if chain[level].sms:
+            await sms.queue_step_pages(
+                session, deps.settings, group_id=group.id, episode_id=episode_id, level=level, users=users,
+                now=now,
+            )  # fmt: skip
         if level + 1 < len(chain):
             await queue_escalation(
                 session, group_id=group.id, channel=group.channel, episode_id=episode_id,

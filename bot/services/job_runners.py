@@ -16,6 +16,7 @@ from bot.services import (
     incident_timers,
     info_reviews,
     review_deadlines,
+    sms,
     ticket_jobs,
     ticket_measure,
 )
@@ -33,6 +34,7 @@ from bot.services.jobs import (
     PostInIncident,
     RemindIncident,
     RemindReview,
+    SendSms,
     SetUpIncident,
     SyncGroup,
     SyncIncident,
@@ -55,6 +57,10 @@ async def _escalate(deps: Deps, job: EscalateGroup, attempt: int) -> None:
 
 async def _remind_review(deps: Deps, job: RemindReview, attempt: int) -> None:
     await review_deadlines.remind(deps, job.group_id, episode_id=job.episode_id, retried=attempt > 1)
+
+
+async def _send_sms(deps: Deps, job: SendSms, attempt: int) -> None:
+    await sms.send_page(deps, job, retried=attempt > 1)
 
 
 async def _check_flapping(deps: Deps, job: CheckFlapping, attempt: int) -> None:
@@ -116,6 +122,7 @@ RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(SyncRollup, _sync_rollup),
     Runner(EscalateGroup, _escalate),
     Runner(RemindReview, _remind_review),
+    Runner(SendSms, _send_sms),
     Runner(EndSnooze, _end_snooze),
     Runner(CheckFlapping, _check_flapping),
     Runner(PostDigest, _post_digest),

@@ -52,6 +52,18 @@ class RemindReview(Job):
 
 
 @dataclass(frozen=True)
+class SendSms(Job):
+    """Text one page of a group episode: its opening (to whoever is on call; `user_id` empty) or an
+    escalation step (to `user_id`)."""
+
+    kind: ClassVar[str] = "sms.page"
+    group_id: int
+    episode_id: int
+    page: str
+    user_id: str = ""
+
+
+@dataclass(frozen=True)
 class EndSnooze(Job):
     kind: ClassVar[str] = "alert_group.snooze_end"
     group_id: int
@@ -166,6 +178,7 @@ KINDS: dict[str, type[Job]] = {
         SyncGroup,
         EscalateGroup,
         RemindReview,
+        SendSms,
         EndSnooze,
         CheckFlapping,
         SyncRollup,

@@ -43,7 +43,7 @@ def rotation(settings: Settings) -> Rotation:
 
 def escalation_chain(settings: Settings) -> list[EscalationStep]:
     return [
-        EscalationStep(timedelta(minutes=s.after_minutes), EscalationTarget(s.target), s.ids)
+        EscalationStep(timedelta(minutes=s.after_minutes), EscalationTarget(s.target), s.ids, sms=s.sms)
         for s in settings.file.alerts.escalation
     ]
 

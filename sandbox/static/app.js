@@ -469,6 +469,16 @@ function drawSidebar() {
   document.getElementById("bot-status").textContent = bot.connected ? "opsbot connected" : "no bot connected";
 }
 
+// The "Paged" section: what opsbot paged beyond Slack, one list per destination.
+function drawPagedSms() {
+  const sent = (S.data.paged && S.data.paged.sms) || [];
+  const items = sent.slice(0, 20).map((m) => el("li", { "data-sid": m.sid },
+    el("span", { className: "paged-kind" }, "SMS"),
+    el("span", {}, `to ${m.user ? realName(userById(m.user)) : m.to} (${m.to}) at ${new Date(m.at * 1000).toLocaleTimeString()}`),
+    el("div", { className: "paged-body" }, m.body)));
+  document.getElementById("paged-sms").replaceChildren(...(items.length ? items : [el("li", {}, "No SMS sent yet")]));
+}
+
 function navItem(c, mark, label) {
   const count = topLevel(c.id).length;
   if (S.seen[c.id] === undefined) S.seen[c.id] = count;
@@ -749,6 +759,7 @@ function drawAll() {
   if (!S.data) return;
   drawUsers();
   drawSidebar();
+  drawPagedSms();
   drawMain();
   drawThread();
   drawModal();

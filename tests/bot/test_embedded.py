@@ -38,3 +38,22 @@ async def test_each_start_has_its_own_page_key(tmp_path: Path) -> None:
     finally:
         await one.close()
         await two.close()
+
+
+async def test_sms_pages_text_the_sandboxs_twilio_never_a_real_account(tmp_path: Path) -> None:
+    real = {"OPSBOT_TWILIO_ACCOUNT_SID": "AC" + "9" * 32, "OPSBOT_TWILIO_AUTH_TOKEN": "real-token"}
+    embedded = await start_embedded_sandbox(
+        load_settings(real), host="127.0.0.1", bot_port=0, workdir=tmp_path
+    )
+    try:
+        settings, twilio = embedded.settings, embedded.sandbox.twilio
+        assert settings.sms_enabled
+        assert settings.file.paging.sms.api_url == f"{embedded.sandbox.url}/twilio"
+        assert (
+            settings.secrets.twilio_account_sid is not None and settings.secrets.twilio_auth_token is not None
+        )
+        assert settings.secrets.twilio_account_sid.get_secret_value() == twilio.account_sid
+        assert settings.secrets.twilio_auth_token.get_secret_value() == twilio.auth_token != "real-token"
+        assert settings.file.paging.sms.from_number in twilio.numbers
+    finally:
+        await embedded.close()

@@ -41,6 +41,7 @@ OPSBOT_CALLS: frozenset[Call] = frozenset(
         ("conversations.members", "public_channel"),  # alerts.permissions.channel_members_only on a click
         ("pins.add", ""),
         ("usergroups.users.list", ""),
+        ("users.profile.get", ""),  # an SMS page's number when paging.sms.phones has none
         ("views.open", ""),
         ("views.publish", ""),
         ("files.getUploadURLExternal", ""),
