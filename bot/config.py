@@ -381,6 +381,33 @@ class RetentionConfig(Section):
         return {"hour": int(hour), "minute": int(minute)}
 
 
+PagingDestination = Literal["pagerduty", "sms"]
+
+
+class PagingDestinationsConfig(Section):
+    """Where a group of each severity pages besides Slack when it opens (a firing episode begins); a
+    destination whose credentials are not set is skipped."""
+
+    critical: tuple[PagingDestination, ...] = ("pagerduty", "sms")
+    warning: tuple[PagingDestination, ...] = ()
+    info: tuple[PagingDestination, ...] = ()
+
+
+class PagerDutyConfig(Section):
+    """PagerDuty Events API v2 (routing key: OPSBOT_PAGERDUTY_ROUTING_KEY, off when unset); its v3 webhooks
+    reach POST /pagerduty/webhook, which exists only when OPSBOT_PAGERDUTY_WEBHOOK_SECRET is set."""
+
+    events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", pattern=r"^https?://")
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
+class PagingConfig(Section):
+    """Paging beyond Slack: per-severity destinations and each destination's settings."""
+
+    destinations: PagingDestinationsConfig = PagingDestinationsConfig()
+    pagerduty: PagerDutyConfig = PagerDutyConfig()
+
+
 class FileConfig(Section):
     """Everything the YAML file may contain."""
 
@@ -398,6 +425,7 @@ class FileConfig(Section):
     digests: DigestsConfig = DigestsConfig()
     tickets: TicketsConfig = TicketsConfig()
     retention: RetentionConfig = RetentionConfig()
+    paging: PagingConfig = PagingConfig()
 
     @field_validator("kpis")
     @classmethod
@@ -421,6 +449,18 @@ class Secrets(Section):
     alertmanager_url: str | None = None
     alert_webhook_token: SecretStr | None = None
     ticket_webhook_secret: SecretStr | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_webhook_secret: SecretStr | None = None
+
+    @field_validator("pagerduty_routing_key")
+    @classmethod
+    def _integration_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) != 32:
+            raise ValueError(
+                "OPSBOT_PAGERDUTY_ROUTING_KEY must be the 32-character Integration Key of an Events API v2 "
+                "integration"
+            )
+        return value
 
 
 class Settings(Section):
@@ -452,6 +492,8 @@ ENV_KEYS = {
     "ALERTMANAGER_URL": "alertmanager_url",
     "OPSBOT_ALERT_WEBHOOK_TOKEN": "alert_webhook_token",
     "OPSBOT_TICKET_WEBHOOK_SECRET": "ticket_webhook_secret",
+    "OPSBOT_PAGERDUTY_ROUTING_KEY": "pagerduty_routing_key",
+    "OPSBOT_PAGERDUTY_WEBHOOK_SECRET": "pagerduty_webhook_secret",
 }
 
 

@@ -26,7 +26,7 @@ from bot.domain.alerts import (
 from bot.domain.delivery import Priority, alert_priority
 from bot.domain.digest_periods import local_midnight
 from bot.domain.incoming import IncomingAlert
-from bot.services import alert_storms
+from bot.services import alert_storms, paging
 from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
 from storage import alerts as store
 from storage.db import is_write_conflict
@@ -129,6 +129,7 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
                 rollup_id = await _queue_change(session, change, config=config, now=now)
                 if rollup_id is not None:
                     rollups[rollup_id] = change.channel
+                await paging.on_group_change(session, change, settings=deps.settings, now=now)
         for rollup_id, channel in rollups.items():
             await alert_storms.queue_rollup_sync(session, rollup_id=rollup_id, channel=channel, now=now)
 

@@ -14,6 +14,7 @@ from bot.services import (
     escalation,
     incident_slack,
     incident_timers,
+    pagerduty,
     ticket_jobs,
     ticket_measure,
 )
@@ -29,6 +30,7 @@ from bot.services.jobs import (
     PostDigest,
     PostInIncident,
     RemindIncident,
+    SendPagerDutyEvent,
     SetUpIncident,
     SyncGroup,
     SyncIncident,
@@ -99,6 +101,10 @@ async def _measure_after(deps: Deps, job: MeasureAfter, attempt: int) -> None:
     await ticket_measure.measure_after(deps, job.ticket_id)
 
 
+async def _send_pagerduty_event(deps: Deps, job: SendPagerDutyEvent, attempt: int) -> None:
+    await pagerduty.send_event(deps, job)
+
+
 RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(SyncGroup, _sync_group),
     Runner(SyncRollup, _sync_rollup),
@@ -115,4 +121,5 @@ RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(DeliverTicketWebhook, _deliver_ticket_webhook),
     Runner(MeasureBaseline, _measure_baseline),
     Runner(MeasureAfter, _measure_after),
+    Runner(SendPagerDutyEvent, _send_pagerduty_event),
 )

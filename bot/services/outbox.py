@@ -11,7 +11,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
@@ -47,6 +47,11 @@ class RetryLater(Exception):
     def __init__(self, delay: timedelta, reason: str) -> None:
         super().__init__(reason)
         self.delay = delay
+
+
+class GiveUp(Exception):
+    """Retrying cannot help (the receiver refused the request itself, e.g. a 400 for a malformed event):
+    the job fails for good at once, logged and counted like a job given up after hours of failures."""
 
 
 class LeaseLost(Exception):
@@ -207,6 +212,8 @@ class OutboxWorker:
             await jobs.retry_at(
                 db, job.id, owner=self.owner, due_at=now() + later.delay, error=str(later), lane=lane
             )
+        except GiveUp as refused:
+            await self._give_up(job, f"{type(refused).__name__}: {refused}"[:1000], paused_until=None)
         except Exception as error:
             await self._failed(job, error)
         else:
@@ -227,12 +234,7 @@ class OutboxWorker:
             delay = timedelta(seconds=int(error.response.headers.get("Retry-After", 1)))
             paused_until = now + delay
         if gives_up(job.created_at, now=now, horizon=self._give_up_after):
-            log.error("outbox job failed for good", extra={"job": job.id, "kind": job.kind, "error": reason})
-            await jobs.finish(
-                db, job.id, owner=self.owner, now=now, failed_with=reason, lane=job.channel,
-                next_post_at=paused_until,
-            )  # fmt: skip
-            self._deps.telemetry.outbox_jobs_failed.labels(job.kind).inc()
+            await self._give_up(job, reason, paused_until=paused_until)
             return
         log.warning("outbox job failed; will retry", extra={"job": job.id, "kind": job.kind, "error": reason})
         await jobs.retry_at(
@@ -240,3 +242,13 @@ class OutboxWorker:
             next_post_at=paused_until,
         )  # fmt: skip
         self._deps.telemetry.outbox_retries.labels(job.kind).inc()
+
+    async def _give_up(self, job: OutboxJob, reason: str, *, paused_until: datetime | None) -> None:
+        """Fail the job for good: it stays in the outbox for an operator, logged and counted."""
+        assert job.id is not None
+        log.error("outbox job failed for good", extra={"job": job.id, "kind": job.kind, "error": reason})
+        await jobs.finish(
+            self._deps.db, job.id, owner=self.owner, now=self._deps.clock(), failed_with=reason,
+            lane=job.channel, next_post_at=paused_until,
+        )  # fmt: skip
+        self._deps.telemetry.outbox_jobs_failed.labels(job.kind).inc()
