@@ -3,7 +3,8 @@
 It is a local tool, so it never touches what a deployment owns: the sandbox listens on loopback only
 (start-up refuses a non-loopback --host, bot/startup_checks.py), and the bot runs on its own SQLite file in
 the working directory, whatever OPSBOT_DATABASE_URL says, so a real database's pending Slack posts are never
-"delivered" to the fake Slack.
+"delivered" to the fake Slack. PagerDuty is the sandbox's stand-in as well (its own routing key and webhook
+secret), whatever OPSBOT_PAGERDUTY_* say.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from bot.config import DEFAULT_DATABASE_URL, Settings
+from bot.config import DEFAULT_DATABASE_URL, FileConfig, Settings
 from sandbox import RunningSandbox, start_sandbox
 from sandbox.page_actions import RunDigest
 
@@ -40,6 +41,11 @@ class EmbeddedSandbox:
         """
         base = loopback_url(bot_url)
         token = self.settings.secrets.alert_webhook_token
+        secret = self.settings.secrets.pagerduty_webhook_secret
+        assert secret is not None
+        self.sandbox.pagerduty.connect_bot(
+            f"{base}/pagerduty/webhook", signing_secrets=[secret.get_secret_value()]
+        )
         self.sandbox.attach_bot(
             player=self.sandbox.player(bot_url=f"{base}/slack/events", signing_secret=self.signing_secret),
             alert_webhook_url=f"{base}/alerts/alertmanager",
@@ -69,17 +75,27 @@ async def start_embedded_sandbox(
             "slack_signing_secret": SecretStr(signing_secret),
             "slack_api_url": sandbox.api_url,
             "database_url": SecretStr(f"sqlite:///{database}"),
+            # PagerDuty is the sandbox's stand-in too: a real routing key must not page real people
+            "pagerduty_routing_key": SecretStr(sandbox.pagerduty.add_routing_key()),
+            "pagerduty_webhook_secret": SecretStr(secrets.token_hex(16)),
         }
     )
     embedded = EmbeddedSandbox(
         sandbox=sandbox,
-        settings=settings.model_copy(update={"secrets": updated}),
+        settings=settings.model_copy(update={"secrets": updated, "file": _paging_to(sandbox, settings)}),
         signing_secret=signing_secret,
         message=_started_message(sandbox, database, settings),
     )
     if bot_port:
         embedded.connect(f"http://{_url_host(host)}:{bot_port}")
     return embedded
+
+
+def _paging_to(sandbox: RunningSandbox, settings: Settings) -> FileConfig:
+    """The file settings with PagerDuty's Events API pointed at the sandbox's stand-in."""
+    paging = settings.file.paging
+    pagerduty = paging.pagerduty.model_copy(update={"events_url": sandbox.pagerduty_events_url})
+    return settings.file.model_copy(update={"paging": paging.model_copy(update={"pagerduty": pagerduty})})
 
 
 def _started_message(sandbox: RunningSandbox, database: Path, settings: Settings) -> str:

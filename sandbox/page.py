@@ -12,6 +12,7 @@ from aiohttp import web
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.page_actions import ACTIONS, BOT_LINK_KEY, BotLink, RunDigest
 from sandbox.page_guard import PAGE_GUARD_KEY, PageGuard, guard_page
+from sandbox.pagerduty_api import paged_state
 from sandbox.player import SlackPlayer
 from sandbox.workspace import Workspace
 
@@ -86,8 +87,10 @@ def page_state(ws: Workspace, link: BotLink) -> dict[str, Any]:
 
 
 async def state(request: web.Request) -> web.Response:
-    """`GET /_sandbox/state`: everything the page draws."""
-    return web.json_response(page_state(request.app[WORKSPACE_KEY], request.app[BOT_LINK_KEY]))
+    """`GET /_sandbox/state`: everything the page draws, with what was paged beyond Slack."""
+    data = page_state(request.app[WORKSPACE_KEY], request.app[BOT_LINK_KEY])
+    data["paged"] = paged_state(request.app)
+    return web.json_response(data)
 
 
 async def events(request: web.Request) -> web.StreamResponse:
