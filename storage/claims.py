@@ -34,9 +34,13 @@ async def claim_in(session: AsyncSession, *, scope: str, key: str, now: datetime
     True for the one caller that got it (a concurrent duplicate waits for it, then gets False)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Claim).values(scope=scope, key=key, claimed_by=owner, claimed_at=now)
-    result = await session.execute(statement.on_conflict_do_nothing(index_elements=["scope", "key"]))
-    return _rowcount(result) == 1
+    statement = (
+        insert(Claim)
+        .values(scope=scope, key=key, claimed_by=owner, claimed_at=now)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(col(Claim.id))  # the rowcount of an ORM insert is not the rows inserted on PostgreSQL
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def claim_or_take_over(
