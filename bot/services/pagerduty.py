@@ -26,7 +26,7 @@ from storage import outbox as jobs
 from storage.models import AlertGroup
 
 log = logging.getLogger(__name__)
-ORDER_POLL = timedelta(seconds=1)  # how soon an event waiting for the group's earlier ones looks again
+ORDER_POLL = timedelta(seconds=1)  # the shortest wait for the group's earlier events to be sent
 LINK_ANNOTATIONS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
 
 
@@ -98,8 +98,10 @@ async def send_event(deps: Deps, job: SendPagerDutyEvent) -> None:
                     extra={"group": job.group_id, "action": job.action})  # fmt: skip
         return
     async with deps.db.sessions() as session:
-        if await jobs.queued_earlier(session, key=job.key, key_prefix=key_prefix(job.group_id)):
-            raise RetryLater(ORDER_POLL, "an earlier PagerDuty event of this group is not sent yet")
+        due = await jobs.queued_earlier(session, key=job.key, key_prefix=key_prefix(job.group_id))
+        if due is not None:  # look again when the earlier one is due (it may be waiting out a backoff)
+            wait = max(ORDER_POLL, due - deps.clock())
+            raise RetryLater(wait, "an earlier PagerDuty event of this group is not sent yet")
         body = await _event(session, job, routing_key.get_secret_value())
     await _post(deps, body, action=job.action)
 

@@ -38,7 +38,7 @@ OPENERS: dict[Destination, Opener] = {Destination.PAGERDUTY: _page_pagerduty}
 
 
 def configured(settings: Settings) -> frozenset[Destination]:
-    """The destinations whose credentials are set (the others are skipped, and say so nowhere louder)."""
+    """The destinations whose credentials are set; the others are optional and skipped without a fuss."""
     found = set()
     if settings.secrets.pagerduty_routing_key is not None:
         found.add(Destination.PAGERDUTY)
