@@ -472,7 +472,8 @@ def _e164(number: str, *, owner: str | None = None) -> str:
 
 
 class PagingDestinationsConfig(Section):
-    """Where a group of each severity pages, besides Slack, when it opens (a new firing episode)."""
+    """Where a group of each severity pages besides Slack when it opens (a firing episode begins); a
+    destination whose credentials are not set is skipped."""
 
     critical: tuple[PagingDestination, ...] = ("pagerduty", "sms")
     warning: tuple[PagingDestination, ...] = ()
@@ -483,10 +484,19 @@ class PagingDestinationsConfig(Section):
         return {"critical": self.critical, "warning": self.warning, "info": self.info}.get(severity, ())
 
 
+class PagerDutyConfig(Section):
+    """PagerDuty Events API v2 (routing key: OPSBOT_PAGERDUTY_ROUTING_KEY, off when unset); its v3 webhooks
+    reach POST /pagerduty/webhook, which exists only when OPSBOT_PAGERDUTY_WEBHOOK_SECRET is set."""
+
+    events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", pattern=r"^https?://")
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
 class PagingConfig(Section):
-    """Paging beyond Slack: where each severity pages when a group opens, and each destination's settings."""
+    """Paging beyond Slack: per-severity destinations and each destination's settings."""
 
     destinations: PagingDestinationsConfig = PagingDestinationsConfig()
+    pagerduty: PagerDutyConfig = PagerDutyConfig()
     sms: SmsConfig = SmsConfig()
 
 
@@ -533,6 +543,18 @@ class Secrets(Section):
     ticket_webhook_secret: SecretStr | None = None
     twilio_account_sid: SecretStr | None = None
     twilio_auth_token: SecretStr | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_webhook_secret: SecretStr | None = None
+
+    @field_validator("pagerduty_routing_key")
+    @classmethod
+    def _integration_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) != 32:
+            raise ValueError(
+                "OPSBOT_PAGERDUTY_ROUTING_KEY must be the 32-character Integration Key of an Events API v2 "
+                "integration"
+            )
+        return value
 
 
 class Settings(Section):
@@ -573,6 +595,8 @@ ENV_KEYS = {
     "OPSBOT_TICKET_WEBHOOK_SECRET": "ticket_webhook_secret",
     "OPSBOT_TWILIO_ACCOUNT_SID": "twilio_account_sid",
     "OPSBOT_TWILIO_AUTH_TOKEN": "twilio_auth_token",
+    "OPSBOT_PAGERDUTY_ROUTING_KEY": "pagerduty_routing_key",
+    "OPSBOT_PAGERDUTY_WEBHOOK_SECRET": "pagerduty_webhook_secret",
 }
 
 

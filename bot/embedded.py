@@ -3,7 +3,8 @@
 It is a local tool, so it never touches what a deployment owns: the sandbox listens on loopback only
 (start-up refuses a non-loopback --host, bot/startup_checks.py), and the bot runs on its own SQLite file in
 the working directory, whatever OPSBOT_DATABASE_URL says, so a real database's pending Slack posts are never
-"delivered" to the fake Slack.
+"delivered" to the fake Slack. PagerDuty is the sandbox's stand-in as well (its own routing key and webhook
+secret), whatever OPSBOT_PAGERDUTY_* say.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ class EmbeddedSandbox:
         """
         base = loopback_url(bot_url)
         token = self.settings.secrets.alert_webhook_token
+        secret = self.settings.secrets.pagerduty_webhook_secret
+        assert secret is not None
+        self.sandbox.pagerduty.connect_bot(
+            f"{base}/pagerduty/webhook", signing_secrets=[secret.get_secret_value()]
+        )
         self.sandbox.attach_bot(
             player=self.sandbox.player(bot_url=f"{base}/slack/events", signing_secret=self.signing_secret),
             alert_webhook_url=f"{base}/alerts/alertmanager",
@@ -73,13 +79,14 @@ async def start_embedded_sandbox(
             "database_url": SecretStr(f"sqlite:///{database}"),
             "twilio_account_sid": SecretStr(sandbox.twilio.account_sid),
             "twilio_auth_token": SecretStr(sandbox.twilio.auth_token),
+            # PagerDuty is the sandbox's stand-in too: a real routing key must not page real people
+            "pagerduty_routing_key": SecretStr(sandbox.pagerduty.add_routing_key()),
+            "pagerduty_webhook_secret": SecretStr(secrets.token_hex(16)),
         }
     )
     embedded = EmbeddedSandbox(
         sandbox=sandbox,
-        settings=settings.model_copy(
-            update={"secrets": updated, "file": _texting_the_sandbox(settings, sandbox)}
-        ),
+        settings=settings.model_copy(update={"secrets": updated, "file": _paging_to(sandbox, settings)}),
         signing_secret=signing_secret,
         message=_started_message(sandbox, database, settings),
     )
@@ -88,13 +95,17 @@ async def start_embedded_sandbox(
     return embedded
 
 
-def _texting_the_sandbox(settings: Settings, sandbox: RunningSandbox) -> FileConfig:
-    """SMS pages go to the sandbox's Twilio stand-in (its page lists them), never to a real Twilio account."""
+def _paging_to(sandbox: RunningSandbox, settings: Settings) -> FileConfig:
+    """The file settings with PagerDuty's Events API and Twilio pointed at the sandbox's stand-ins (its page
+    lists what they were sent), never at a real account."""
     paging = settings.file.paging
+    pagerduty = paging.pagerduty.model_copy(update={"events_url": sandbox.pagerduty_events_url})
     sms = paging.sms.model_copy(
         update={"api_url": sandbox.twilio_url, "from_number": SANDBOX_NUMBER, "messaging_service_sid": None}
     )
-    return settings.file.model_copy(update={"paging": paging.model_copy(update={"sms": sms})})
+    return settings.file.model_copy(
+        update={"paging": paging.model_copy(update={"pagerduty": pagerduty, "sms": sms})}
+    )
 
 
 def _started_message(sandbox: RunningSandbox, database: Path, settings: Settings) -> str:

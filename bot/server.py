@@ -1,4 +1,5 @@
-"""The one aiohttp server: Slack events, the Alertmanager webhook, health and the bot's own metrics."""
+"""The one aiohttp server: Slack events, the Alertmanager and PagerDuty webhooks, health and the bot's own
+metrics."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from bot.services.hostchecks import HostChecker
 from bot.services.job_runners import RUNNERS
 from bot.services.outbox import OutboxWorker
 from bot.startup_checks import refuse_insecure_start
-from handlers import alertmanager_webhook
+from handlers import alertmanager_webhook, pagerduty_webhook
 from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def create_web_app(deps: Deps, bolt: AsyncApp) -> web.Application:
     if not deps.settings.socket_mode:  # over Socket Mode nothing may reach Bolt by HTTP
         app.router.add_post("/slack/events", _slack_events)
     app.router.add_post("/alerts/alertmanager", alertmanager_webhook.receive)
+    pagerduty_webhook.register(app, deps)  # only with OPSBOT_PAGERDUTY_WEBHOOK_SECRET
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
     return app

@@ -43,7 +43,10 @@ class Telemetry:
             registry=r,
         )
         self.outbox_jobs_failed = Counter(
-            "opsbot_outbox_jobs_failed", "Outbox jobs given up after failing for hours", ["kind"], registry=r
+            "opsbot_outbox_jobs_failed",
+            "Outbox jobs given up: refused by the receiver, or failing for hours",
+            ["kind"],
+            registry=r,
         )
         self.outbox_jobs = Gauge(
             "opsbot_outbox_jobs",

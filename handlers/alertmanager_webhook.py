@@ -5,11 +5,11 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from bot.domain.incoming import PayloadError, parse_alertmanager
 from bot.services.alerts import ingest
+from handlers.request_bodies import read_json
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -36,27 +36,3 @@ def _authenticate(request: web.Request, token: Any) -> None:
         raise web.HTTPUnauthorized(
             text="missing or wrong bearer token (Alertmanager http_config.authorization)"
         )
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """Read a JSON object body, answering 413 / 400 with the reason when it is not one."""
-    limit = request.app._client_max_size
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=limit,
-            actual_size=request.content_length,
-            text=f"body of {request.content_length} bytes is over the limit of {limit} bytes",
-        )
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=limit, actual_size=limit + 1, text=f"body is over the limit of {limit} bytes"
-        ) from None
-    try:
-        payload = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise web.HTTPBadRequest(text=f"body is not valid JSON: {error}") from None
-    if not isinstance(payload, dict):
-        raise web.HTTPBadRequest(text=f"body must be a JSON object, not {type(payload).__name__}")
-    return payload

@@ -12,6 +12,7 @@ from aiohttp import web
 from sandbox.common import CLOSING_KEY, WORKSPACE_KEY
 from sandbox.page_actions import ACTIONS, BOT_LINK_KEY, BotLink, RunDigest
 from sandbox.page_guard import PAGE_GUARD_KEY, PageGuard, guard_page
+from sandbox.pagerduty_api import paged_state
 from sandbox.player import SlackPlayer
 from sandbox.twilio import TWILIO_KEY
 from sandbox.workspace import Workspace
@@ -89,7 +90,7 @@ def page_state(ws: Workspace, link: BotLink) -> dict[str, Any]:
 async def state(request: web.Request) -> web.Response:
     """`GET /_sandbox/state`: everything the page draws, with what was paged beyond Slack."""
     data = page_state(request.app[WORKSPACE_KEY], request.app[BOT_LINK_KEY])
-    data["paged"] = {"sms": request.app[TWILIO_KEY].paged()}
+    data["paged"] = {**paged_state(request.app), "sms": request.app[TWILIO_KEY].paged()}
     return web.json_response(data)
 
 

@@ -14,6 +14,8 @@ from sandbox.model import ts_key
 from sandbox.page import attach_bot, mount_page
 from sandbox.page_actions import RunDigest
 from sandbox.page_guard import KEY_PARAM, PAGE_GUARD_KEY
+from sandbox.pagerduty import PagerDutyStandIn
+from sandbox.pagerduty_api import ENQUEUE_PATH, PAGERDUTY_KEY, mount_pagerduty
 from sandbox.player import SlackPlayer
 from sandbox.response_urls import handle_response_url
 from sandbox.state import DEFAULT_BOT_TOKEN
@@ -43,8 +45,8 @@ async def permalink_page(request: web.Request) -> web.Response:
 
 
 def create_sandbox_app(workspace: Workspace, *, bot_token: str | None = None) -> web.Application:
-    """Mount the Web API, upload, file, response_url and permalink routes, the Twilio stand-in and the web
-    page for `workspace`."""
+    """Mount the Web API, upload, file, response_url and permalink routes, the web page and the paging
+    stand-ins (Twilio under `/twilio/...`, PagerDuty under `/pagerduty/...`) for `workspace`."""
     if bot_token is not None:
         workspace.bot_token = bot_token
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
@@ -59,6 +61,7 @@ def create_sandbox_app(workspace: Workspace, *, bot_token: str | None = None) ->
     app.router.add_get("/archives/{channel}/{p}", permalink_page)
     mount_twilio(app, TwilioStandIn(workspace))
     mount_page(app)
+    mount_pagerduty(app)
 
     async def wake_sleepers(app: web.Application) -> None:
         app[CLOSING_KEY].set()
@@ -99,6 +102,16 @@ class RunningSandbox:
     def page_url(self) -> str:
         """The page's address to open in a browser: it carries the key, which the page trades for a cookie."""
         return f"{self.url}/?{KEY_PARAM}={self.page_key}"
+
+    @property
+    def pagerduty(self) -> PagerDutyStandIn:
+        """The PagerDuty stand-in: its incidents, the events it received, and webhooks toward the bot."""
+        return self.runner.app[PAGERDUTY_KEY]
+
+    @property
+    def pagerduty_events_url(self) -> str:
+        """The Events API v2 URL to give opsbot as `paging.pagerduty.events_url`."""
+        return f"{self.url}{ENQUEUE_PATH}"
 
     @property
     def bot_token(self) -> str:

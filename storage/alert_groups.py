@@ -111,6 +111,12 @@ async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
     ).scalar_one_or_none()
 
 
+async def lock_by_pagerduty_key(session: AsyncSession, key: str) -> AlertGroup | None:
+    """The group whose PagerDuty incidents carry this dedup_key, for changing it (locked on PostgreSQL)."""
+    statement = select(AlertGroup).where(col(AlertGroup.pagerduty_key) == key).with_for_update()
+    return (await session.execute(statement.limit(1))).scalar_one_or_none()
+
+
 async def unacknowledged_critical(session: AsyncSession, *, limit: int = 20) -> list[AlertGroup]:
     """Firing critical groups nobody acknowledged yet (App Home, digests)."""
     rows = await session.execute(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.db import Database
@@ -24,6 +27,20 @@ async def claim(db: Database, *, scope: str, key: str, now: datetime, owner: str
     except IntegrityError:
         return False
     return True
+
+
+async def claim_in(session: AsyncSession, *, scope: str, key: str, now: datetime, owner: str = "") -> bool:
+    """Claim (scope, key) in the caller's transaction, so the claim stands or falls with the work it guards;
+    True for the one caller that got it (a concurrent duplicate waits for it, then gets False)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Claim)
+        .values(scope=scope, key=key, claimed_by=owner, claimed_at=now)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(col(Claim.id))  # the rowcount of an ORM insert is not the rows inserted on PostgreSQL
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def claim_or_take_over(

@@ -54,7 +54,8 @@ class GroupPolicy:
 @dataclass
 class GroupChange:
     """A group touched by a batch; `fired` when a new firing episode began, `reopened` when a by-hand resolve
-    was undone by its source; `rollup_id` when a storm's roll-up lists it."""
+    was undone by its source, `resolved` when its source ended the episode; `rollup_id` when a storm's
+    roll-up lists it."""
 
     group_id: int
     channel: str
@@ -66,6 +67,7 @@ class GroupChange:
     reopened: bool = False
     flapping: bool = False
     turned_critical: bool = False  # a firing group a critical alert joined: its escalation starts now
+    resolved: bool = False  # its firing episode ended: every alert of it resolved (or went stale)
 
 
 @dataclass
@@ -233,6 +235,7 @@ async def _transition(
         change.reopened = True
     elif group.status == FIRING and firing == 0:
         kind = "resolved"
+        change.resolved = True
         group.status, group.resolved_at, group.resolved_by = RESOLVED, now, "source"
         reason = EndReason.EXPIRED if activity.stale else EndReason.RESOLVED
         episodes.end(await episodes.lock_episode(session, group.episode_id), at=now, reason=reason)

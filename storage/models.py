@@ -155,6 +155,10 @@ class AlertGroup(SQLModel, table=True):
     episode_id: int | None = Field(default=None)  # its current (or last) firing episode
     # the source whose alert opened it, for the cap on new groups per source (None: opened before 0012)
     source: str | None = Field(default=None, max_length=32)
+    # PagerDuty: the dedup_key its incidents carry (set when it first pages) and the firing episode it last
+    # paged; an acknowledge or resolve goes to PagerDuty only for that episode.
+    pagerduty_key: str | None = Field(default=None, max_length=255, index=True)
+    pagerduty_episode_id: int | None = Field(default=None)
 
 
 class AlertGroupEpisode(SQLModel, table=True):

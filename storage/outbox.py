@@ -269,11 +269,32 @@ async def retry_at(
             await _release_lane(session, lane, owner=owner, next_post_at=next_post_at)
 
 
+async def has_pending(session: AsyncSession, key: str) -> bool:
+    """True when a pending job holds `key` (a job queued with it now would be absorbed by that one)."""
+    return await _pending_with_key(session, key)
+
+
 async def _pending_with_key(session: AsyncSession, key: str) -> bool:
     found = await session.execute(
         select(col(OutboxJob.id)).where(col(OutboxJob.dedupe_key) == key, col(OutboxJob.status) == PENDING)
     )
     return found.first() is not None
+
+
+async def queued_earlier(session: AsyncSession, *, key: str, key_prefix: str) -> datetime | None:
+    """While a job whose key starts with `key_prefix`, queued before the running job with `key`, is not
+    finished (pending or running): the latest due time among them, else None. A subject's jobs then take
+    effect in the order they were queued, even when an earlier one is waiting out a backoff; a job failed for
+    good holds nothing up."""
+    unfinished = col(OutboxJob.status).in_((PENDING, SENDING))
+    mine = select(func.min(OutboxJob.id)).where(col(OutboxJob.dedupe_key) == key, unfinished)
+    earlier = select(func.max(OutboxJob.due_at)).where(
+        col(OutboxJob.dedupe_key).startswith(key_prefix, autoescape=True),
+        unfinished,
+        col(OutboxJob.id) < mine.scalar_subquery(),
+    )
+    due: datetime | None = (await session.execute(earlier)).scalar()
+    return due
 
 
 async def cancel(session: AsyncSession, *, dedupe_key: str) -> None:

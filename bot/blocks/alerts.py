@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.blocks.actors import acted_by, acted_where, user
 from bot.blocks.ids import ActionId, BlockId
 from bot.blocks.limits import BUTTON_TEXT, clip, context, header, message, plain, section, slack_date
 from bot.blocks.text import link, mention, untrusted
@@ -133,15 +134,11 @@ def _state_lines(view: GroupView) -> list[str]:
     since = slack_date(view.first_fired_at)
     lines = [f"Firing since {since} ({humanize_duration(view.now - view.first_fired_at)})"]
     if view.status == "resolved" and view.resolved_at:
-        by = (
-            "by hand by " + _user(view.resolved_by)
-            if view.resolved_by not in (None, "source")
-            else "by its source"
-        )
+        by = acted_by(view.resolved_by, slack="by hand ") if view.resolved_by != "source" else "by its source"
         lines = [f"Resolved {by} after {humanize_duration(view.resolved_at - view.first_fired_at)}"]
     if view.acked_by and view.acked_at:
         lines.append(
-            f"Acknowledged by {_user(view.acked_by)} after "
+            f"Acknowledged {acted_by(view.acked_by)} after "
             f"{humanize_duration(view.acked_at - view.first_fired_at)}"
         )
     if view.snoozed_until and view.snoozed_until > view.now:
@@ -150,7 +147,7 @@ def _state_lines(view: GroupView) -> list[str]:
     if view.flapping:
         lines.append(":repeat: Flapping: firing and resolving repeatedly; updates stay in this message")
     if view.noise_by:
-        lines.append(f"Marked as noise by {_user(view.noise_by)}")
+        lines.append(f"Marked as noise by {user(view.noise_by)}")
     if view.incident_id is not None:
         lines.append(f":rotating_light: Incident INC-{view.incident_id} declared from this alert")
     if view.previous_url:
@@ -217,10 +214,6 @@ def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, 75), "value": value}
 
 
-def _user(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "someone"
-
-
 def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int, firing: int) -> str | None:
     """One quiet thread line for everything that changed since the last sync (no @-mentions but the one
     telling someone their by-hand resolve was undone)."""
@@ -232,7 +225,8 @@ def thread_reply(kinds: Sequence[tuple[str, Mapping[str, Any]]], *, joined: int,
         if said:
             shown = {key: untrusted(v) if isinstance(v, str) else v for key, v in detail.items()}
             defaults = {"who": "someone", "after": "", "nth": ""}
-            parts.append(said.format(**{**defaults, **shown, **_incident(detail), **_mention(detail)}))
+            where = {**acted_where(detail), **_incident(detail), **_mention(detail)}
+            parts.append(said.format(**{**defaults, **shown, **where}))
     return " · ".join(parts) or None
 
 
@@ -248,11 +242,11 @@ def _incident(detail: Mapping[str, Any]) -> dict[str, str]:
 
 _THREAD_TEXT = {
     "resolved": ":white_check_mark: Resolved{after}",
-    "resolved_by_hand": ":white_check_mark: Resolved by hand by {who}{after}",
+    "resolved_by_hand": ":white_check_mark: Resolved {how} by {who}{after}",
     "refired": ":red_circle: Fired again ({nth} time today)",
     "reopened": ":red_circle: Reopened: resolved by hand by {who}, but its source still reports it firing",
     "stable": ":white_check_mark: Stable for {minutes} min: no longer flapping",
-    "acked": ":eyes: Acknowledged by {who}{after}{incident}",
+    "acked": ":eyes: Acknowledged{where} by {who}{after}{incident}",
     "snoozed": ":zzz: Snoozed for {duration} by {who}",
     "snooze_ended": ":alarm_clock: Snooze ended and it is still firing",
     "noise": ":mute: Marked as noise by {who}",

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from bot.deps import Deps
-from bot.domain.alerts import parse_matcher
 from bot.domain.delivery import alert_priority
 from bot.domain.durations import parse_duration
 from bot.domain.episodes import EndReason
-from bot.domain.silences import group_silence_matchers
-from bot.errors import NotFound, UpstreamError, UsageError
+from bot.domain.paging import Destination
+from bot.errors import NotFound, UsageError
+from bot.services import paging
 from bot.services.alert_permissions import authorize, ensure_clicked_at_alert
+from bot.services.alert_silences import snooze_silence
 from bot.services.alerts import escalation_key, queue_escalation, queue_sync
 from bot.services.jobs import EndSnooze, queue
 from bot.services.oncall import escalation_chain
@@ -24,11 +22,8 @@ from bot.services.outbox import RetryLater
 from bot.services.review_deadlines import mark_reviewed
 from storage import alert_episodes, alert_groups
 from storage.alert_episodes import end
-from storage.group_transitions import in_channel
-from storage.models import Alert, AlertGroup
+from storage.models import AlertGroup
 from storage.outbox import cancel
-
-log = logging.getLogger(__name__)
 
 
 async def acknowledge(
@@ -52,9 +47,16 @@ async def acknowledge(
 
 
 async def acknowledge_in(
-    session: AsyncSession, group: AlertGroup, *, user_id: str, detail: dict[str, object], now: datetime
+    session: AsyncSession,
+    group: AlertGroup,
+    *,
+    user_id: str,
+    detail: dict[str, object],
+    now: datetime,
+    origin: Destination | None = None,
 ) -> None:
-    """Acknowledge a locked group and its firing episode in the caller's transaction; stops escalation."""
+    """Acknowledge a locked group and its firing episode in the caller's transaction; stops escalation and
+    tells the paging destinations (but `origin`, where it was acknowledged)."""
     assert group.id is not None
     group.acked_by, group.acked_at = user_id, now
     episode = await alert_episodes.lock_episode(session, group.episode_id)
@@ -64,6 +66,7 @@ async def acknowledge_in(
     await alert_groups.add_event(session, group.id, "acked", now=now, actor=user_id, detail=detail)
     await _stop_escalation(session, group)
     await _queue_sync(session, group, now=now)
+    await paging.on_acknowledged(session, group, now=now, origin=origin)
 
 
 async def link_incident(
@@ -100,17 +103,30 @@ async def resolve(
         group = await _locked(session, group_id)
         if group.status == "resolved":
             return
-        now = deps.clock()
-        group.status, group.resolved_at, group.resolved_by = "resolved", now, user_id
-        episode = await alert_episodes.lock_episode(session, group.episode_id)
-        await mark_reviewed(session, group, episode, user_id=user_id, now=now)
-        end(episode, at=now, reason=EndReason.BY_HAND, by=user_id)
-        await alert_groups.add_event(
-            session, group_id, "resolved_by_hand", now=now, actor=user_id, detail={"name": user_name}
-        )
-        await _stop_escalation(session, group)
-        await _queue_sync(session, group, now=now)
+        await resolve_in(session, group, user_id=user_id, detail={"name": user_name}, now=deps.clock())
     deps.wake_outbox()
+
+
+async def resolve_in(
+    session: AsyncSession,
+    group: AlertGroup,
+    *,
+    user_id: str,
+    detail: dict[str, object],
+    now: datetime,
+    origin: Destination | None = None,
+) -> None:
+    """Resolve a locked firing group by hand in the caller's transaction: ends its episode, stops escalation
+    and tells the paging destinations (but `origin`, where it was resolved)."""
+    assert group.id is not None
+    group.status, group.resolved_at, group.resolved_by = "resolved", now, user_id
+    episode = await alert_episodes.lock_episode(session, group.episode_id)
+    await mark_reviewed(session, group, episode, user_id=user_id, now=now)
+    end(episode, at=now, reason=EndReason.BY_HAND, by=user_id)
+    await alert_groups.add_event(session, group.id, "resolved_by_hand", now=now, actor=user_id, detail=detail)
+    await _stop_escalation(session, group)
+    await _queue_sync(session, group, now=now)
+    await paging.on_resolved(session, group, now=now, origin=origin)
 
 
 async def snooze(
@@ -130,7 +146,7 @@ async def snooze(
         doing="snooze alerts",
     )
     now = deps.clock()
-    silence_id = await _silence(deps, group_id, until=now + duration, user_name=user_name)
+    silence_id = await snooze_silence(deps, group_id, until=now + duration, user_name=user_name)
     async with deps.db.transaction() as session:
         group = await _locked(session, group_id)
         group.snoozed_until, group.snoozed_by, group.silence_id = now + duration, user_id, silence_id
@@ -233,41 +249,6 @@ async def check_flapping(deps: Deps, group_id: int) -> None:
 async def _stop_escalation(session: AsyncSession, group: AlertGroup) -> None:
     if group.id is not None and group.episode_id is not None:
         await cancel(session, dedupe_key=escalation_key(group.id, group.episode_id))
-
-
-async def _silence(deps: Deps, group_id: int, *, until: datetime, user_name: str) -> str | None:
-    url = deps.settings.secrets.alertmanager_url
-    if not url:
-        return None
-    from bot.clients.alertmanager import AlertmanagerClient
-
-    async with deps.db.sessions() as session:
-        snapshot = await alert_groups.load_group(session, group_id, sample=1)
-        if snapshot is None or not snapshot.alerts or snapshot.alerts[0].source != "alertmanager":
-            return None
-        labels = await _group_labels(session, snapshot.group)
-    config = deps.settings.file.alerts
-    route_labels = (parse_matcher(m).label for route in config.routes for m in route.match)
-    matchers = group_silence_matchers(labels, group_by=config.group_by, route_labels=route_labels)
-    client = AlertmanagerClient(base_url=url)
-    try:
-        return await client.create_silence(
-            matchers=matchers,
-            ends_at=until,
-            created_by=user_name,
-            comment=f"Snoozed from Slack by {user_name} via opsbot",
-        )
-    except UpstreamError as error:
-        log.warning("could not create an Alertmanager silence", extra={"error": str(error)})
-        return None
-    finally:
-        await client.close()
-
-
-async def _group_labels(session: AsyncSession, group: AlertGroup) -> list[dict[str, str]]:
-    """The labels of every alert in the group (its key's alerts routed to its channel)."""
-    where = (col(Alert.group_key) == group.group_key, in_channel(group.channel))
-    return list((await session.execute(select(col(Alert.labels)).where(*where))).scalars())
 
 
 async def _locked(session: AsyncSession, group_id: int) -> AlertGroup:

@@ -27,7 +27,7 @@ from bot.domain.delivery import Priority, alert_priority
 from bot.domain.digest_periods import local_midnight
 from bot.domain.incoming import IncomingAlert
 from bot.domain.info_review import told_in_review
-from bot.services import alert_storms, review_deadlines, sms
+from bot.services import alert_storms, paging, review_deadlines
 from bot.services.info_reviews import reviews_info
 from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
 from storage import alert_groups
@@ -134,6 +134,7 @@ async def _store_and_queue(deps: Deps, batches: Sequence[SourcedBatch]) -> None:
                 )
                 if rollup_id is not None:
                     rollups[rollup_id] = change.channel
+                await paging.on_group_change(session, change, settings=deps.settings, now=now)
         for rollup_id, channel in rollups.items():
             await alert_storms.queue_rollup_sync(session, rollup_id=rollup_id, channel=channel, now=now)
 
@@ -158,7 +159,7 @@ def _by_source(batches: Sequence[SourcedBatch]) -> list[SourcedBatch]:
 async def _queue_change(
     session: AsyncSession, change: GroupChange, *, settings: Settings, now: datetime, reviews_on: bool
 ) -> int | None:
-    """Queue the group's own message update, escalation, review reminder and pages; return its roll-up's id
+    """Queue the group's own message update, escalation and review reminder; return its roll-up's id
     instead when a storm's roll-up lists it (the caller queues that once). An info group the daily review
     tells gets no message."""
     config = settings.file.alerts
@@ -179,11 +180,6 @@ async def _queue_change(
         )  # fmt: skip
     minutes = config.warning_review_minutes
     await review_deadlines.arm(session, change, minutes=minutes, rollup_id=rollup_id, now=now)
-    if armed and change.episode_id:
-        await sms.queue_open_page(
-            session, settings, group_id=change.group_id, episode_id=change.episode_id,
-            severity=change.severity, now=now,
-        )  # fmt: skip
     if change.flapping:
         await queue(
             session,

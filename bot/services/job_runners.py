@@ -15,6 +15,7 @@ from bot.services import (
     incident_slack,
     incident_timers,
     info_reviews,
+    pagerduty,
     review_deadlines,
     sms,
     ticket_jobs,
@@ -34,6 +35,7 @@ from bot.services.jobs import (
     PostInIncident,
     RemindIncident,
     RemindReview,
+    SendPagerDutyEvent,
     SendSms,
     SetUpIncident,
     SyncGroup,
@@ -117,6 +119,10 @@ async def _measure_after(deps: Deps, job: MeasureAfter, attempt: int) -> None:
     await ticket_measure.measure_after(deps, job.ticket_id)
 
 
+async def _send_pagerduty_event(deps: Deps, job: SendPagerDutyEvent, attempt: int) -> None:
+    await pagerduty.send_event(deps, job)
+
+
 RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(SyncGroup, _sync_group),
     Runner(SyncRollup, _sync_rollup),
@@ -136,4 +142,5 @@ RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(DeliverTicketWebhook, _deliver_ticket_webhook),
     Runner(MeasureBaseline, _measure_baseline),
     Runner(MeasureAfter, _measure_after),
+    Runner(SendPagerDutyEvent, _send_pagerduty_event),
 )

@@ -172,6 +172,21 @@ class MeasureAfter(Job):
     at: str
 
 
+@dataclass(frozen=True)
+class SendPagerDutyEvent(Job):
+    """Tell PagerDuty (Events API v2) that a group's firing episode opened, was acknowledged or resolved.
+
+    A group's events take effect in the order they were queued (bot/services/pagerduty.py); the routing key
+    is added when it is sent, never stored."""
+
+    kind: ClassVar[str] = "pagerduty.event"
+    group_id: int
+    episode_id: int
+    action: str  # trigger | acknowledge | resolve (bot.domain.pagerduty.EventAction)
+    dedup_key: str
+    key: str  # its own outbox key: the group's events queued before it go first
+
+
 KINDS: dict[str, type[Job]] = {
     cls.kind: cls
     for cls in (
@@ -193,6 +208,7 @@ KINDS: dict[str, type[Job]] = {
         DeliverTicketWebhook,
         MeasureBaseline,
         MeasureAfter,
+        SendPagerDutyEvent,
     )
 }
 

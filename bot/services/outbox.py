@@ -50,8 +50,8 @@ class RetryLater(Exception):
 
 
 class GiveUp(Exception):
-    """A job that can never succeed (an outside service refused it for good): failed at once, visibly
-    (counted, listed by `opsbot outbox`, named in /healthz), not retried for hours."""
+    """Retrying cannot help (the receiver refused the request itself, e.g. a 400 for a malformed event):
+    the job fails for good at once, logged and counted like a job given up after hours of failures."""
 
 
 class LeaseLost(Exception):
@@ -212,8 +212,8 @@ class OutboxWorker:
             await jobs.retry_at(
                 db, job.id, owner=self.owner, due_at=now() + later.delay, error=str(later), lane=lane
             )
-        except GiveUp as error:
-            await self._given_up(job, f"{error}"[:1000])
+        except GiveUp as refused:
+            await self._give_up(job, f"{type(refused).__name__}: {refused}"[:1000], paused_until=None)
         except Exception as error:
             await self._failed(job, error)
         else:
@@ -234,7 +234,7 @@ class OutboxWorker:
             delay = timedelta(seconds=int(error.response.headers.get("Retry-After", 1)))
             paused_until = now + delay
         if gives_up(job.created_at, now=now, horizon=self._give_up_after):
-            await self._given_up(job, reason, next_post_at=paused_until)
+            await self._give_up(job, reason, paused_until=paused_until)
             return
         log.warning("outbox job failed; will retry", extra={"job": job.id, "kind": job.kind, "error": reason})
         await jobs.retry_at(
@@ -243,11 +243,12 @@ class OutboxWorker:
         )  # fmt: skip
         self._deps.telemetry.outbox_retries.labels(job.kind).inc()
 
-    async def _given_up(self, job: OutboxJob, reason: str, *, next_post_at: datetime | None = None) -> None:
+    async def _give_up(self, job: OutboxJob, reason: str, *, paused_until: datetime | None) -> None:
+        """Fail the job for good: it stays in the outbox for an operator, logged and counted."""
         assert job.id is not None
         log.error("outbox job failed for good", extra={"job": job.id, "kind": job.kind, "error": reason})
         await jobs.finish(
             self._deps.db, job.id, owner=self.owner, now=self._deps.clock(), failed_with=reason,
-            lane=job.channel, next_post_at=next_post_at,
+            lane=job.channel, next_post_at=paused_until,
         )  # fmt: skip
         self._deps.telemetry.outbox_jobs_failed.labels(job.kind).inc()

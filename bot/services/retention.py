@@ -8,16 +8,18 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deps import Deps
+from bot.services.pagerduty_webhooks import CLAIM_SCOPE as PAGERDUTY_SCOPE
 from storage import retention as store
 from storage.claims import claim
 from storage.digests import CLAIM_SCOPE as DIGEST_SCOPE
 
 log = logging.getLogger(__name__)
 SCOPE = "retention"
-# Claims whose loss can repeat nothing: Slack retries an event and a form within minutes, and a digest
-# period stays claimed by its digest_runs row. Incident timer claims are kept: a reopened incident re-arms
-# its timers for the same targets, and only the claim makes them look for the notice before posting again.
-PRUNABLE_CLAIM_SCOPES = ("slack-event", "incident-update", DIGEST_SCOPE, SCOPE)
+# Claims whose loss can repeat nothing: Slack retries an event and a form within minutes, PagerDuty a webhook
+# within about 20, and a digest period stays claimed by its digest_runs row. Incident timer claims are kept:
+# a reopened incident re-arms its timers for the same targets, and only the claim makes them look for the
+# notice before posting again.
+PRUNABLE_CLAIM_SCOPES = ("slack-event", "incident-update", DIGEST_SCOPE, SCOPE, PAGERDUTY_SCOPE)
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,6 @@ def step_page(level: int) -> str:
     return f"step-{level + 1}"
 
 
-def pages_by_sms(settings: Settings, severity: str) -> bool:
-    """Whether a group of `severity` texts the on-call when it opens."""
-    return settings.sms_enabled and "sms" in settings.file.paging.destinations.of(severity)
-
-
 def off_notice(settings: Settings) -> str | None:
     """What start-up says when SMS pages are configured but cannot go out (nothing fails for it)."""
     wanted = any("sms" in settings.file.paging.destinations.of(s) for s in ("critical", "warning", "info"))
@@ -57,12 +52,9 @@ def off_notice(settings: Settings) -> str | None:
     )
 
 
-async def queue_open_page(
-    session: AsyncSession, settings: Settings, *, group_id: int, episode_id: int, severity: str, now: datetime
-) -> None:
-    """Queue the on-call's SMS for a group episode that just opened, if its severity pages by SMS."""
-    if pages_by_sms(settings, severity):
-        await _queue(session, SendSms(group_id=group_id, episode_id=episode_id, page=OPEN), now=now)
+async def queue_open_page(session: AsyncSession, *, group_id: int, episode_id: int, now: datetime) -> None:
+    """Queue the on-call's SMS for a group episode that just opened (bot/services/paging.py decides)."""
+    await _queue(session, SendSms(group_id=group_id, episode_id=episode_id, page=OPEN), now=now)
 
 
 async def queue_step_pages(

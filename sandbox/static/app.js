@@ -729,6 +729,9 @@ function wireSimulate() {
         if (kind) {
           const result = await post("alerts", { kind });
           status("sim-status", `${kind === "resolve" ? "Resolved" : "Fired"}: ${result.alerts.join(", ")}`, "ok");
+        } else if (button.dataset.pagerdutyFault) {
+          const result = await post("pagerduty_faults", {});
+          status("sim-status", result.message, "ok");
         } else if (button.dataset.fault) {
           const result = await post("faults", { kind: button.dataset.fault });
           status("sim-status", result.message, "ok");
@@ -755,10 +758,51 @@ function drawUsers() {
   });
 }
 
+// ---------------------------------------------------------------- paged beyond Slack
+
+function drawPaged() {
+  const paged = S.data.paged || {};
+  const box = document.getElementById("paged");
+  redraw(box, "paged", [paged, S.user], () => el("div", {}, pagerDutySection(paged.pagerduty)));
+}
+
+function pagerDutySection(pd) {
+  if (!pd) return null;
+  if (!pd.incidents.length && !pd.events.length) {
+    return el("div", { className: "paged-empty" }, pd.connected ? "PagerDuty: nothing paged yet" : "PagerDuty: not connected");
+  }
+  const incidents = pd.incidents.map((i) => el("div", { className: `paged-item ${i.status}`, "data-testid": `pagerduty-incident-${i.number}` },
+    el("div", { className: "paged-head" }, `PagerDuty #${i.number} · ${i.status}`),
+    el("div", { className: "paged-text", title: i.dedup_key }, i.title),
+    el("div", { className: "paged-log" }, i.log.join(" → ")),
+    i.status === "resolved" ? null : el("div", { className: "paged-actions" },
+      i.status === "triggered" ? pagerDutyButton(i, "acknowledge", "Acknowledge") : null,
+      pagerDutyButton(i, "resolve", "Resolve"))));
+  const events = pd.events.slice(0, 6).map((e) => el("li", { className: e.status === 202 ? "" : "refused" },
+    `${e.status} ${e.action || "?"}: ${e.outcome}`));
+  return el("div", {}, incidents, el("div", { className: "paged-head" }, "Events received"), el("ul", { className: "paged-events" }, events));
+}
+
+function pagerDutyButton(incident, action, label) {
+  return el("button", {
+    type: "button", "data-testid": `pagerduty-${action}-${incident.number}`,
+    title: `${label} incident #${incident.number} in PagerDuty as ${realName(userById(S.user))}; PagerDuty tells opsbot by webhook`,
+    onclick: async () => {
+      try {
+        await post("pagerduty_act", { number: incident.number, action, user_name: realName(userById(S.user)) });
+        status("sim-status", `${label}d in PagerDuty: #${incident.number}`, "ok");
+      } catch (error) {
+        status("sim-status", error.message, "error");
+      }
+    },
+  }, `${label} in PagerDuty`);
+}
+
 function drawAll() {
   if (!S.data) return;
   drawUsers();
   drawSidebar();
+  drawPaged();
   drawPagedSms();
   drawMain();
   drawThread();

@@ -127,3 +127,28 @@ def test_the_severity_note_appears_only_when_the_label_was_not_understood(
     text = message_text(render_group(shown))
     notes = [line for line in text.splitlines() if "treated as warning" in line]
     assert notes == ([note] if note else [])
+
+
+def test_acting_in_pagerduty_is_told_by_name_escaped() -> None:
+    acked = dataclasses.replace(
+        view(alertname="ApiDown", annotations={}, shown={}), acked_by="pagerduty:Pat <!channel>"
+    )
+    text = message_text(render_group(acked))
+    assert "Acknowledged in PagerDuty by Pat &lt;!channel&gt; after 2 min" in text
+    assert "Acknowledge" not in text.replace("Acknowledged", "")  # no button left to acknowledge with
+    resolved = dataclasses.replace(acked, status="resolved", resolved_at=NOW, resolved_by="pagerduty:Pat")
+    assert "Resolved in PagerDuty by Pat after 3 min" in message_text(render_group(resolved))
+    by_hand = dataclasses.replace(resolved, resolved_by="U0ALICE")
+    assert "Resolved by hand by <@U0ALICE> after 3 min" in message_text(render_group(by_hand))
+
+
+def test_thread_replies_say_where_it_was_acknowledged_or_resolved() -> None:
+    outside = {"who": "Pat <!here>", "via": "pagerduty", "after": " after 3 min"}
+    reply = thread_reply([("acked", outside), ("resolved_by_hand", outside)], joined=0, firing=0)
+    assert reply == (
+        ":eyes: Acknowledged in PagerDuty by Pat &lt;!here&gt; after 3 min"
+        " · :white_check_mark: Resolved in PagerDuty by Pat &lt;!here&gt; after 3 min"
+    )
+    assert thread_reply([("acked", {"who": "bob", "via": "fax"})], joined=0, firing=0) == (
+        ":eyes: Acknowledged by bob"
+    )

@@ -61,6 +61,12 @@ def test_file_from_environment_merges_over_defaults(tmp_path: Path) -> None:
             "digests.teams.0.match: 'team=~\"(x\"': bad regular expression (RE2 syntax): missing )",
         ),
         ("prometheus:\n  max_points: 20000\n", "prometheus.max_points: Input should be less than or equal"),
+        (
+            "paging:\n  destinations:\n    critical: [pager]\n",
+            "paging.destinations.critical.0: Input should be",
+        ),
+        ("paging:\n  destinations:\n    page: [sms]\n", "paging.destinations.page: unknown key"),
+        ("paging:\n  pagerduty:\n    events_url: events.pagerduty.com\n", "paging.pagerduty.events_url:"),
     ],
 )
 def test_a_bad_file_gives_one_message_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -99,6 +105,23 @@ def test_secrets_come_from_the_environment_and_are_masked_when_printed() -> None
     assert "http://127.0.0.1:9090" in dumped
     assert settings.secrets.slack_bot_token is not None
     assert settings.secrets.slack_bot_token.get_secret_value() == "xoxb-not-a-real-token"
+
+
+def test_pagerduty_is_off_without_its_routing_key_and_refuses_a_malformed_one() -> None:
+    settings = load_settings({})
+    assert (
+        settings.secrets.pagerduty_routing_key is None and settings.secrets.pagerduty_webhook_secret is None
+    )
+    assert settings.file.paging.destinations.critical == ("pagerduty", "sms")
+    assert settings.file.paging.pagerduty.events_url == "https://events.pagerduty.com/v2/enqueue"
+    key = "0123456789abcdef0123456789abcdef"
+    on = load_settings({"OPSBOT_PAGERDUTY_ROUTING_KEY": key, "OPSBOT_PAGERDUTY_WEBHOOK_SECRET": "whsec"})
+    assert on.secrets.pagerduty_routing_key is not None
+    dumped = str(masked_dump(on))
+    assert key not in dumped and "whsec" not in dumped
+    with pytest.raises(ConfigError, match="OPSBOT_PAGERDUTY_ROUTING_KEY must be the 32-character") as caught:
+        load_settings({"OPSBOT_PAGERDUTY_ROUTING_KEY": "too-short-a-key"})
+    assert "too-short-a-key" not in str(caught.value)
 
 
 def test_socket_mode_follows_the_app_token() -> None:

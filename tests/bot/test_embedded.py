@@ -57,3 +57,21 @@ async def test_sms_pages_text_the_sandboxs_twilio_never_a_real_account(tmp_path:
         assert settings.file.paging.sms.from_number in twilio.numbers
     finally:
         await embedded.close()
+
+
+async def test_pagerduty_pages_the_sandboxs_stand_in_whatever_is_configured(tmp_path: Path) -> None:
+    configured = {"OPSBOT_PAGERDUTY_ROUTING_KEY": "r" * 32, "OPSBOT_PAGERDUTY_WEBHOOK_SECRET": "real"}
+    embedded = await start_embedded_sandbox(
+        load_settings(configured), host="127.0.0.1", bot_port=0, workdir=tmp_path
+    )
+    try:
+        secrets, paging = embedded.settings.secrets, embedded.settings.file.paging
+        assert paging.pagerduty.events_url == f"{embedded.sandbox.url}/pagerduty/v2/enqueue"
+        assert secrets.pagerduty_routing_key is not None and secrets.pagerduty_webhook_secret is not None
+        routing_key = secrets.pagerduty_routing_key.get_secret_value()
+        assert routing_key != "r" * 32 and routing_key in embedded.sandbox.pagerduty.routing_keys
+        assert secrets.pagerduty_webhook_secret.get_secret_value() != "real"
+        embedded.connect("http://0.0.0.0:3000")
+        assert embedded.sandbox.pagerduty.webhook_url == "http://127.0.0.1:3000/pagerduty/webhook"
+    finally:
+        await embedded.close()

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings, masked_dump
+from bot.domain.paging import Destination
 from bot.errors import ConfigError
-from bot.services.sms import off_notice, pages_by_sms
+from bot.services.paging import configured
+from bot.services.sms import off_notice
 
 pytestmark = pytest.mark.calendar_free
 TWILIO = {"OPSBOT_TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "OPSBOT_TWILIO_AUTH_TOKEN": "tw1l10-s3cret"}
@@ -24,7 +26,7 @@ def test_sms_is_off_by_default_and_says_so_once(tmp_path: Path) -> None:
     settings = load_settings({})
     assert settings.file.paging.destinations.critical == ("pagerduty", "sms")
     assert settings.file.paging.sms.max_per_person_per_hour == 6
-    assert not settings.sms_enabled and not pages_by_sms(settings, "critical")
+    assert not settings.sms_enabled and Destination.SMS not in configured(settings)
     assert "OPSBOT_TWILIO_ACCOUNT_SID" in (off_notice(settings) or "")
     assert not load_settings(TWILIO).sms_enabled  # credentials, but no sender
     quiet = settings_with(tmp_path, "paging:\n  destinations:\n    critical: [pagerduty]\n")
@@ -41,7 +43,9 @@ def test_sms_is_off_by_default_and_says_so_once(tmp_path: Path) -> None:
 def test_credentials_and_a_sender_turn_it_on(tmp_path: Path, sender: str) -> None:
     settings = settings_with(tmp_path, sender, TWILIO)
     assert settings.sms_enabled and off_notice(settings) is None
-    assert pages_by_sms(settings, "critical") and not pages_by_sms(settings, "warning")
+    assert Destination.SMS in configured(settings)
+    destinations = settings.file.paging.destinations
+    assert "sms" in destinations.critical and "sms" not in destinations.warning
     dumped = masked_dump(settings)
     assert dumped["environment"]["twilio_auth_token"] == "********"
     assert "tw1l10-s3cret" not in str(dumped)

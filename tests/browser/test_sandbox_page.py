@@ -30,8 +30,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def bot_config() -> dict[str, Any]:
-    return {"alerts": {"pace_per_channel_seconds": 0.02}}
+def bot_config(sandbox: Any) -> dict[str, Any]:
+    paging = {"pagerduty": {"events_url": sandbox.pagerduty_events_url}}  # paged only with a routing key
+    return {"alerts": {"pace_per_channel_seconds": 0.02}, "paging": paging}
 
 
 @pytest.fixture
@@ -324,3 +325,39 @@ HOME_VIEW = {
         },
     ],
 }
+
+
+@pytest.mark.browser
+async def test_the_paged_section_shows_pagerduty_and_resolves_there(
+    browser: Browser, sandbox: Any, make_settings: Any
+) -> None:
+    from bot.deps import build_deps
+    from bot.server import start_server
+
+    settings = make_settings(
+        OPSBOT_PAGERDUTY_ROUTING_KEY=sandbox.pagerduty.add_routing_key(),
+        OPSBOT_PAGERDUTY_WEBHOOK_SECRET="whs",
+    )
+    paging = settings.file.paging.model_copy(
+        update={"pagerduty": settings.file.paging.pagerduty.model_copy(
+            update={"events_url": sandbox.pagerduty_events_url}
+        )}
+    )  # fmt: skip
+    settings = settings.model_copy(update={"file": settings.file.model_copy(update={"paging": paging})})
+    server = await start_server(build_deps(settings), host="127.0.0.1", port=0)
+    try:
+        sandbox.pagerduty.connect_bot(f"{server.url}/pagerduty/webhook", signing_secrets=["whs"])
+        player = sandbox.player(bot_url=f"{server.url}/slack/events", signing_secret=SIGNING_SECRET)
+        sandbox.attach_bot(player=player, alert_webhook_url=f"{server.url}/alerts/alertmanager")
+        async with open_page(browser, sandbox.page_url) as page:
+            await page.get_by_test_id("fire-critical").click()
+            incident = page.get_by_test_id("pagerduty-incident-1")
+            await expect(incident).to_contain_text("PagerDuty #1 · triggered")
+            await expect(incident).to_contain_text("CheckoutErrorRate")
+            await page.get_by_test_id("pagerduty-resolve-1").click()
+            await expect(incident).to_contain_text("PagerDuty #1 · resolved")
+            await page.locator('#channels button[data-channel="critical-alerts"]').click()
+            alert = page.get_by_test_id("message").filter(has_text="CheckoutErrorRate").first
+            await expect(alert).to_contain_text("Resolved in PagerDuty by Alice")
+    finally:
+        await server.close()

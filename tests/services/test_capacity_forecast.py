@@ -77,10 +77,10 @@ async def test_each_instance_gets_the_date_its_fill_rate_reaches_the_threshold(
 ) -> None:
     digest = await deep_dive(prometheus.url)
     text = capacity_of(digest)
-    # 75.25 % at the month's end, +0.5 %/day: 90 % (host_checks' critical disk rule) 29.5 days later
-    assert "• ⚠️ disk on web-1: 75.2 % now, +0.50 %/day — reaches 90 % around 2026-10-30" in text
+    # 75.25 % at the month's end, +0.5 %/day: 95 % (host_checks' critical disk rule) 39.5 days later
+    assert "• ⚠️ disk on web-1: 75.2 % now, +0.50 %/day — reaches 95 % around 2026-11-09" in text
     assert "• ⚠️ memory on web-1: 75.2 % now, +0.50 %/day — reaches 95 % around 2026-11-09" in text
-    assert "• disk on db-1 <!channel>: 40 % now, +0.00 %/day — 90 % not within the 365-day horizon" in text
+    assert "• disk on db-1 <!channel>: 40 % now, +0.00 %/day — 95 % not within the 365-day horizon" in text
     assert f"Usage per instance from Prometheus at {prometheus.url}." in text
     assert "unavailable" not in text
     blocks = render_digest(digest)["blocks"]
@@ -116,7 +116,7 @@ async def test_teams_map_their_own_metric_names_and_the_step_keeps_within_max_po
     }
     text = capacity_of(await deep_dive(prometheus.url, config))
     assert (
-        "disk (mountpoint=/data) on web-1: 75.2 % now, +0.50 %/day — 90 % not within the 20-day horizon"
+        "disk (mountpoint=/data) on web-1: 75.2 % now, +0.50 %/day — 95 % not within the 20-day horizon"
         in text
     )
     assert {r["query"] for r in prometheus.requests if "step" in r} == {

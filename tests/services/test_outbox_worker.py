@@ -17,7 +17,7 @@ from bot.deps import Deps, build_deps
 from bot.server import RunningServer
 from bot.services.job_runners import RUNNERS
 from bot.services.jobs import Job
-from bot.services.outbox import LeaseLost, OutboxWorker, Runner, runners
+from bot.services.outbox import GiveUp, LeaseLost, OutboxWorker, Runner, runners
 from storage import outbox
 from storage.migrate import upgrade
 from storage.models import OutboxJob
@@ -78,6 +78,24 @@ async def test_a_failing_job_is_retried_for_hours_whatever_its_attempts_then_giv
     [job] = await jobs(deps)
     assert job.status == "failed" and "Slack is down" in (job.last_error or "")
     assert deps.telemetry.outbox_jobs_failed.labels(Probe.kind)._value.get() == 1
+
+
+async def test_a_job_the_receiver_refused_fails_for_good_at_once_and_is_counted(deps: Deps) -> None:
+    runs: list[int] = []
+
+    async def refused(_: Deps, job: Probe, attempt: int) -> None:
+        runs.append(attempt)
+        raise GiveUp("PagerDuty refused the trigger event with 400: Invalid routing key")
+
+    worker = OutboxWorker(deps, runners(Runner(Probe, refused)))
+    async with deps.db.transaction() as session:
+        await outbox.enqueue(session, kind=Probe.kind, payload={}, now=deps.clock())
+    assert await worker.run_once() == 1
+    [job] = await jobs(deps)
+    assert (job.status, runs) == ("failed", [1])  # no retry could change PagerDuty's mind
+    assert job.last_error == "GiveUp: PagerDuty refused the trigger event with 400: Invalid routing key"
+    assert deps.telemetry.outbox_jobs_failed.labels(Probe.kind)._value.get() == 1
+    assert deps.telemetry.outbox_retries.labels(Probe.kind)._value.get() == 0
 
 
 async def jobs(deps: Deps) -> list[OutboxJob]:

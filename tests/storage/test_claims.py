@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from storage.claims import claim, claim_or_take_over, forget_claims, is_claimed
+from storage.claims import claim, claim_in, claim_or_take_over, forget_claims, is_claimed
 from storage.db import Database, create_database, is_unavailable
 from storage.migrate import current_revision, head_revision
 
@@ -29,6 +29,20 @@ async def test_only_the_first_claim_wins(db: Database) -> None:
     assert await claim(db, scope="other", key="weekly:ops:2026-W47", now=NOW)
     assert await is_claimed(db, scope="digest", key="weekly:ops:2026-W47")
     assert not await is_claimed(db, scope="digest", key="monthly:ops:2026-11")
+
+
+async def test_a_claim_in_a_transaction_stands_or_falls_with_it(db: Database) -> None:
+    async with db.transaction() as session:
+        assert await claim_in(session, scope="pagerduty-webhook", key="event-1", now=NOW)
+        assert not await claim_in(session, scope="pagerduty-webhook", key="event-1", now=NOW)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            assert await claim_in(session, scope="pagerduty-webhook", key="event-2", now=NOW)
+            raise RuntimeError("the work it guards failed")
+    assert not await is_claimed(db, scope="pagerduty-webhook", key="event-2")  # free for the retry
+    async with db.transaction() as session:
+        assert not await claim_in(session, scope="pagerduty-webhook", key="event-1", now=NOW)
+        assert await claim_in(session, scope="pagerduty-webhook", key="event-2", now=NOW)
 
 
 async def test_concurrent_claims_have_exactly_one_winner(db: Database) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxJob
@@ -86,3 +88,26 @@ async def test_a_retry_that_meets_a_newer_pending_job_of_its_key_gives_way(db: D
     assert counts == {outbox.DONE: 1, outbox.PENDING: 1}
     [newer] = await claim(db, "b")
     assert newer.id != running.id
+
+
+async def test_a_subjects_jobs_wait_for_those_queued_before_them(db: Database) -> None:
+    for key in ("pagerduty:1:7:trigger", "pagerduty:1:7:acknowledge", "pagerduty:12:9:trigger"):
+        await add(db, "pagerduty.event", lane=None, key=key)
+    async with db.transaction() as session:
+        await session.execute(update(OutboxJob).values(due_at=NOW + timedelta(minutes=5)))  # a backoff
+        earlier = [
+            await outbox.queued_earlier(session, key=key, key_prefix=prefix)
+            for key, prefix in (
+                ("pagerduty:1:7:trigger", "pagerduty:1:"),
+                ("pagerduty:1:7:acknowledge", "pagerduty:1:"),
+                ("pagerduty:12:9:trigger", "pagerduty:12:"),  # group 12 is not group 1's follower
+            )
+        ]
+    assert earlier == [None, NOW + timedelta(minutes=5), None]
+    async with db.transaction() as session:
+        await session.execute(
+            update(OutboxJob).where(OutboxJob.dedupe_key == "pagerduty:1:7:trigger").values(status="failed")
+        )
+        assert not await outbox.queued_earlier(
+            session, key="pagerduty:1:7:acknowledge", key_prefix="pagerduty:1:"
+        )
