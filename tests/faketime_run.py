@@ -27,8 +27,10 @@ LIBRARY_GLOB = "/usr/lib/*/faketime/libfaketime.so.1"
 # The Prometheus tiers run Go binaries, which libfaketime cannot reach; load tests measure throughput and
 # order, not the calendar; own-clock tests run opsbot on a clock they set, which the faked wall clock never
 # reaches; the browser tier drives the sandbox page in Chromium (the page's digest buttons are also covered
-# by the e2e tier, which runs here); calendar-free tests check refusals, limits, rendering and the sandbox
-# itself. Each would push CI past its 30 minutes at five instants (libfaketime doubles the suite's CPU).
+# by the e2e tier, which runs here); calendar-free tests check refusals, limits, rendering, the sandbox
+# itself, and failure handling timed in seconds on UTC instants (Slack faults and slowness, leases, database
+# outages, the outbox's retries, paging): code that reads no date, weekday or zone. Each would push CI past
+# its 30 minutes at five instants (libfaketime doubles the suite's CPU).
 MARKERS = "not prometheus and not load and not own_clock and not browser and not calendar_free"
 
 

@@ -11,11 +11,11 @@ from typing import Any
 from bot.blocks.alerts import EMOJI
 from bot.blocks.limits import (
     BLOCKS_PER_MESSAGE,
-    SECTION_TEXT,
     clip,
     context,
     header,
     message,
+    pack_lines,
     section,
     slack_date,
 )
@@ -82,7 +82,7 @@ def render_rollup(view: RollupView) -> dict[str, Any]:
 
 def _sections(groups: Sequence[RollupLine], *, room: int) -> tuple[list[dict[str, Any]], int]:
     """Pack group lines into at most `room` sections of 3,000 characters; return them and how many fit."""
-    return _pack([_line(group) for group in groups[:SHOWN_GROUPS]], room=room)
+    return pack_lines([_line(group) for group in groups[:SHOWN_GROUPS]], room=room)
 
 
 def _line(group: RollupLine) -> str:
@@ -119,23 +119,9 @@ def render_overflow(view: OverflowView) -> dict[str, Any]:
     )
     names = sorted(view.held.items(), key=lambda item: (-item[1], item[0]))
     lines = [f"• *{clip(untrusted(name), 150)}* × {count:,}" for name, count in names[:SHOWN_GROUPS]]
-    sections, shown = _pack(lines, room=BLOCKS_PER_MESSAGE - _OTHER_BLOCKS)
+    sections, shown = pack_lines(lines, room=BLOCKS_PER_MESSAGE - _OTHER_BLOCKS)
     blocks = [header(title, block_id=rollup_marker(view.rollup_id)), section(intro), *sections]
     if len(names) > shown:
         blocks.append(context(f"… and {len(names) - shown:,} more alertnames"))
     blocks.append(context("Check the source: a real storm needs a look there, a forged one a new token."))
     return message(f"Alert overflow: {total:,} alerts from {source} held back", blocks)
-
-
-def _pack(lines: Sequence[str], *, room: int) -> tuple[list[dict[str, Any]], int]:
-    """Pack lines into at most `room` sections of 3,000 characters; return them and how many fit."""
-    chunks: list[list[str]] = [[]]
-    shown = 0
-    for line in lines:
-        if sum(len(text) + 1 for text in chunks[-1]) + len(line) > SECTION_TEXT:
-            if len(chunks) == room:
-                break
-            chunks.append([])
-        chunks[-1].append(line)
-        shown += 1
-    return [section("\n".join(chunk)) for chunk in chunks if chunk], shown

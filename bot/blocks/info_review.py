@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks.limits import BLOCKS_PER_MESSAGE, SECTION_TEXT, clip, context, header, message, section
+from bot.blocks.limits import BLOCKS_PER_MESSAGE, clip, context, header, message, pack_lines, section
 from bot.blocks.text import untrusted
 from bot.domain.commands import unescape_slack
 from bot.domain.info_review import InfoReview, NameCounts, Trend
@@ -66,7 +66,7 @@ def render_review(review: InfoReview, *, marker: str | None = None) -> dict[str,
     title = title_of(review)
     blocks = [header(title, block_id=marker), context(window_line(review)), section(totals_line(review))]
     lines = [name_line(n) for n in review.names[:SHOWN_NAMES]]
-    sections, shown = _pack(lines, room=BLOCKS_PER_MESSAGE - _OTHER_BLOCKS)
+    sections, shown = pack_lines(lines, room=BLOCKS_PER_MESSAGE - _OTHER_BLOCKS)
     blocks += sections
     if len(review.names) > shown:
         blocks.append(context(f"… and {len(review.names) - shown} more alert names"))
@@ -97,20 +97,6 @@ def _trend(counts: NameCounts) -> str:
 
 def _local(at: datetime, zone: str, pattern: str) -> str:
     return at.astimezone(ZoneInfo(zone)).strftime(pattern)
-
-
-def _pack(lines: Sequence[str], *, room: int) -> tuple[list[dict[str, Any]], int]:
-    """Pack lines into at most `room` sections of 3,000 characters; return them and how many fit."""
-    chunks: list[list[str]] = [[]]
-    shown = 0
-    for line in lines:
-        if sum(len(text) + 1 for text in chunks[-1]) + len(line) > SECTION_TEXT:
-            if len(chunks) == room:
-                break
-            chunks.append([])
-        chunks[-1].append(line)
-        shown += 1
-    return [section("\n".join(chunk)) for chunk in chunks if chunk], shown
 
 
 def _plain(line: str) -> str:

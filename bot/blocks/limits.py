@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +55,20 @@ def text_sections(text: str, *, block_id: str | None = None) -> list[dict[str, A
     if block_id:
         blocks[0]["block_id"] = block_id
     return blocks
+
+
+def pack_lines(lines: Sequence[str], *, room: int) -> tuple[list[dict[str, Any]], int]:
+    """Pack whole lines into at most `room` sections of 3,000 characters; return them and how many fit."""
+    chunks: list[list[str]] = [[]]
+    shown = 0
+    for line in lines:
+        if sum(len(text) + 1 for text in chunks[-1]) + len(line) > SECTION_TEXT:
+            if len(chunks) == room:
+                break
+            chunks.append([])
+        chunks[-1].append(line)
+        shown += 1
+    return [section("\n".join(chunk)) for chunk in chunks if chunk], shown
 
 
 def context(*texts: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from storage.db import create_database
 from storage.migrate import upgrade
 from storage.models import OutboxJob
 
+pytestmark = pytest.mark.calendar_free
+
 LEASE = timedelta(seconds=30)
 
 

@@ -14,6 +14,8 @@ from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
 from tests.support.processes import OpsbotProcesses
 
+pytestmark = pytest.mark.calendar_free
+
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from tests.support import databases
 from tests.support.alertmanager import alert, send
 from tests.support.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.calendar_free]
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from bot.server import RunningServer
 from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
 
+pytestmark = pytest.mark.calendar_free
+
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:

@@ -11,6 +11,8 @@ import pytest
 
 from bot.server import RunningServer
 
+pytestmark = pytest.mark.calendar_free
+
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:

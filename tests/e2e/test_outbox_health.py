@@ -15,6 +15,8 @@ from bot.server import RunningServer
 from storage import outbox
 from storage.models import OutboxLane
 
+pytestmark = pytest.mark.calendar_free
+
 Health = dict[str, Any]
 
 

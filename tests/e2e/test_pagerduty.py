@@ -20,6 +20,8 @@ from storage.models import OutboxJob
 from tests.support.alertmanager import alert, resolved, send
 from tests.support.outbox import wait_until_drained
 
+pytestmark = pytest.mark.calendar_free
+
 SECRET = "pagerduty-webhook-secret-0123456789"
 DEDUP_KEY = "critical-alerts/alertname=ApiDown,service=,job=api"
 

@@ -17,6 +17,8 @@ from tests.conftest import SIGNING_SECRET
 from tests.support.alertmanager import alert, send
 from tests.support.hung_server import HungServer, hung_server
 
+pytestmark = pytest.mark.calendar_free
+
 THREADS = 2
 TIMEOUT_SECONDS = 4
 # Each /metrics overview asks for all eight packaged KPIs at once: four of them are 32 queries, as many as

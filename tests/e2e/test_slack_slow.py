@@ -16,6 +16,8 @@ from tests.support.alertmanager import alert, send
 from tests.support.incidents import incident_channel
 from tests.support.outbox import wait_until_drained
 
+pytestmark = pytest.mark.calendar_free
+
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:

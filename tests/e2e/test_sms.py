@@ -20,6 +20,8 @@ from storage.models import OutboxJob, SmsPage
 from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
 
+pytestmark = pytest.mark.calendar_free
+
 CAROL = "+15550109999"  # configured in paging.sms.phones
 BOB = "+15550100002"  # Bob's Slack profile says "+1 555 010 0002"
 STEP_SECONDS = 1.2

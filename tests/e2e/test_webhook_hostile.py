@@ -14,6 +14,8 @@ from storage.models import Alert, AlertGroup, OutboxJob
 from tests.support.alertmanager import alert, send
 from tests.support.outbox import wait_until_drained
 
+pytestmark = pytest.mark.calendar_free
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def bot_database_url(request: pytest.FixtureRequest) -> str:

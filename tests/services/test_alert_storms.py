@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from bot.domain.alerts import AlertStatus
@@ -16,6 +17,8 @@ from storage import alerts as store
 from storage.db import Database
 from storage.group_transitions import GroupPolicy
 from storage.models import AlertRollup, OutboxJob
+
+pytestmark = pytest.mark.calendar_free
 
 T0 = datetime.now(UTC)
 THRESHOLD = 3

@@ -23,6 +23,8 @@ from storage import outbox as jobs
 from storage.migrate import upgrade
 from tests.support.fake_prometheus import FakePrometheus, fake_prometheus
 
+pytestmark = pytest.mark.calendar_free
+
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 

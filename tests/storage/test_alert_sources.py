@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -14,6 +15,8 @@ from storage import alerts as store
 from storage.db import Database
 from storage.group_transitions import GroupPolicy
 from storage.models import Alert, AlertGroup
+
+pytestmark = pytest.mark.calendar_free
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a fixed instant: storage reads no clock
 CAP = 3

@@ -14,6 +14,8 @@ from storage.claims import claim, claim_in, claim_or_take_over, forget_claims, i
 from storage.db import Database, create_database, is_unavailable
 from storage.migrate import current_revision, head_revision
 
+pytestmark = pytest.mark.calendar_free
+
 
 async def test_migrations_reach_the_newest_revision(db: Database) -> None:
     assert await asyncio.to_thread(current_revision, db.url) == head_revision()

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxJob
+
+pytestmark = pytest.mark.calendar_free
 
 NOW = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)
 LEASE = timedelta(seconds=15)

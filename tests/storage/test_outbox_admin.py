@@ -13,6 +13,8 @@ from storage.db import Database
 from storage.models import OutboxJob
 from storage.outbox_admin import NotRetryable, Selection
 
+pytestmark = pytest.mark.calendar_free
+
 NOW = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)
 LEASE = timedelta(seconds=15)
 

@@ -14,6 +14,8 @@ from storage.db import Database, create_database
 from storage.models import SmsPage
 from storage.retention import prune_sms_pages
 
+pytestmark = pytest.mark.calendar_free
+
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
