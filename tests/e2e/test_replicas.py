@@ -15,7 +15,9 @@ from tests.conftest import SIGNING_SECRET
 from tests.support.alertmanager import alert, send, send_with_failover
 from tests.support.processes import OpsbotProcesses, Replica
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+# Calendar-free: its subject is sharing work through a kill; digests once per period across processes at the
+# calendar edges are test_digests.py's two-process test, which make test-clock runs.
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.calendar_free]
 
 SEV1_IN_SECONDS = {"respond_minutes": 10 / 60, "resolve_minutes": 30, "reminder_minutes": 40 / 60}
 INCIDENTS = ("Ledger out of balance", "Checkout latency spike")

@@ -123,7 +123,9 @@ async def test_an_escalation_step_with_sms_texts_its_people_from_their_profiles(
 ) -> None:
     ws, twilio = sandbox.workspace, sandbox.twilio
     await send(opsbot.url, alert("PaymentsFailing", job="payments"))
-    message = await ws.wait_for_message("critical-alerts", contains="PaymentsFailing")
+    message = await ws.wait_for_message(
+        "critical-alerts", contains="PaymentsFailing", predicate=lambda m: m.thread_ts is None
+    )
     await twilio.wait_for_sms(to=CAROL)  # the opening page, to the on-call
     [sms] = await twilio.wait_for_sms(to=BOB, timeout=15)  # no phone configured: Bob's Slack profile's
     assert sms.body.startswith("opsbot CRITICAL, unacked ") and "PaymentsFailing" in sms.body
@@ -147,7 +149,9 @@ async def test_the_hourly_cap_holds_and_the_thread_says_so(opsbot: RunningServer
         await ws.wait_for_message("critical-alerts", contains=name)
     await twilio.wait_for_sms(to=CAROL, count=2)
     await send(opsbot.url, alert("AuthErrors", job="auth"))
-    third = await ws.wait_for_message("critical-alerts", contains="AuthErrors")
+    third = await ws.wait_for_message(
+        "critical-alerts", contains="AuthErrors", predicate=lambda m: m.thread_ts is None
+    )
     note = await ws.wait_for_message("critical-alerts", contains="No SMS to <@U0CAROL>", timeout=10)
     assert note.thread_ts == third.ts and "max_per_person_per_hour" in ws.message_text(note)
     await drained(opsbot)
@@ -161,7 +165,9 @@ async def test_a_number_twilio_refuses_is_told_in_the_thread_and_fails_the_job(
     ws = sandbox.workspace
     sandbox.twilio.unsubscribed.add(CAROL)  # Carol replied STOP once
     await send(opsbot.url, alert("QueueStuck", job="queue"))
-    message = await ws.wait_for_message("critical-alerts", contains="QueueStuck")
+    message = await ws.wait_for_message(
+        "critical-alerts", contains="QueueStuck", predicate=lambda m: m.thread_ts is None
+    )
     note = await ws.wait_for_message("critical-alerts", contains="SMS to <@U0CAROL> failed", timeout=10)
     assert note.thread_ts == message.ts and "21610" in ws.message_text(note)
     await drained(opsbot)
