@@ -57,8 +57,8 @@ def configured(settings: Settings) -> frozenset[Destination]:
 async def on_group_change(
     session: AsyncSession, change: GroupChange, *, settings: Settings, now: datetime
 ) -> None:
-    """Page a group that opened (or turned critical) where paging.destinations sends its severity; tell
-    PagerDuty when its source reopens or resolves a group it was paged for."""
+    """Page a group that opened, reopened or turned critical where paging.destinations sends its severity
+    (PagerDuty is re-triggered on a reopen only if it was paged); tell PagerDuty when the group resolves."""
     if change.episode_id is None:
         return
     group = await session.get(AlertGroup, change.group_id)
