@@ -10,6 +10,7 @@ from sqlalchemy import and_, delete, exists, inspect, select
 from sqlmodel import SQLModel, col
 
 from storage.db import Database
+from storage.info_reviews import InfoReviewRun
 from storage.models import (
     AlertEpisode,
     AlertEvent,
@@ -60,6 +61,11 @@ async def prune_alert_events(db: Database, *, before: datetime, batch: int = BAT
 async def prune_sms_pages(db: Database, *, before: datetime, batch: int = BATCH) -> int:
     """Delete SMS page records from before the cutoff (the hourly cap reads only the last hour of them)."""
     return await _delete_in_batches(db, SmsPage, col(SmsPage.created_at) < before, batch=batch)
+
+
+async def prune_info_reviews(db: Database, *, before: datetime, batch: int = BATCH) -> int:
+    """Delete info reviews whose window ended before the cutoff (the next review reads only the latest)."""
+    return await _delete_in_batches(db, InfoReviewRun, col(InfoReviewRun.window_end) < before, batch=batch)
 
 
 async def _delete_in_batches(db: Database, table: type[SQLModel], where: Any, *, batch: int) -> int:

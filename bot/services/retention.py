@@ -64,6 +64,7 @@ async def _delete(deps: Deps, now: datetime) -> dict[str, int]:
         "alert_group_episodes": await store.prune_group_episodes(db, before=episodes),
         "alert_episodes": await store.prune_alert_episodes(db, before=episodes),
         "sms_pages": await store.prune_sms_pages(db, before=episodes),
+        "info_reviews": await store.prune_info_reviews(db, before=episodes),
         "outbox": await store.prune_outbox(db, before=now - timedelta(days=config.outbox_days)),
         "claims": await store.prune_claims(
             db, before=now - timedelta(days=config.claims_days), scopes=PRUNABLE_CLAIM_SCOPES
