@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Index, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel, col
 
 from storage import outbox
 from storage.db import Database
-from storage.models import Alert, Claim, OutboxJob
+from storage.models import Alert, Claim
 from storage.types import UTCDateTime
 
 CLAIM_SCOPE = "digest"
@@ -115,21 +115,4 @@ async def mark_chart_done(db: Database, key: str) -> None:
 
 async def lease_job(db: Database, key: str, *, owner: str, now: datetime, lease_seconds: float) -> int | None:
     """Lease the pending post job of one run (for `opsbot digest`); None when a server has it already."""
-    statement = (
-        update(OutboxJob)
-        .where(
-            col(OutboxJob.dedupe_key) == f"digest:{key}",
-            col(OutboxJob.status) == outbox.PENDING,
-        )
-        .values(
-            status=outbox.SENDING,
-            lease_owner=owner,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=OutboxJob.attempts + 1,
-        )
-        .returning(col(OutboxJob.id))
-        .execution_options(synchronize_session=False)
-    )
-    async with db.transaction() as session:
-        found = (await session.execute(statement)).first()
-    return None if found is None or found[0] is None else int(found[0])
+    return await outbox.lease_pending(db, f"digest:{key}", owner=owner, now=now, lease_seconds=lease_seconds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Index, and_, case, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from bot.domain.info_review import INFO, NameCounts, ReviewWindow
 from storage import outbox
 from storage.db import Database
 from storage.digest_queries import at, rows_of, scope_for
-from storage.models import Alert, AlertEpisode, OutboxJob
+from storage.models import Alert, AlertEpisode
 from storage.types import UTCDateTime
 
 POST_JOB = "info_review.post"
@@ -94,21 +94,7 @@ async def mark_posted(db: Database, key: str, *, channel_id: str, ts: str, now: 
 
 async def lease_job(db: Database, key: str, *, owner: str, now: datetime, lease_seconds: float) -> int | None:
     """Lease the pending post job of one review (for `opsbot digest info`); None when a server has it."""
-    statement = (
-        update(OutboxJob)
-        .where(col(OutboxJob.dedupe_key) == job_key(key), col(OutboxJob.status) == outbox.PENDING)
-        .values(
-            status=outbox.SENDING,
-            lease_owner=owner,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=OutboxJob.attempts + 1,
-        )
-        .returning(col(OutboxJob.id))
-        .execution_options(synchronize_session=False)
-    )
-    async with db.transaction() as session:
-        found = (await session.execute(statement)).first()
-    return None if found is None or found[0] is None else int(found[0])
+    return await outbox.lease_pending(db, job_key(key), owner=owner, now=now, lease_seconds=lease_seconds)
 
 
 async def team_labels(

@@ -330,3 +330,20 @@ def job_ids(jobs: Sequence[OutboxJob]) -> list[int]:
 def _rowcount(result: Any) -> int:
     """Rows a DELETE or UPDATE touched (typed loosely by SQLAlchemy)."""
     return int(result.rowcount or 0)
+
+
+async def lease_pending(
+    db: Database, dedupe_key: str, *, owner: str, now: datetime, lease_seconds: float
+) -> int | None:
+    """Lease the pending job queued under `dedupe_key` for a caller that runs it itself (the digest CLI);
+    return its id, or None when there is none pending (a worker has it, or it is done)."""
+    statement = (
+        update(OutboxJob)
+        .where(col(OutboxJob.dedupe_key) == dedupe_key, col(OutboxJob.status) == PENDING)
+        .values(**_leased(owner, now, timedelta(seconds=lease_seconds)))
+        .returning(col(OutboxJob.id))
+        .execution_options(synchronize_session=False)
+    )
+    async with db.transaction() as session:
+        found = (await session.execute(statement)).first()
+    return None if found is None or found[0] is None else int(found[0])
