@@ -1,0 +1,294 @@
+"""Settings: the YAML file (packaged defaults + OPSBOT_CONFIG) and secrets from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import SecretStr, ValidationError, field_validator
+
+from bot.config.alerting import (
+    AlertsConfig,
+    EscalationStepConfig,
+    HostChecksConfig,
+    HostRuleConfig,
+    InfoReviewConfig,
+    PermissionsConfig,
+    RotationConfig,
+    RouteConfig,
+    UptimeCheckConfig,
+)
+from bot.config.base import CHANNEL_NAME, DEFAULT_DATABASE_URL, ChannelsConfig, Section, TeamConfig
+from bot.config.digests import (
+    DISK_USAGE_PROMQL,
+    MEMORY_USAGE_PROMQL,
+    MONTHLY_AT,
+    WEEKLY_AT,
+    CapacityConfig,
+    DigestsConfig,
+    DigestTeamConfig,
+)
+from bot.config.incidents import (
+    IncidentInviteConfig,
+    IncidentPermissionsConfig,
+    IncidentsConfig,
+    SevLevelConfig,
+    SevLevelsConfig,
+)
+from bot.config.paging import (
+    PagerDutyConfig,
+    PagingConfig,
+    PagingDestination,
+    PagingDestinationsConfig,
+    SmsConfig,
+)
+from bot.config.services import (
+    DeliveryConfig,
+    KpiConfig,
+    MetricsConfig,
+    MetricsPermissionsConfig,
+    PrometheusConfig,
+    RetentionConfig,
+    ServerConfig,
+    TicketPermissionsConfig,
+    TicketsConfig,
+)
+from bot.errors import ConfigError
+from bot.secret_urls import mask_url
+
+__all__ = [
+    "CHANNEL_NAME",
+    "DEFAULT_DATABASE_URL",
+    "DISK_USAGE_PROMQL",
+    "ENV_KEYS",
+    "MEMORY_USAGE_PROMQL",
+    "MONTHLY_AT",
+    "WEEKLY_AT",
+    "AlertsConfig",
+    "CapacityConfig",
+    "ChannelsConfig",
+    "DeliveryConfig",
+    "DigestTeamConfig",
+    "DigestsConfig",
+    "EscalationStepConfig",
+    "FileConfig",
+    "HostChecksConfig",
+    "HostRuleConfig",
+    "IncidentInviteConfig",
+    "IncidentPermissionsConfig",
+    "IncidentsConfig",
+    "InfoReviewConfig",
+    "KpiConfig",
+    "MetricsConfig",
+    "MetricsPermissionsConfig",
+    "PagerDutyConfig",
+    "PagingConfig",
+    "PagingDestination",
+    "PagingDestinationsConfig",
+    "PermissionsConfig",
+    "PrometheusConfig",
+    "RetentionConfig",
+    "RotationConfig",
+    "RouteConfig",
+    "Secrets",
+    "Section",
+    "ServerConfig",
+    "Settings",
+    "SevLevelConfig",
+    "SevLevelsConfig",
+    "SmsConfig",
+    "TeamConfig",
+    "TicketPermissionsConfig",
+    "TicketsConfig",
+    "UptimeCheckConfig",
+    "deep_merge",
+    "load_settings",
+    "masked_dump",
+]
+
+
+class FileConfig(Section):
+    """Everything the YAML file may contain."""
+
+    team: TeamConfig = TeamConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    server: ServerConfig = ServerConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    oncall: RotationConfig = RotationConfig()
+    host_checks: HostChecksConfig = HostChecksConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    kpis: tuple[KpiConfig, ...] = ()
+    incidents: IncidentsConfig = IncidentsConfig()
+    digests: DigestsConfig = DigestsConfig()
+    tickets: TicketsConfig = TicketsConfig()
+    retention: RetentionConfig = RetentionConfig()
+    paging: PagingConfig = PagingConfig()
+
+    @field_validator("kpis")
+    @classmethod
+    def _unique_kpi_names(cls, value: tuple[KpiConfig, ...]) -> tuple[KpiConfig, ...]:
+        names = [kpi.name for kpi in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"KPI names must be unique; repeated: {', '.join(repeated)}")
+        return value
+
+
+class Secrets(Section):
+    """Values that come only from the environment; secrets stay masked when printed."""
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    prometheus_url: str | None = None
+    alertmanager_url: str | None = None
+    alert_webhook_token: SecretStr | None = None
+    ticket_webhook_secret: SecretStr | None = None
+    twilio_account_sid: SecretStr | None = None
+    twilio_auth_token: SecretStr | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_webhook_secret: SecretStr | None = None
+
+    @field_validator("pagerduty_routing_key")
+    @classmethod
+    def _integration_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) != 32:
+            raise ValueError(
+                "OPSBOT_PAGERDUTY_ROUTING_KEY must be the 32-character Integration Key of an Events API v2 "
+                "integration"
+            )
+        return value
+
+
+class Settings(Section):
+    """The effective configuration of one opsbot process."""
+
+    file: FileConfig
+    secrets: Secrets
+    source: str = "packaged defaults"
+
+    @property
+    def host_checks_enabled(self) -> bool:
+        """Host checks run when asked to, or by default when there is no Prometheus."""
+        enabled = self.file.host_checks.enabled
+        return self.secrets.prometheus_url is None if enabled is None else enabled
+
+    @property
+    def socket_mode(self) -> bool:
+        """Slack traffic goes over Socket Mode when an app-level token is set."""
+        return self.secrets.slack_app_token is not None
+
+    @property
+    def sms_enabled(self) -> bool:
+        """SMS pages go out when Twilio's credentials are set and a sender is configured."""
+        sms = self.file.paging.sms
+        credentials = self.secrets.twilio_account_sid and self.secrets.twilio_auth_token
+        return bool(credentials) and bool(sms.from_number or sms.messaging_service_sid)
+
+
+ENV_KEYS = {
+    "SLACK_BOT_TOKEN": "slack_bot_token",
+    "SLACK_SIGNING_SECRET": "slack_signing_secret",
+    "SLACK_APP_TOKEN": "slack_app_token",
+    "SLACK_API_URL": "slack_api_url",
+    "OPSBOT_DATABASE_URL": "database_url",
+    "PROMETHEUS_URL": "prometheus_url",
+    "ALERTMANAGER_URL": "alertmanager_url",
+    "OPSBOT_ALERT_WEBHOOK_TOKEN": "alert_webhook_token",
+    "OPSBOT_TICKET_WEBHOOK_SECRET": "ticket_webhook_secret",
+    "OPSBOT_TWILIO_ACCOUNT_SID": "twilio_account_sid",
+    "OPSBOT_TWILIO_AUTH_TOKEN": "twilio_auth_token",
+    "OPSBOT_PAGERDUTY_ROUTING_KEY": "pagerduty_routing_key",
+    "OPSBOT_PAGERDUTY_WEBHOOK_SECRET": "pagerduty_webhook_secret",
+}
+
+
+def load_settings(environ: Mapping[str, str], path: Path | None = None) -> Settings:
+    """Build settings from the packaged defaults, the YAML file (path or OPSBOT_CONFIG) and the env."""
+    file_path = path or (Path(environ["OPSBOT_CONFIG"]) if environ.get("OPSBOT_CONFIG") else None)
+    raw = _packaged_defaults()
+    source = "packaged defaults"
+    if file_path is not None:
+        raw = deep_merge(raw, _read_yaml(file_path))
+        source = str(file_path)
+    secrets = {key: environ[var] for var, key in ENV_KEYS.items() if environ.get(var)}
+    try:
+        return Settings(
+            file=FileConfig.model_validate(raw), secrets=Secrets.model_validate(secrets), source=source
+        )
+    except ValidationError as error:
+        raise ConfigError(f"invalid configuration ({source}): {_describe(error)}") from None
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge mappings key by key; anything else in `override` replaces what `base` had."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _packaged_defaults() -> dict[str, Any]:
+    text = resources.files("bot").joinpath("defaults.yml").read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {_yaml_problem(error)}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"configuration file {path} must hold a mapping at the top, not {type(loaded).__name__}"
+        )
+    return loaded
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """One line: what the parser tripped over and where."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def _describe(error: ValidationError) -> str:
+    """Name each bad key with a dotted path and say what is wrong with it."""
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]).removeprefix("file.").removeprefix("secrets.")
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        problems.append(f"{location}: {message}")
+    return "; ".join(problems)
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """Return the effective configuration as plain data, secrets shown as '********'."""
+    dumped: dict[str, Any] = settings.file.model_dump(mode="json")
+    secrets = {}
+    for key, value in settings.secrets:
+        if isinstance(value, SecretStr):
+            secrets[key] = "********" if key != "database_url" else mask_url(value.get_secret_value())
+        else:
+            secrets[key] = mask_url(value) if isinstance(value, str) and "://" in value else value
+    dumped["environment"] = secrets
+    dumped["source"] = settings.source
+    return dumped

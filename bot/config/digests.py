@@ -1,0 +1,94 @@
+"""Config of the digests: teams, schedules and the monthly capacity forecast."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from bot.config.alerting import RouteConfig
+from bot.config.base import ChannelsConfig, Section, TeamConfig
+
+
+class DigestTeamConfig(Section):
+    """A team that gets digests: its channel, time zone (default team.timezone) and alert label filter, and
+    where and when its daily info review goes (default channels.info, at alerts.info_review.at)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    channel: str = "ops-review"
+    timezone: str | None = None
+    match: tuple[str, ...] = ()
+    info_channel: str | None = None
+    info_review_at: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    @field_validator("channel", "info_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        return None if value is None else ChannelsConfig._slack_channel_name(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else TeamConfig._known_zone(value)
+
+    @field_validator("match")
+    @classmethod
+    def _matchers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return RouteConfig._matchers(value)
+
+
+DISK_USAGE_PROMQL = (
+    'max by (instance) (100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs"}'
+    ' / node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs"}))'
+)
+
+
+MEMORY_USAGE_PROMQL = (
+    "max by (instance) (100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes))"
+)
+
+
+class CapacityConfig(Section):
+    """The monthly deep dive's capacity forecast: how far ahead it looks and, with PROMETHEUS_URL set, the
+    queries it fits (usage in % per instance; the thresholds are host_checks' critical disk/memory rules)."""
+
+    horizon_days: float = Field(default=365, gt=0, le=3650)
+    instance_label: str = Field(default="instance", min_length=1, max_length=100)
+    disk_promql: str = Field(default=DISK_USAGE_PROMQL, min_length=1, max_length=20_000)
+    memory_promql: str = Field(default=MEMORY_USAGE_PROMQL, min_length=1, max_length=20_000)
+
+
+WEEKLY_AT: dict[str, str | int] = {"day_of_week": "mon", "hour": 9, "minute": 0}
+
+
+MONTHLY_AT: dict[str, str | int] = {"day": "1st mon", "hour": 9, "minute": 0}
+
+
+class DigestsConfig(Section):
+    """Weekly review, monthly deep dive and the daily info review (alerts.info_review): when (in each team's
+    zone), for whom, catch-up after downtime."""
+
+    enabled: bool = True
+    weekly: dict[str, str | int] = Field(default_factory=lambda: dict(WEEKLY_AT))
+    monthly: dict[str, str | int] = Field(default_factory=lambda: dict(MONTHLY_AT))
+    cron: dict[Literal["weekly", "monthly", "info_review"], dict[str, str | int]] = Field(
+        default_factory=dict
+    )
+    catch_up_hours: float = Field(default=12, ge=0)
+    misfire_grace_minutes: float = Field(default=60, gt=0)
+    teams: tuple[DigestTeamConfig, ...] = (DigestTeamConfig(name="ops"),)
+    capacity: CapacityConfig = CapacityConfig()
+
+    def schedule(self, kind: Literal["weekly", "monthly"]) -> dict[str, str | int]:
+        """APScheduler CronTrigger fields for `weekly` or `monthly` (a raw `cron` mapping replaces them)."""
+        if kind in self.cron:
+            return dict(self.cron[kind])
+        return dict(self.weekly if kind == "weekly" else self.monthly)
+
+    def info_review_schedule(self, team: DigestTeamConfig, *, default_at: str) -> dict[str, str | int]:
+        """CronTrigger fields of a team's info review: daily at its info_review_at (else `default_at`); a raw
+        `cron: {info_review: ...}` replaces it for every team."""
+        if "info_review" in self.cron:
+            return dict(self.cron["info_review"])
+        hour, minute = (team.info_review_at or default_at).split(":")
+        return {"hour": int(hour), "minute": int(minute)}
