@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,6 +62,13 @@ class Deps:
             self.http = aiohttp.ClientSession(timeout=timeout)
         self.slack.session = self.http
         return self.http
+
+    def outbound_http(self) -> contextlib.AbstractAsyncContextManager[aiohttp.ClientSession]:
+        """The process's HTTP session for calls to outside services (PagerDuty, Twilio), left open; a
+        session of its own, closed after use, where none is open (the CLI, tests without a server)."""
+        if self.http is not None and not self.http.closed:
+            return contextlib.nullcontext(self.http)
+        return aiohttp.ClientSession()
 
     async def close(self) -> None:
         """Close what the process opened, the HTTP session after the last Slack call that used it."""

@@ -125,3 +125,11 @@ def mark_reviewed(episode: AlertGroupEpisode | None, *, at: datetime, by: str) -
     look at one that had already ended is no review of it."""
     if episode is not None and episode.reviewed_at is None and episode.ended_at is None:
         episode.reviewed_at, episode.reviewed_by = at, by
+
+
+def unattended(group: AlertGroup, episode: AlertGroupEpisode, *, now: datetime) -> bool:
+    """True while the episode is the group's current firing and nobody acknowledged or snoozed it: it
+    still wants paging (escalation steps, SMS pages)."""
+    snoozed = group.snoozed_until is not None and group.snoozed_until > now
+    current = group.episode_id == episode.id and episode.ended_at is None
+    return group.status == "firing" and current and episode.acked_at is None and not snoozed

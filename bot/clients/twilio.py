@@ -58,7 +58,16 @@ class Sender:
 class TwilioClient:
     """One account's Messages resource; the Auth Token goes only into the Authorization header."""
 
-    def __init__(self, *, api_url: str, account_sid: str, auth_token: str, timeout: float) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        api_url: str,
+        account_sid: str,
+        auth_token: str,
+        timeout: float,
+    ) -> None:
+        self._session = session
         self._messages = (
             f"{api_url.rstrip('/')}/{API_VERSION}/Accounts/{quote(account_sid, safe='')}/Messages.json"
         )
@@ -88,13 +97,10 @@ class TwilioClient:
     ) -> dict[str, Any]:
         """One request; Twilio's refusals become TwilioRefused, everything transient TwilioUnavailable."""
         try:
-            async with (
-                aiohttp.ClientSession(timeout=self._timeout) as session,
-                session.request(
-                    method, self._messages, data=data, params=params,
-                    headers={"Authorization": self._authorization, "Accept": "application/json"},
-                ) as response,
-            ):  # fmt: skip
+            async with self._session.request(
+                method, self._messages, data=data, params=params, timeout=self._timeout,
+                headers={"Authorization": self._authorization, "Accept": "application/json"},
+            ) as response:  # fmt: skip
                 status, text = response.status, await response.text()
         except TimeoutError:
             raise TwilioUnavailable(f"Twilio did not answer within {self._timeout.total:g} s") from None

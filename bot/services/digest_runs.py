@@ -136,11 +136,13 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
         await store.mark_chart_done(deps.db, run.key)
 
 
+def configured_team(deps: Deps, name: str) -> DigestTeamConfig | None:
+    """The digest team of that name as configured now (a claimed run may outlive its team)."""
+    return next((found for found in deps.settings.file.digests.teams if found.name == name), None)
+
+
 def _team_of(deps: Deps, run: store.DigestRun) -> DigestTeamConfig:
-    for found in deps.settings.file.digests.teams:
-        if found.name == run.team:
-            return found
-    return DigestTeamConfig(name=run.team, channel=run.channel)
+    return configured_team(deps, run.team) or DigestTeamConfig(name=run.team, channel=run.channel)
 
 
 def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:

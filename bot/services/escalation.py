@@ -3,7 +3,7 @@ DM, once per step and episode, each step its own delay after the one before."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.blocks.alerts import broken_route_page, escalation_dm, escalation_page
 from bot.deps import Deps
@@ -28,7 +28,7 @@ async def escalate(deps: Deps, group_id: int, *, episode_id: int, retried: bool 
         group = await session.get(AlertGroup, group_id)
         episode = await session.get(AlertGroupEpisode, episode_id)
     now = deps.clock()
-    if group is None or episode is None or not _still_unattended(group, episode, now):
+    if group is None or episode is None or not alert_episodes.unattended(group, episode, now=now):
         return
     level = episode.escalation_level
     if episode.posted_at is None:
@@ -113,12 +113,6 @@ async def _record_escalation(
                 session, group_id=group.id, channel=group.channel, episode_id=episode_id,
                 due=now + chain[level + 1].after, now=now,
             )  # fmt: skip
-
-
-def _still_unattended(group: AlertGroup, episode: AlertGroupEpisode, now: datetime) -> bool:
-    snoozed = group.snoozed_until is not None and group.snoozed_until > now
-    current = group.episode_id == episode.id and episode.ended_at is None
-    return group.status == "firing" and current and episode.acked_at is None and not snoozed
 
 
 async def _targets(deps: Deps, step: EscalationStep) -> list[str]:

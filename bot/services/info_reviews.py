@@ -151,10 +151,8 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
 
 
 def _team_of(deps: Deps, run: store.InfoReviewRun) -> DigestTeamConfig:
-    for found in deps.settings.file.digests.teams:
-        if found.name == run.team:
-            return found
-    return DigestTeamConfig(name=run.team, info_channel=run.channel)
+    configured = digest_runs.configured_team(deps, run.team)
+    return configured or DigestTeamConfig(name=run.team, info_channel=run.channel)
 
 
 async def preview(deps: Deps, chosen: DigestTeamConfig, *, end: datetime) -> str:

@@ -8,7 +8,6 @@ the job for good at once (logged, counted in opsbot_outbox_jobs_failed, shown by
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,9 +139,10 @@ def page_facts(snapshot: alert_groups.GroupSnapshot) -> PageFacts:
 async def _post(deps: Deps, body: dict[str, Any], *, action: str) -> None:
     config = deps.settings.file.paging.pagerduty
     timeout = aiohttp.ClientTimeout(total=config.timeout_seconds)
-    shared = deps.http if deps.http is not None and not deps.http.closed else None
-    opened = aiohttp.ClientSession(timeout=timeout) if shared is None else contextlib.nullcontext(shared)
-    async with opened as http, http.post(config.events_url, json=body, timeout=timeout) as response:
+    async with (
+        deps.outbound_http() as http,
+        http.post(config.events_url, json=body, timeout=timeout) as response,
+    ):
         status, answer = response.status, (await response.text())[:300]
     if 200 <= status < 300:
         return

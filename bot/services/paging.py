@@ -59,13 +59,14 @@ async def on_group_change(
 ) -> None:
     """Page a group that opened, reopened or turned critical where paging.destinations sends its severity
     (PagerDuty is re-triggered on a reopen only if it was paged); tell PagerDuty when the group resolves."""
-    if change.episode_id is None:
-        return
+    active = configured(settings)
+    if change.episode_id is None or not active:
+        return  # no destination set up: nothing to page or to tell, so no look-up on the ingest path
     group = await session.get(AlertGroup, change.group_id)
     if group is None:
         return
     table = settings.file.paging.destinations.model_dump()
-    chosen = destinations_for(change.severity, table, configured=configured(settings))
+    chosen = destinations_for(change.severity, table, configured=active)
     if change.reopened and not (change.fired or change.turned_critical):
         await pagerduty.queue_reopened(session, group, now=now)
         chosen = [d for d in chosen if d != Destination.PAGERDUTY]  # re-triggered just above if it was paged

@@ -26,7 +26,7 @@ from bot.services.jobs import SendSms, queue
 from bot.services.oncall import who_is_on_call
 from bot.services.outbox import GiveUp, RetryLater
 from bot.slack import error_code
-from storage import sms_pages
+from storage import alert_episodes, sms_pages
 from storage.models import AlertGroup, AlertGroupEpisode, SmsPage
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ async def send_page(deps: Deps, job: SendSms, *, retried: bool) -> None:
     user = job.user_id or await _oncall_for(deps, job)
     key = sms_pages.page_key(job.group_id, job.episode_id, job.page, user)
     page = await sms_pages.find(deps.db, key)
-    wanted = _still_unattended(group, episode, deps.clock())
+    wanted = alert_episodes.unattended(group, episode, now=deps.clock())
     if page is None:
         if not wanted:
             return  # acknowledged, snoozed or resolved before the page went out
@@ -106,12 +106,6 @@ async def _oncall_for(deps: Deps, job: SendSms) -> str:
         deps.db, group_id=job.group_id, episode_id=job.episode_id, page=job.page
     )
     return chosen or (await who_is_on_call(deps))[0].user
-
-
-def _still_unattended(group: AlertGroup, episode: AlertGroupEpisode, now: datetime) -> bool:
-    snoozed = group.snoozed_until is not None and group.snoozed_until > now
-    current = group.episode_id == episode.id and episode.ended_at is None
-    return group.status == "firing" and current and episode.acked_at is None and not snoozed
 
 
 async def _decide(
@@ -202,11 +196,13 @@ async def _carry_out(
 async def _deliver(deps: Deps, group: AlertGroup, page: SmsPage, *, look_first: bool, retried: bool) -> None:
     """Send the SMS (unless an earlier try's is found at Twilio); a refusal fails the job for good."""
     assert page.to_number is not None
-    client = _client(deps.settings)
     try:
-        sid = await client.find_sent(to=page.to_number, body=page.body) if look_first else None
-        if sid is None:
-            sid = (await client.send(to=page.to_number, body=page.body, sender=_sender(deps.settings))).sid
+        async with deps.outbound_http() as http:
+            client = _client(deps.settings, http)
+            sid = await client.find_sent(to=page.to_number, body=page.body) if look_first else None
+            if sid is None:
+                sender = _sender(deps.settings)
+                sid = (await client.send(to=page.to_number, body=page.body, sender=sender)).sid
     except TwilioRefused as refusal:
         await sms_pages.settle(
             deps.db, page.page_key, status=sms_pages.REFUSED, now=deps.clock(), detail=str(refusal)
@@ -229,12 +225,12 @@ async def _note(deps: Deps, group: AlertGroup, page: SmsPage, text: str, *, retr
     )  # fmt: skip
 
 
-def _client(settings: Settings) -> TwilioClient:
+def _client(settings: Settings, http: aiohttp.ClientSession) -> TwilioClient:
     sid, token = settings.secrets.twilio_account_sid, settings.secrets.twilio_auth_token
     assert sid is not None and token is not None  # settings.sms_enabled
     config = settings.file.paging.sms
     return TwilioClient(
-        api_url=config.api_url, account_sid=sid.get_secret_value(), auth_token=token.get_secret_value(),
+        http, api_url=config.api_url, account_sid=sid.get_secret_value(), auth_token=token.get_secret_value(),
         timeout=config.timeout_seconds,
     )  # fmt: skip
 

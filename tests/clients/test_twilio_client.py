@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from bot.clients.twilio import Sender, TwilioClient, TwilioRefused, TwilioUnavailable
@@ -21,9 +22,21 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
     await running.close()
 
 
-async def test_the_client_sends_finds_and_tells_refusals_from_outages(sandbox: RunningSandbox) -> None:
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def test_the_client_sends_finds_and_tells_refusals_from_outages(
+    sandbox: RunningSandbox, http: aiohttp.ClientSession
+) -> None:
     client = TwilioClient(
-        api_url=sandbox.twilio_url, account_sid=DEFAULT_ACCOUNT_SID, auth_token=DEFAULT_AUTH_TOKEN, timeout=5
+        http,
+        api_url=sandbox.twilio_url,
+        account_sid=DEFAULT_ACCOUNT_SID,
+        auth_token=DEFAULT_AUTH_TOKEN,
+        timeout=5,
     )
     sender = Sender(from_number=SANDBOX_NUMBER)
     sent = await client.send(to=TO, body="first", sender=sender)
@@ -38,7 +51,11 @@ async def test_the_client_sends_finds_and_tells_refusals_from_outages(sandbox: R
             await client.send(to=TO, body=f"during {fault}", sender=sender)
     assert [m.body for m in sandbox.twilio.sent_to(TO)] == ["first", "during lost_answer"]
     wrong = TwilioClient(
-        api_url=sandbox.twilio_url, account_sid=DEFAULT_ACCOUNT_SID, auth_token="s3cret-token", timeout=5
+        http,
+        api_url=sandbox.twilio_url,
+        account_sid=DEFAULT_ACCOUNT_SID,
+        auth_token="s3cret-token",
+        timeout=5,
     )
     with pytest.raises(TwilioRefused) as refused:
         await wrong.send(to=TO, body="x", sender=sender)
