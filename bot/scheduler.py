@@ -35,9 +35,9 @@ class ScheduledJob:
 
 def digest_trigger(deps: Deps, kind: DigestKind, team_name: str) -> CronTrigger:
     """The team's cron trigger in its own time zone (day names, never crontab day numbers)."""
-    config = deps.settings.file.digests
     team = digest_runs.team(deps, team_name)
-    return CronTrigger(timezone=digests.team_zone(deps, team), **config.schedule(kind.value))
+    schedule = deps.settings.team(team_name) or deps.settings.default_team
+    return CronTrigger(timezone=digests.team_zone(deps, team), **schedule.digest_schedule(kind.value))
 
 
 def info_review_trigger(deps: Deps, team_name: str) -> CronTrigger:
@@ -57,11 +57,11 @@ def digest_jobs(deps: Deps) -> Iterator[ScheduledJob]:
     config = deps.settings.file.digests
     if not config.enabled:
         return
-    for team in config.teams:
+    for team in deps.settings.teams:
         for kind in DigestKind:
-            trigger = digest_trigger(deps, kind, team.name)
+            trigger = digest_trigger(deps, kind, team.handle)
             yield ScheduledJob(
-                f"digest:{kind}:{team.name}", trigger, digest_runs.scheduled, (deps, kind, team.name)
+                f"digest:{kind}:{team.handle}", trigger, digest_runs.scheduled, (deps, kind, team.handle)
             )
 
 
@@ -69,9 +69,9 @@ def info_review_jobs(deps: Deps) -> Iterator[ScheduledJob]:
     """One job per digest team while info alerts wait for a review (alerts.info_review.mode: daily)."""
     if not info_reviews.reviews_info(deps.settings):
         return
-    for team in deps.settings.file.digests.teams:
-        trigger = info_review_trigger(deps, team.name)
-        yield ScheduledJob(f"info_review:{team.name}", trigger, review_due, (deps, team.name, trigger))
+    for team in deps.settings.teams:
+        trigger = info_review_trigger(deps, team.handle)
+        yield ScheduledJob(f"info_review:{team.handle}", trigger, review_due, (deps, team.handle, trigger))
 
 
 async def review_due(deps: Deps, team_name: str, trigger: CronTrigger) -> info_reviews.Requested | None:

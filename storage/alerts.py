@@ -41,6 +41,7 @@ class PlannedAlert:
     severity_label: str | None
     group_key: str
     channels: tuple[str, ...]
+    team: str | None = None  # the owning team's handle (None: the default team)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ async def store_batch(
             continue
         seed = GroupSeed(
             source, plan.group_key, plan.channels[0], plan.alert.alertname, plan.severity,
-            plan.severity_label, plan.alert.starts_at,
+            plan.severity_label, plan.alert.starts_at, plan.team,
         )  # fmt: skip
         changes.append(await upsert_group(session, seed, activity[key], now=now, policy=policy))
     return StoredBatch(changes, _held_names(latest.values(), held))
@@ -214,6 +215,7 @@ def _alert_row(plan: PlannedAlert, *, source: str, now: datetime) -> dict[str, A
         "received_at": now,
         "updated_at": now,
         "channels": channel_list(plan.channels),
+        "team": plan.team,
     }
 
 
@@ -243,7 +245,8 @@ def _group_plans(plans: Any) -> list[PlannedAlert]:
             if key not in seen or plan.alert.status == AlertStatus.FIRING:
                 seen[key] = plan
     return [
-        PlannedAlert(p.alert, p.severity, p.severity_label, p.group_key, (c,)) for (_, c), p in seen.items()
+        PlannedAlert(p.alert, p.severity, p.severity_label, p.group_key, (c,), p.team)
+        for (_, c), p in seen.items()
     ]
 
 

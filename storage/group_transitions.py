@@ -32,6 +32,7 @@ class GroupSeed:
     severity: str
     severity_label: str | None
     starts_at: datetime
+    team: str | None = None
 
 
 def worst_of(severities: set[str]) -> str:
@@ -68,6 +69,7 @@ class GroupChange:
     flapping: bool = False
     turned_critical: bool = False  # a firing group a critical alert joined: its escalation starts now
     resolved: bool = False  # its firing episode ended: every alert of it resolved (or went stale)
+    team: str | None = None  # the owning team's handle (None: the default team)
 
 
 @dataclass
@@ -186,6 +188,7 @@ async def _new_group(
         opened_at=now if firing else None,
         firing_count=firing,
         alert_count=total,
+        team=seed.team,
     )
     session.add(group)
     await session.flush()
@@ -204,6 +207,7 @@ async def _new_group(
         group.first_fired_at,
         None,
         episode.id if episode else None,
+        team=group.team,
     )
 
 
@@ -220,7 +224,7 @@ async def _transition(
     """Move an existing group between firing and resolved, with its episodes; note flapping."""
     assert group.id is not None
     change = GroupChange(
-        group.id, group.channel, group.severity, False, group.first_fired_at, group.rollup_id
+        group.id, group.channel, group.severity, False, group.first_fired_at, group.rollup_id, team=group.team
     )
     kind: str | None = None
     detail: dict[str, Any] = {}

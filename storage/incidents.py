@@ -26,6 +26,8 @@ class Incident(SQLModel, table=True):
     level: int
     status: str = Field(default="open", max_length=16, index=True)
     service: str = Field(default="", max_length=255)
+    # the owning team's handle (bot/config/teams.py); NULL before migration 0017: the default team
+    team: str | None = Field(default=None, max_length=40, index=True)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     declared_by: str = Field(max_length=64)

@@ -92,6 +92,8 @@ class Alert(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # the channels its routes chose, as ",a,b,": a group (key, channel) holds only the alerts routed to it
     channels: str = Field(default="", max_length=1000)
+    # the owning team's handle (bot/config/teams.py); NULL before migration 0017: the default team
+    team: str | None = Field(default=None, max_length=40, index=True)
 
 
 class AlertEpisode(SQLModel, table=True):
@@ -159,6 +161,8 @@ class AlertGroup(SQLModel, table=True):
     # paged; an acknowledge or resolve goes to PagerDuty only for that episode.
     pagerduty_key: str | None = Field(default=None, max_length=255, index=True)
     pagerduty_episode_id: int | None = Field(default=None)
+    # the owning team's handle (bot/config/teams.py); NULL before migration 0017: the default team
+    team: str | None = Field(default=None, max_length=40, index=True)
 
 
 class AlertGroupEpisode(SQLModel, table=True):
@@ -248,6 +252,9 @@ class OncallOverride(SQLModel, table=True):
     ends_at: datetime = Field(index=True, sa_type=UTCDateTime)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # the owning team's handle (bot/config/teams.py); NULL before migration 0017: the default team
+    team: str | None = Field(default=None, max_length=40, index=True)
+    layer: str | None = Field(default=None, max_length=20)  # NULL: the rotation's first layer
 
 
 class SmsPage(SQLModel, table=True):

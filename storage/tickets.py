@@ -24,6 +24,8 @@ class Ticket(SQLModel, table=True):
     title: str = Field(max_length=255)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     area: str = Field(max_length=32, index=True)
+    # the owning team's handle (bot/config/teams.py); NULL before migration 0017: the default team
+    team: str | None = Field(default=None, max_length=40, index=True)
     impact: str = Field(max_length=8)
     effort: str = Field(max_length=8)
     quadrant: str = Field(max_length=32, index=True)

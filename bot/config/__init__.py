@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 
 from bot.config.alerting import (
     AlertsConfig,
@@ -56,6 +56,15 @@ from bot.config.services import (
     TicketPermissionsConfig,
     TicketsConfig,
 )
+from bot.config.teams import (
+    Team,
+    TeamChannelsConfig,
+    TeamDigestsConfig,
+    TeamPermissionsConfig,
+    TeamSpec,
+    TopLevel,
+    resolve_teams,
+)
 from bot.errors import ConfigError
 from bot.secret_urls import mask_url
 
@@ -100,7 +109,12 @@ __all__ = [
     "SevLevelConfig",
     "SevLevelsConfig",
     "SmsConfig",
+    "Team",
+    "TeamChannelsConfig",
     "TeamConfig",
+    "TeamDigestsConfig",
+    "TeamPermissionsConfig",
+    "TeamSpec",
     "TicketPermissionsConfig",
     "TicketsConfig",
     "UptimeCheckConfig",
@@ -128,6 +142,33 @@ class FileConfig(Section):
     tickets: TicketsConfig = TicketsConfig()
     retention: RetentionConfig = RetentionConfig()
     paging: PagingConfig = PagingConfig()
+    teams: tuple[TeamSpec, ...] = ()
+
+    _teams: tuple[Team, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _resolve_teams(self) -> FileConfig:
+        self._teams = resolve_teams(
+            TopLevel(
+                team=self.team,
+                channels=self.channels,
+                oncall=self.oncall,
+                escalation=self.alerts.escalation,
+                alert_permissions=self.alerts.permissions,
+                incident_permissions=self.incidents.permissions,
+                ticket_permissions=self.tickets.permissions,
+                metrics_permissions=self.metrics.permissions,
+                kpis=self.kpis,
+                digests=self.digests,
+            ),
+            self.teams,
+        )
+        return self
+
+    @property
+    def resolved_teams(self) -> tuple[Team, ...]:
+        """Every team, the default one first, with what it inherits filled in."""
+        return self._teams
 
     @field_validator("kpis")
     @classmethod
@@ -173,6 +214,26 @@ class Settings(Section):
     file: FileConfig
     secrets: Secrets
     source: str = "packaged defaults"
+
+    @property
+    def teams(self) -> tuple[Team, ...]:
+        """Every team, the default one (which owns alerts no other team matches) first."""
+        return self.file.resolved_teams
+
+    @property
+    def default_team(self) -> Team:
+        return self.file.resolved_teams[0]
+
+    def team(self, handle: str | None) -> Team | None:
+        """The team with this handle (None: the default team); None when there is no such team."""
+        if handle is None:
+            return self.default_team
+        return next((team for team in self.teams if team.handle == handle), None)
+
+    def team_of(self, handle: str | None) -> Team:
+        """The team a stored row names: that team, or the default one when it names none (a row from before
+        teams) or one no longer configured (so its alerts are still seen to by someone)."""
+        return self.team(handle) or self.default_team
 
     @property
     def host_checks_enabled(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_DATABASE_URL = "sqlite:///opsbot.db"
 
@@ -20,7 +20,11 @@ class Section(BaseModel):
 
 
 class TeamConfig(Section):
+    """The default team: the one whose channels, rotation and permissions are the top-level sections, and
+    which owns every alert no team under `teams:` matches."""
+
     name: str = "Operations"
+    handle: str = Field(default="ops", pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")  # /oncall ops, digests' key
     timezone: str = "UTC"
 
     @field_validator("timezone")

@@ -76,7 +76,8 @@ class DigestsConfig(Section):
     )
     catch_up_hours: float = Field(default=12, ge=0)
     misfire_grace_minutes: float = Field(default=60, gt=0)
-    teams: tuple[DigestTeamConfig, ...] = (DigestTeamConfig(name="ops"),)
+    # Before `teams:` existed, digests had teams of their own; still read (the first is the default team).
+    teams: tuple[DigestTeamConfig, ...] | None = None
     capacity: CapacityConfig = CapacityConfig()
 
     def schedule(self, kind: Literal["weekly", "monthly"]) -> dict[str, str | int]:

@@ -141,12 +141,16 @@ def route_channels(
 GROUP_KEY_LIMIT = 512
 
 
-def group_key(labels: Mapping[str, str], group_by: Iterable[str]) -> str:
-    """Alerts sharing the values of `group_by` labels form one group, and so one Slack message.
+def group_key(labels: Mapping[str, str], group_by: Iterable[str], *, team: str | None = None) -> str:
+    """Alerts sharing the values of `group_by` labels form one group, and so one Slack message; an alert of
+    a team other than the default one (`team`) has its key start with "<team>/", so two teams sharing a
+    channel never share a group.
 
     Keys longer than the column keep a hash of the whole key, so they stay distinct.
     """
     key = ",".join(f"{name}={labels.get(name, '')}" for name in group_by)
+    if team is not None:
+        key = f"{team}/{key}"
     if len(key) <= GROUP_KEY_LIMIT:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -155,6 +159,9 @@ def group_key(labels: Mapping[str, str], group_by: Iterable[str]) -> str:
 
 def key_labels(key: str) -> str:
     """The labels of a group key besides the alertname, for telling apart groups of one alertname."""
+    owner, slash, rest = key.partition("/")
+    if slash and "=" not in owner:
+        key = rest
     pairs = (pair.partition("=") for pair in key.split(","))
     return " ".join(f"{name}={value}" for name, _, value in pairs if value and name != "alertname")
 

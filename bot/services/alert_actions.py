@@ -214,7 +214,7 @@ async def end_snooze(deps: Deps, group_id: int) -> None:
 async def _rearm_escalation(deps: Deps, session: AsyncSession, group: AlertGroup, *, now: datetime) -> None:
     """A snooze ended while the group still fires and nobody acknowledged it: the chain goes on from the
     step it had reached, that step's delay from now."""
-    chain = escalation_chain(deps.settings)
+    chain = escalation_chain(deps.settings.team_of(group.team))
     episode = await alert_episodes.lock_episode(session, group.episode_id)
     if group.severity != "critical" or group.acked_at is not None or episode is None or episode.id is None:
         return

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import AlertsConfig, Settings
+from bot.config import AlertsConfig, Settings, Team
 from bot.deps import Deps
 from bot.domain.alerts import (
     Route,
@@ -27,6 +27,7 @@ from bot.domain.delivery import Priority, alert_priority
 from bot.domain.digest_periods import local_midnight
 from bot.domain.incoming import IncomingAlert
 from bot.domain.info_review import told_in_review
+from bot.domain.teams import owning_team
 from bot.services import alert_storms, paging, review_deadlines
 from bot.services.info_reviews import reviews_info
 from bot.services.jobs import CheckFlapping, EscalateGroup, SyncGroup, queue
@@ -51,26 +52,34 @@ class IngestResult:
 def plan(alerts: Sequence[IncomingAlert], settings: Settings) -> list[store.PlannedAlert]:
     """Decide severity, group and channels for each alert (pure, from the config)."""
     config = settings.file.alerts
-    channels = settings.file.channels
-    defaults = {
-        Severity.CRITICAL: channels.critical,
-        Severity.WARNING: channels.warning,
-        Severity.INFO: channels.info,
-    }
     routes = _routes(config)
     planned = []
     for alert in alerts:
         reading = read_severity(alert.labels)
+        team = owning_team(alert.labels, settings.teams)
         planned.append(
             store.PlannedAlert(
                 alert=alert,
                 severity=reading.severity.value,
                 severity_label=reading.label,
-                group_key=group_key(alert.labels, config.group_by),
-                channels=route_channels(alert.labels, reading.severity, routes, defaults),
+                group_key=group_key(
+                    alert.labels, config.group_by, team=None if team.is_default else team.handle
+                ),
+                channels=route_channels(alert.labels, reading.severity, routes, _severity_channels(team)),
+                team=team.handle,
             )
         )
     return planned
+
+
+def _severity_channels(team: Team) -> dict[Severity, str]:
+    """Where a team's alerts go when no route picks a channel."""
+    channels = team.channels
+    return {
+        Severity.CRITICAL: channels.critical,
+        Severity.WARNING: channels.warning,
+        Severity.INFO: channels.info,
+    }
 
 
 def _routes(config: AlertsConfig) -> list[Route]:
@@ -172,8 +181,9 @@ async def _queue_change(
                 session, group_id=change.group_id, channel=change.channel, severity=change.severity, now=now
             )
     armed = change.fired or change.reopened or change.turned_critical
-    if armed and change.severity == Severity.CRITICAL and config.escalation and change.episode_id:
-        first_delay = timedelta(minutes=config.escalation[0].after_minutes)
+    escalation = settings.team_of(change.team).escalation
+    if armed and change.severity == Severity.CRITICAL and escalation and change.episode_id:
+        first_delay = timedelta(minutes=escalation[0].after_minutes)
         await queue_escalation(
             session, group_id=change.group_id, channel=change.channel, episode_id=change.episode_id,
             due=now + first_delay, now=now,

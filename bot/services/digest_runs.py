@@ -47,9 +47,7 @@ def owner_name() -> str:
 
 def team(deps: Deps, name: str | None) -> DigestTeamConfig:
     """The configured digest team by name (the first one when no name is given)."""
-    teams = deps.settings.file.digests.teams
-    if not teams:
-        raise UsageError("No digest teams are configured (digests.teams).")
+    teams = [found.as_digest_team() for found in deps.settings.teams]
     if name is None:
         return teams[0]
     for found in teams:
@@ -138,7 +136,8 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
 
 def configured_team(deps: Deps, name: str) -> DigestTeamConfig | None:
     """The digest team of that name as configured now (a claimed run may outlive its team)."""
-    return next((found for found in deps.settings.file.digests.teams if found.name == name), None)
+    found = deps.settings.team(name)
+    return found.as_digest_team() if found else None
 
 
 def _team_of(deps: Deps, run: store.DigestRun) -> DigestTeamConfig:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.blocks.alerts import broken_route_page, escalation_dm, escalation_page
+from bot.config import Team
 from bot.deps import Deps
 from bot.domain.episodes import escalation_due
 from bot.domain.oncall import EscalationStep, EscalationTarget
@@ -23,13 +24,14 @@ async def escalate(deps: Deps, group_id: int, *, episode_id: int, retried: bool 
     Steps count from when the episode's message was first posted (or tried), one step per delay at most.
     The page and the DMs carry a marker, so a retried job (a DM failed, or Slack answered too late) finds
     what it already sent instead of paging twice."""
-    chain = escalation_chain(deps.settings)
     async with deps.db.sessions() as session:
         group = await session.get(AlertGroup, group_id)
         episode = await session.get(AlertGroupEpisode, episode_id)
     now = deps.clock()
     if group is None or episode is None or not alert_episodes.unattended(group, episode, now=now):
         return
+    team = deps.settings.team_of(group.team)
+    chain = escalation_chain(team)
     level = episode.escalation_level
     if episode.posted_at is None:
         raise RetryLater(timedelta(seconds=2), "the alert message is not posted yet")
@@ -43,7 +45,7 @@ async def escalate(deps: Deps, group_id: int, *, episode_id: int, retried: bool 
         return
     if due > now:
         raise RetryLater(due - now, f"escalation step {level + 1} is due at {due.isoformat()}")
-    users = await _targets(deps, chain[level])
+    users = await _targets(deps, chain[level], team)
     marker = f"alert-group-{group_id}-page-{level}-episode-{episode_id}"
     if group.slack_ts is not None and group.slack_channel_id is not None:
         dm_text = await _page_in_thread(deps, group, users=users, marker=marker, retried=retried)
@@ -115,9 +117,9 @@ async def _record_escalation(
             )  # fmt: skip
 
 
-async def _targets(deps: Deps, step: EscalationStep) -> list[str]:
+async def _targets(deps: Deps, step: EscalationStep, team: Team) -> list[str]:
     if step.target in (EscalationTarget.ONCALL, EscalationTarget.NEXT_ONCALL):
-        now_shift, next_shift = await who_is_on_call(deps)
+        now_shift, next_shift = await who_is_on_call(deps, team)
         return [(now_shift if step.target == EscalationTarget.ONCALL else next_shift).user]
     if step.target == EscalationTarget.USERS:
         return list(step.ids)

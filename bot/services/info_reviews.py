@@ -38,7 +38,7 @@ def reviews_info(settings: Settings) -> bool:
     """
     digests = settings.file.digests
     daily = settings.file.alerts.info_review.mode == InfoReviewMode.DAILY.value
-    return daily and digests.enabled and bool(digests.teams)
+    return daily and digests.enabled
 
 
 def info_channel(settings: Settings, team: DigestTeamConfig) -> str:
@@ -124,7 +124,7 @@ async def _repost(deps: Deps, key: str, *, channel: str) -> bool:
 
 async def build(deps: Deps, chosen: DigestTeamConfig, window: ReviewWindow) -> InfoReview:
     """The team's review of `window`: its info alerts (and, for the first team, those no team picks)."""
-    teams = deps.settings.file.digests.teams
+    teams = [found.as_digest_team() for found in deps.settings.teams]
     own = [parse_matcher(text) for text in chosen.match]
     others = [[parse_matcher(text) for text in t.match] for t in teams if t.name != chosen.name]
     first = bool(teams) and teams[0].name == chosen.name
