@@ -337,7 +337,7 @@ def _describe(error: ValidationError) -> str:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"
-        problems.append(f"{location}: {message}")
+        problems.append(f"{location}: {message}" if location not in ("", "file") else message)
     return "; ".join(problems)
 
 
