@@ -42,7 +42,8 @@ def test_without_teams_the_top_level_is_the_one_default_team() -> None:
     assert only.is_default and only.handle == "ops" and settings.default_team is only
     assert only.channels == settings.file.channels and only.oncall == settings.file.oncall
     assert only.escalation == settings.file.alerts.escalation and only.kpis == settings.file.kpis
-    assert settings.team(None) is only and settings.team("nobody") is None and settings.team_of("gone") is only
+    assert settings.team(None) is only and settings.team("nobody") is None
+    assert settings.team_of("gone") is only
 
 
 def test_a_team_takes_what_it_leaves_out_from_the_top_level(tmp_path: Path) -> None:
@@ -53,7 +54,8 @@ def test_a_team_takes_what_it_leaves_out_from_the_top_level(tmp_path: Path) -> N
     assert payments.channels.review == "payments-review" and payments.channels.incidents == "incidents"
     assert payments.oncall.members == ("U0ALICE", "U0BOB") and search.oncall.members == ("U0DAVE",)
     assert [s.after_minutes for s in payments.escalation] == [2] and search.escalation == default.escalation
-    assert payments.alert_permissions.acknowledge == ("U0ALICE",) and search.alert_permissions.acknowledge == ()
+    assert payments.alert_permissions.acknowledge == ("U0ALICE",)
+    assert search.alert_permissions.acknowledge == ()
     assert [k.name for k in payments.kpis] == ["uptime", "payment_success"]
     assert [k.name for k in search.kpis] == ["uptime", "error_rate"]
     assert payments.digest_schedule("weekly") == {"day_of_week": "tue", "hour": 8}
