@@ -41,6 +41,7 @@ class ReceivedEvent:
     outcome: str  # "created #3", "deduplicated into #3", "acknowledged #3", "dropped: …", "refused: …"
     errors: list[str] = field(default_factory=list)
     incident: int | None = None
+    service: str | None = None  # the service whose integration's routing key it carried
 
     @property
     def accepted(self) -> bool:
@@ -114,7 +115,7 @@ class PagerDutyStandIn:
 
     def __init__(self, workspace: Workspace) -> None:
         self._workspace = workspace
-        self.routing_keys: set[str] = set()
+        self.routing_keys: dict[str, str] = {}  # routing key -> the name of its integration's service
         self.incidents: list[Incident] = []
         self.events: list[ReceivedEvent] = []
         self.deliveries: list[WebhookDelivery] = []
@@ -123,10 +124,10 @@ class PagerDutyStandIn:
         self.webhook_secrets: list[str] = []
         self._numbers = itertools.count(1)
 
-    def add_routing_key(self, key: str | None = None) -> str:
-        """Create an Events API v2 integration; return its 32-character routing (integration) key."""
+    def add_routing_key(self, key: str | None = None, *, service: str = "opsbot sandbox service") -> str:
+        """Create an Events API v2 integration on `service`; return its 32-character routing key."""
         key = key or secrets.token_hex(16)
-        self.routing_keys.add(key)
+        self.routing_keys[key] = service
         return key
 
     def connect_bot(self, webhook_url: str, *, signing_secrets: Sequence[str]) -> None:

@@ -58,7 +58,7 @@ def _read(
         event = json.loads(raw)
     except ValueError:
         return None, ["Event object is not valid JSON"]
-    found = problems(event, known_keys=pagerduty.routing_keys)
+    found = problems(event, known_keys=set(pagerduty.routing_keys))
     return (event if isinstance(event, dict) else None), found
 
 
@@ -76,7 +76,8 @@ def _answer(
     action = shown.get("event_action") if isinstance(shown.get("event_action"), str) else None
     key = dedup_key or (shown.get("dedup_key") if isinstance(shown.get("dedup_key"), str) else None)
     seq = len(pagerduty.events) + 1
-    pagerduty.record(ReceivedEvent(seq, status, action, key, shown, outcome, errors or [], number))
+    service = pagerduty.routing_keys.get(str((event or {}).get("routing_key")))
+    pagerduty.record(ReceivedEvent(seq, status, action, key, shown, outcome, errors or [], number, service))
     if status == 202 and dedup_key is not None:
         return web.json_response(accepted(dedup_key), status=202)
     if status == 400:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 
 from bot.config.alerting import (
     AlertsConfig,
@@ -196,16 +196,18 @@ class Secrets(Section):
     twilio_auth_token: SecretStr | None = None
     pagerduty_routing_key: SecretStr | None = None
     pagerduty_webhook_secret: SecretStr | None = None
+    # teams' own PagerDuty routing keys by handle, from the variables their pagerduty_routing_key_env name
+    team_pagerduty_routing_keys: dict[str, SecretStr] = Field(default_factory=dict)
 
     @field_validator("pagerduty_routing_key")
     @classmethod
     def _integration_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) != 32:
-            raise ValueError(
-                "OPSBOT_PAGERDUTY_ROUTING_KEY must be the 32-character Integration Key of an Events API v2 "
-                "integration"
-            )
+            raise ValueError(f"OPSBOT_PAGERDUTY_ROUTING_KEY {INTEGRATION_KEY}")
         return value
+
+
+INTEGRATION_KEY = "must be the 32-character Integration Key of an Events API v2 integration"
 
 
 class Settings(Section):
@@ -234,6 +236,19 @@ class Settings(Section):
         """The team a stored row names: that team, or the default one when it names none (a row from before
         teams) or one no longer configured (so its alerts are still seen to by someone)."""
         return self.team(handle) or self.default_team
+
+    def pagerduty_routing_key(self, handle: str | None) -> SecretStr | None:
+        """Where a team's pages go in PagerDuty: its own service's key, else the shared one (None: off)."""
+        return self.secrets.team_pagerduty_routing_keys.get(self.team_of(handle).handle) or (
+            self.secrets.pagerduty_routing_key
+        )
+
+    @property
+    def pagerduty_enabled(self) -> bool:
+        """Some team pages PagerDuty: the shared key or a team's own is set."""
+        return self.secrets.pagerduty_routing_key is not None or bool(
+            self.secrets.team_pagerduty_routing_keys
+        )
 
     @property
     def host_checks_enabled(self) -> bool:
@@ -279,13 +294,32 @@ def load_settings(environ: Mapping[str, str], path: Path | None = None) -> Setti
     if file_path is not None:
         raw = deep_merge(raw, _read_yaml(file_path))
         source = str(file_path)
-    secrets = {key: environ[var] for var, key in ENV_KEYS.items() if environ.get(var)}
+    secrets: dict[str, Any] = {key: environ[var] for var, key in ENV_KEYS.items() if environ.get(var)}
     try:
-        return Settings(
-            file=FileConfig.model_validate(raw), secrets=Secrets.model_validate(secrets), source=source
-        )
+        file = FileConfig.model_validate(raw)
+        secrets["team_pagerduty_routing_keys"] = _team_routing_keys(file, environ, source=source)
+        return Settings(file=file, secrets=Secrets.model_validate(secrets), source=source)
     except ValidationError as error:
         raise ConfigError(f"invalid configuration ({source}): {_describe(error)}") from None
+
+
+def _team_routing_keys(file: FileConfig, environ: Mapping[str, str], *, source: str) -> dict[str, str]:
+    """Each team's own PagerDuty key from the variable it names; a named variable that is unset or holds no
+    Integration Key stops the start (its pages would otherwise go to another team's service)."""
+    keys = {}
+    for team in file.resolved_teams:
+        variable = team.pagerduty_routing_key_env
+        if variable is None:
+            continue
+        value = environ.get(variable, "")
+        if len(value) != 32:
+            problem = "is not set" if not value else INTEGRATION_KEY
+            raise ConfigError(
+                f"invalid configuration ({source}): teams.{team.handle}.pagerduty_routing_key_env: "
+                f"{variable} {problem}"
+            )
+        keys[team.handle] = value
+    return keys
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -344,9 +378,11 @@ def _describe(error: ValidationError) -> str:
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """Return the effective configuration as plain data, secrets shown as '********'."""
     dumped: dict[str, Any] = settings.file.model_dump(mode="json")
-    secrets = {}
+    secrets: dict[str, Any] = {}
     for key, value in settings.secrets:
-        if isinstance(value, SecretStr):
+        if isinstance(value, dict):
+            secrets[key] = dict.fromkeys(value, "********")
+        elif isinstance(value, SecretStr):
             secrets[key] = "********" if key != "database_url" else mask_url(value.get_secret_value())
         else:
             secrets[key] = mask_url(value) if isinstance(value, str) and "://" in value else value

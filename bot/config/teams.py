@@ -72,6 +72,9 @@ class TeamSpec(Section):
     permissions: TeamPermissionsConfig = TeamPermissionsConfig()
     kpis: tuple[str | KpiConfig, ...] | None = None  # names of top-level KPIs, or KPIs of its own
     digests: TeamDigestsConfig = TeamDigestsConfig()
+    # the environment variable holding the Integration Key of this team's own PagerDuty service (Events API
+    # v2); unset: OPSBOT_PAGERDUTY_ROUTING_KEY, shared with the default team
+    pagerduty_routing_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,99}$")
 
     @field_validator("timezone")
     @classmethod
@@ -103,6 +106,7 @@ class Team:
     monthly: dict[str, str | int]
     info_review_at: str | None
     is_default: bool
+    pagerduty_routing_key_env: str | None = None
     matchers: tuple[Matcher, ...] = field(default=(), compare=False, repr=False)  # `match`, parsed
 
     def digest_schedule(self, kind: str) -> dict[str, str | int]:
@@ -228,6 +232,7 @@ def _team(top: TopLevel, spec: TeamSpec) -> Team:
         ),
         info_review_at=spec.digests.info_review_at,
         is_default=False,
+        pagerduty_routing_key_env=spec.pagerduty_routing_key_env,
         matchers=_parsed(spec.match),
     )
 

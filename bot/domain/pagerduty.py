@@ -49,6 +49,7 @@ class PageFacts:
     channel: str
     fired_at: datetime
     links: Sequence[tuple[str, str]] = ()  # (text, URL)
+    team: str | None = None  # the owning team's handle (an Event Orchestration may route on it)
 
 
 def trigger_event(facts: PageFacts, *, routing_key: str, dedup: str) -> dict[str, Any]:
@@ -89,6 +90,8 @@ def summary(facts: PageFacts) -> str:
 
 def _details(facts: PageFacts) -> dict[str, Any]:
     details: dict[str, Any] = {"slack_channel": f"#{facts.channel}", "firing_alerts": facts.firing}
+    if facts.team:
+        details["team"] = facts.team
     if facts.annotations.get("description"):
         details["description"] = facts.annotations["description"]
     details["labels"] = dict(facts.labels)

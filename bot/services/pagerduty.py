@@ -91,27 +91,26 @@ async def _queue(
 
 async def send_event(deps: Deps, job: SendPagerDutyEvent) -> None:
     """POST one event to the Events API, after the group's events queued before it."""
-    routing_key = deps.settings.secrets.pagerduty_routing_key
-    if routing_key is None:
-        log.warning("PagerDuty event not sent: OPSBOT_PAGERDUTY_ROUTING_KEY is not set any more",
-                    extra={"group": job.group_id, "action": job.action})  # fmt: skip
-        return
     async with deps.db.sessions() as session:
         due = await jobs.queued_earlier(session, key=job.key, key_prefix=key_prefix(job.group_id))
         if due is not None:  # look again when the earlier one is due (it may be waiting out a backoff)
             wait = max(ORDER_POLL, due - deps.clock())
             raise RetryLater(wait, "an earlier PagerDuty event of this group is not sent yet")
-        body = await _event(session, job, routing_key.get_secret_value())
-    await _post(deps, body, action=job.action)
+        snapshot = await alert_groups.load_group(session, job.group_id, sample=1)
+    if snapshot is None:
+        raise GiveUp(f"alert group {job.group_id} does not exist any more")
+    routing_key = deps.settings.pagerduty_routing_key(snapshot.group.team)
+    if routing_key is None:
+        log.warning("PagerDuty event not sent: the group's team has no PagerDuty routing key any more",
+                    extra={"group": job.group_id, "action": job.action})  # fmt: skip
+        return
+    await _post(deps, _event(snapshot, job, routing_key.get_secret_value()), action=job.action)
 
 
-async def _event(session: AsyncSession, job: SendPagerDutyEvent, routing_key: str) -> dict[str, Any]:
+def _event(snapshot: alert_groups.GroupSnapshot, job: SendPagerDutyEvent, routing_key: str) -> dict[str, Any]:
     action = EventAction(job.action)
     if action != EventAction.TRIGGER:
         return follow_up_event(action, routing_key=routing_key, dedup=job.dedup_key)
-    snapshot = await alert_groups.load_group(session, job.group_id, sample=1)
-    if snapshot is None:
-        raise GiveUp(f"alert group {job.group_id} does not exist any more")
     return trigger_event(page_facts(snapshot), routing_key=routing_key, dedup=job.dedup_key)
 
 
@@ -131,6 +130,7 @@ def page_facts(snapshot: alert_groups.GroupSnapshot) -> PageFacts:
         firing=group.firing_count,
         alerts=group.alert_count,
         channel=group.channel,
+        team=group.team,
         fired_at=group.first_fired_at,
         links=links,
     )

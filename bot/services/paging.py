@@ -47,7 +47,7 @@ OPENERS: dict[Destination, Opener] = {Destination.PAGERDUTY: _page_pagerduty, De
 def configured(settings: Settings) -> frozenset[Destination]:
     """The destinations whose credentials are set; the others are optional and skipped without a fuss."""
     found = set()
-    if settings.secrets.pagerduty_routing_key is not None:
+    if settings.pagerduty_enabled:
         found.add(Destination.PAGERDUTY)
     if settings.sms_enabled:
         found.add(Destination.SMS)
@@ -66,6 +66,8 @@ async def on_group_change(
     if group is None:
         return
     table = settings.file.paging.destinations.model_dump()
+    if settings.pagerduty_routing_key(group.team) is None:  # only other teams have a PagerDuty service
+        active -= {Destination.PAGERDUTY}
     chosen = destinations_for(change.severity, table, configured=active)
     if change.reopened and not (change.fired or change.turned_critical):
         await pagerduty.queue_reopened(session, group, now=now)
