@@ -75,18 +75,27 @@ async def on_declare_from_alert(
 async def on_declare_submitted(
     ack: Any, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
 ) -> None:
-    """Declare once per form (the view id is the request key), or show why not next to the severity."""
+    """Declare once per form (the view id is the request key), or show why not next to the severity (or
+    the team)."""
     deps, values = context["deps"], modal_values(view)
     metadata = json.loads(view.get("private_metadata") or "{}")
     user_id, level = str(body["user"]["id"]), int(values.get(BlockId.INCIDENT_SEVERITY) or 3)
     try:
-        await incident_permissions.may_declare(deps, user_id=user_id, level=level)
-    except Forbidden as error:
-        await ack(response_action="errors", errors={BlockId.INCIDENT_SEVERITY: str(error)})
+        team = await incident_commands.form_team(deps, values=values, metadata=metadata)
+        await incident_permissions.may_declare(deps, team, user_id=user_id, level=level)
+    except (Forbidden, UsageError) as error:
+        where = BlockId.INCIDENT_SEVERITY if isinstance(error, Forbidden) else BlockId.INCIDENT_TEAM
+        await ack(response_action="errors", errors={where: str(error)})
         return
     await ack()
     await incident_commands.declare_from_form(
-        deps, user_id=user_id, level=level, values=values, metadata=metadata, view_id=str(view["id"])
+        deps,
+        user_id=user_id,
+        level=level,
+        team=team,
+        values=values,
+        metadata=metadata,
+        view_id=str(view["id"]),
     )
 
 
@@ -108,7 +117,7 @@ async def on_resolve_submitted(
     deps, user_id = context["deps"], str(body["user"]["id"])
     number = int(json.loads(view.get("private_metadata") or "{}").get("incident", 0))
     try:
-        await incident_permissions.may_resolve(deps, user_id=user_id)
+        await incidents.ensure_may_resolve(deps, number, user_id=user_id)
     except Forbidden as error:
         await ack(response_action="errors", errors={BlockId.INCIDENT_TEXT: str(error)})
         return

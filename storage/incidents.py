@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, or_, select
+from sqlalchemy import JSON, Column, ColumnElement, Text, UniqueConstraint, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -154,21 +154,30 @@ async def events(db: Database, incident_id: int) -> list[IncidentEvent]:
         return list((await session.execute(statement)).scalars())
 
 
-async def listing(db: Database, *, open_only: bool, limit: int = 50) -> list[Incident]:
-    """Newest incidents first; only unresolved ones when `open_only`."""
+async def listing(
+    db: Database, *, open_only: bool, limit: int = 50, where: ColumnElement[bool] | None = None
+) -> list[Incident]:
+    """Newest incidents first; only unresolved ones when `open_only`, only those `where` picks (e.g. a
+    team's, bot.services.teams.rows_of) when given."""
     statement = select(Incident).order_by(col(Incident.id).desc()).limit(limit)
     if open_only:
         statement = statement.where(col(Incident.status) != "resolved")
+    if where is not None:
+        statement = statement.where(where)
     async with db.sessions() as session:
         return list((await session.execute(statement)).scalars())
 
 
-async def declared_between(db: Database, *, start: datetime, end: datetime) -> list[Incident]:
-    """Incidents declared in [start, end), oldest first (for digests)."""
+async def declared_between(
+    db: Database, *, start: datetime, end: datetime, where: ColumnElement[bool] | None = None
+) -> list[Incident]:
+    """Incidents declared in [start, end), oldest first (for digests); only those `where` picks when given."""
     statement = (
         select(Incident)
         .where(col(Incident.declared_at) >= start, col(Incident.declared_at) < end)
         .order_by(col(Incident.declared_at))
     )
+    if where is not None:
+        statement = statement.where(where)
     async with db.sessions() as session:
         return list((await session.execute(statement)).scalars())

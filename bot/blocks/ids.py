@@ -23,6 +23,7 @@ class BlockId(StrEnum):
     INCIDENT_ACTIONS = "incident_actions"
     INCIDENT_TITLE = "incident_title"
     INCIDENT_SEVERITY = "incident_severity"
+    INCIDENT_TEAM = "incident_team"
     INCIDENT_SERVICE = "incident_service"
     INCIDENT_DESCRIPTION = "incident_description"
     INCIDENT_TEXT = "incident_text"

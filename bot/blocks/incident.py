@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.limits import BUTTON_TEXT, clip, context, header, message, plain, section, slack_date
-from bot.blocks.modals import VALUE, input_block, modal, text_input
+from bot.blocks.modals import VALUE, input_block, modal, select_input, text_input
 from bot.blocks.text import link, relayed, untrusted
 from bot.blocks.tickets import open_ticket_button, ticket_prompt
 from bot.domain.durations import humanize_duration
@@ -65,6 +65,8 @@ def render_header(facts: IncidentFacts, *, now: datetime, buttons: bool = True) 
         fields.append(f"*Service*\n{clip(untrusted(facts.service), 200)}")
     if facts.comms or facts.scribe:
         fields.append(f"*Comms / Scribe*\n{_user(facts.comms)} / {_user(facts.scribe)}")
+    if facts.team:
+        fields.append(f"*Team*\n{facts.team}")
     text = f"*{untrusted(facts.title)}*" + (f"\n{relayed(facts.description)}" if facts.description else "")
     blocks = [header(_title_line(facts)), section(text, fields=fields)]
     notes = [f"Declared by <@{facts.declared_by}> {slack_date(facts.declared_at)}"]
@@ -123,20 +125,26 @@ def render_status(facts: IncidentFacts, *, now: datetime) -> dict[str, Any]:
     return render_header(facts, now=now, buttons=False)
 
 
-def render_list(items: Sequence[IncidentFacts], *, scope: str, now: datetime) -> dict[str, Any]:
-    """One line per incident, newest first."""
+def render_list(
+    items: Sequence[IncidentFacts], *, scope: str, now: datetime, team: str | None = None
+) -> dict[str, Any]:
+    """One line per incident, newest first (each with its team when the facts name one); `team`: the
+    team the list is for."""
+    of_team = f" of {team}" if team else ""
     if not items:
-        return message("No incidents", [section(f"No {'open ' if scope == 'open' else ''}incidents.")])
+        text = f"No {'open ' if scope == 'open' else ''}incidents{of_team}."
+        return message("No incidents", [section(text)])
     lines = []
     for facts in items:
         where = f" · <#{facts.channel_id}>" if facts.channel_id else ""
+        where += f" · {facts.team}" if facts.team and not team else ""
         age = humanize_duration((facts.resolved_at or now) - facts.declared_at)
         status = STATUS_TEXT.get(facts.status, facts.status)
         lines.append(
             f"{EMOJI.get(facts.level, '')} *INC-{facts.number}* {facts.label} · {status} · "
             f"{clip(untrusted(facts.title), 120)} · {age}{where}"
         )
-    title = "Open incidents" if scope == "open" else "Incidents"
+    title = ("Open incidents" if scope == "open" else "Incidents") + of_team
     return message(f"{title}: {len(items)}", [section(f"*{title}*"), section("\n".join(lines))])
 
 
@@ -147,9 +155,12 @@ def declare_modal(
     level: int | None = None,
     service: str = "",
     description: str = "",
+    teams: Sequence[tuple[str, str]] = (),
+    team: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The declaration form: title, severity (each level described), affected service, description."""
+    """The declaration form: title, severity (each level described), the owning team (a choice of `teams`,
+    (handle, name) pairs, shown only when there are several), affected service, description."""
     options = [
         {
             "text": plain(f"SEV{c.level} · {c.name}", 75),
@@ -165,6 +176,7 @@ def declare_modal(
     blocks = [
         input_block(BlockId.INCIDENT_TITLE, "Title", text_input(title, max_length=200)),
         input_block(BlockId.INCIDENT_SEVERITY, "Severity", severity),
+        *([input_block(BlockId.INCIDENT_TEAM, "Team", select_input(teams, team))] if len(teams) > 1 else []),
         input_block(BlockId.INCIDENT_SERVICE, "Affected service", text_input(service), optional=True),
         input_block(
             BlockId.INCIDENT_DESCRIPTION,

@@ -10,6 +10,7 @@ from bot.domain.incidents import Role, parse_level
 NUMBER = re.compile(r"^#?(?:inc-?)?(\d+)$", re.IGNORECASE)
 USER = re.compile(r"^(?:<@)?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
 LIST_SCOPES = ("open", "all")
+TEAM_OPTION = "team="
 TEXT_WANTED = {"update": "the update", "resolve": "a short summary", "action": "the follow-up to do"}
 
 
@@ -24,6 +25,7 @@ class IncidentCommand:
     role: Role | None = None
     user: str | None = None
     scope: str = "open"
+    team: str | None = None  # the team a user named (`team=payments`, or a bare name after `list`)
 
 
 def parse_incident_command(
@@ -37,10 +39,7 @@ def parse_incident_command(
     if subcommand == "declare":
         return _declare(args)
     if subcommand == "list":
-        scope = args[0].lower() if args else "open"
-        if scope not in LIST_SCOPES:
-            raise ValueError("Use `/incident list [open|all]`.")
-        return IncidentCommand("list", scope=scope)
+        return _list(args)
     number, args, rest = _number(subcommand, args, rest, in_incident=in_incident)
     if subcommand in ("status", "ack", "reopen", "postmortem"):
         if args:
@@ -58,12 +57,36 @@ def parse_incident_command(
 
 
 def _declare(args: tuple[str, ...]) -> IncidentCommand:
-    if len(args) < 2:
-        raise ValueError(
-            "Use `/incident declare <sev1-4> <title>`, e.g. `/incident declare sev2 Checkout is slow`."
-        )
-    level = parse_level(args[0])
-    return IncidentCommand("declare", level=level, text=" ".join(args[1:]).strip())
+    usage = (
+        "Use `/incident declare <sev1-4> <title>` (optionally with `team=<team>`), "
+        "e.g. `/incident declare sev2 Checkout is slow`."
+    )
+    named = [arg for arg in args if arg.lower().startswith(TEAM_OPTION)]
+    words = [arg for arg in args if not arg.lower().startswith(TEAM_OPTION)]
+    if len(words) < 2 or len(named) > 1:
+        raise ValueError(usage)
+    team = _team(named[0]) if named else None
+    return IncidentCommand(
+        "declare", level=parse_level(words[0]), text=" ".join(words[1:]).strip(), team=team
+    )
+
+
+def _list(args: tuple[str, ...]) -> IncidentCommand:
+    """`list [open|all] [team]`, in either order; the team bare or as `team=<team>`."""
+    usage = "Use `/incident list [open|all] [team]`."
+    scopes = [arg.lower() for arg in args if arg.lower() in LIST_SCOPES]
+    teams = [_team(arg) for arg in args if arg.lower() not in LIST_SCOPES]
+    if len(scopes) > 1 or len(teams) > 1:
+        raise ValueError(usage)
+    return IncidentCommand("list", scope=scopes[0] if scopes else "open", team=teams[0] if teams else None)
+
+
+def _team(word: str) -> str:
+    """The team handle in `team=payments` or `payments` (whether it exists is the service's to say)."""
+    handle = word[len(TEAM_OPTION) :] if word.lower().startswith(TEAM_OPTION) else word
+    if not handle:
+        raise ValueError("Name the team after `team=`, e.g. `team=payments`.")
+    return handle.lower()
 
 
 def _number(

@@ -65,6 +65,7 @@ class IncidentFacts:
     scribe: str | None = None
     channel_id: str | None = None
     alert_link: str | None = None
+    team: str | None = None  # the owning team's handle, set only when several teams are configured
     severity_history: tuple[tuple[datetime, int, str], ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
     action_items: tuple[ActionItem, ...] = field(default_factory=tuple)

@@ -31,7 +31,7 @@ INCIDENT = CommandUsage(
     summary="Run an incident from declaration to postmortem, following its SEV level's playbook.",
     subcommands=(
         Subcommand("", "open the declaration form"),
-        Subcommand("declare <sev1-4> <title>", "declare an incident directly"),
+        Subcommand("declare <sev1-4> [team=<team>] <title>", "declare an incident directly (for a team)"),
         Subcommand("status [n]", "show an incident's state"),
         Subcommand("update [n] <text>", "post a status update"),
         Subcommand("sev [n] <1-4> [reason]", "re-grade the severity"),
@@ -41,7 +41,7 @@ INCIDENT = CommandUsage(
         Subcommand("reopen [n]", "reopen a resolved incident"),
         Subcommand("action [n] <text>", "add a postmortem action item (each gets an Open ticket button)"),
         Subcommand("postmortem [n]", "draft the postmortem"),
-        Subcommand("list [open|all]", "list incidents"),
+        Subcommand("list [open|all] [team]", "list incidents (of one team)"),
         Subcommand("help", "this message"),
     ),
     examples=("/incident declare sev2 Checkout is slow", "/incident update 12 Rolled back the deploy"),

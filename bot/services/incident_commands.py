@@ -8,6 +8,7 @@ from typing import Any
 from bot.blocks.ids import BlockId
 from bot.blocks.incident import LevelChoice, declare_modal, render_list, render_status, text_modal
 from bot.blocks.limits import message, section
+from bot.config import Team
 from bot.deps import Deps
 from bot.domain.incident_commands import IncidentCommand
 from bot.errors import NotFound
@@ -15,6 +16,7 @@ from bot.services import incident_action_items, incident_reports, incidents
 from bot.services.alert_permissions import authorize
 from bot.services.incident_permissions import ensure_clicked_at_incident
 from bot.services.incident_policy import policies
+from bot.services.teams import named
 from storage import alert_groups
 
 RETRY_WINDOW_SECONDS = 120
@@ -40,8 +42,9 @@ async def run(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id:
     if command.action == "declare":
         return await _declare(deps, command, user_id=user_id, channel_id=channel_id)
     if command.action == "list":
-        found = await incident_reports.listing(deps, scope=command.scope)
-        return render_list(found, scope=command.scope, now=deps.clock())
+        team = named(deps.settings, command.team) if command.team else None
+        found = await incident_reports.listing(deps, scope=command.scope, team=team)
+        return render_list(found, scope=command.scope, now=deps.clock(), team=team.handle if team else None)
     incident = await incident_reports.find(deps, number=command.number, channel_id=channel_id)
     assert incident.id is not None
     number = incident.id
@@ -83,10 +86,11 @@ async def _lifecycle(deps: Deps, action: str, number: int, *, user_id: str, text
 
 async def _declare(deps: Deps, command: IncidentCommand, *, user_id: str, channel_id: str) -> dict[str, Any]:
     assert command.level is not None
+    team = named(deps.settings, command.team)
     key, earlier = slash_request_keys(
         user_id=user_id,
         channel_id=channel_id,
-        text=f"{command.level} {command.text}",
+        text=f"{command.level} {command.text}" + (f" team={team.handle}" if command.team else ""),
         at=deps.clock().timestamp(),
     )
     declared = await incidents.declare(
@@ -94,6 +98,7 @@ async def _declare(deps: Deps, command: IncidentCommand, *, user_id: str, channe
         user_id=user_id,
         level=command.level,
         title=command.text,
+        team=team,
         request_key=key,
         earlier_keys=(earlier,),
     )
@@ -110,12 +115,24 @@ def declaration_form(
     level: int | None = None,
     service: str = "",
     description: str = "",
+    team: Team | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The declaration modal with the configured levels (optionally pre-filled)."""
+    """The declaration modal with the configured levels and teams (optionally pre-filled; the team
+    chosen at first is `team`, else the default one)."""
     choices = [LevelChoice(p.level, p.name, p.description) for p in policies(deps.settings).values()]
+    teams = [
+        (t.handle, t.title if t.title == t.handle else f"{t.title} ({t.handle})") for t in deps.settings.teams
+    ]
     return declare_modal(
-        choices, title=title, level=level, service=service, description=description, metadata=metadata
+        choices,
+        title=title,
+        level=level,
+        service=service,
+        description=description,
+        teams=teams,
+        team=(team or deps.settings.default_team).handle,
+        metadata=metadata,
     )
 
 
@@ -153,6 +170,7 @@ async def alert_form(deps: Deps, group_id: int, *, user_id: str, channel_id: str
         level=1 if group.severity == "critical" else 2,
         service=service,
         description=description,
+        team=deps.settings.team_of(group.team),
         metadata={"alert_group_id": group_id, "channel": channel_id},
     )
 
@@ -161,8 +179,28 @@ def update_form(number: int, *, resolve: bool) -> dict[str, Any]:
     return text_modal(number, resolve=resolve)
 
 
+async def form_team(deps: Deps, *, values: dict[str, str], metadata: dict[str, Any]) -> Team:
+    """The team a submitted declaration form names: the one chosen in it, else (one team, no choice shown)
+    the alert group's it was opened from, else the default team."""
+    if values.get(BlockId.INCIDENT_TEAM):
+        return named(deps.settings, values[BlockId.INCIDENT_TEAM])
+    group = metadata.get("alert_group_id")
+    if group is None:
+        return deps.settings.default_team
+    async with deps.db.sessions() as session:
+        snapshot = await alert_groups.load_group(session, int(group), sample=0)
+    return deps.settings.team_of(snapshot.group.team if snapshot else None)
+
+
 async def declare_from_form(
-    deps: Deps, *, user_id: str, level: int, values: dict[str, str], metadata: dict[str, Any], view_id: str
+    deps: Deps,
+    *,
+    user_id: str,
+    level: int,
+    team: Team,
+    values: dict[str, str],
+    metadata: dict[str, Any],
+    view_id: str,
 ) -> None:
     """Declare from the submitted modal (once per view) and tell the person where it lives."""
     group = metadata.get("alert_group_id")
@@ -174,6 +212,7 @@ async def declare_from_form(
         service=values.get(BlockId.INCIDENT_SERVICE, ""),
         description=values.get(BlockId.INCIDENT_DESCRIPTION, ""),
         alert_group_id=int(group) if group is not None else None,
+        team=team,
         request_key=f"view:{view_id}",
     )
     channel = metadata.get("channel")

@@ -64,8 +64,9 @@ def to_facts(
     *,
     tickets: Mapping[int, int] | None = None,
 ) -> IncidentFacts:
-    """The incident as plain facts; with `events`, its severity history, timeline and action items too
-    (`tickets`: the ticket opened from each action item, by item id)."""
+    """The incident as plain facts (its team named only when there are several); with `events`, its
+    severity history, timeline and action items too (`tickets`: the ticket opened from each action item,
+    by item id)."""
     assert incident.id is not None
     events = events or []
     tickets = tickets or {}
@@ -104,6 +105,7 @@ def to_facts(
         scribe=incident.scribe,
         channel_id=incident.channel_id,
         alert_link=incident.alert_link,
+        team=settings.team_of(incident.team).handle if len(settings.teams) > 1 else None,
         severity_history=history,
         timeline=tuple(TimelineEntry(e.at, e.kind, e.text, e.actor) for e in events),
         action_items=items,

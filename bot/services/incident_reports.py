@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import col
+
+from bot.config import Team
 from bot.deps import Deps
 from bot.domain.incident_report import IncidentFacts
 from bot.errors import NotFound, UsageError
 from bot.services.incident_policy import to_facts
+from bot.services.teams import rows_of
 from storage import incidents as store
 from storage.incidents import Incident
 
@@ -41,13 +45,18 @@ async def facts(deps: Deps, number: int) -> IncidentFacts:
     return to_facts(deps.settings, incident, await store.events(deps.db, number))
 
 
-async def listing(deps: Deps, *, scope: str) -> list[IncidentFacts]:
-    """Incidents newest first: unresolved ones (`open`) or all."""
-    found = await store.listing(deps.db, open_only=scope == "open")
+async def listing(deps: Deps, *, scope: str, team: Team | None = None) -> list[IncidentFacts]:
+    """Incidents newest first: unresolved ones (`open`) or all; only `team`'s when given."""
+    where = rows_of(deps.settings, col(Incident.team), team) if team else None
+    found = await store.listing(deps.db, open_only=scope == "open", where=where)
     return [to_facts(deps.settings, incident) for incident in found]
 
 
-async def incidents_between(deps: Deps, *, start: datetime, end: datetime) -> list[IncidentFacts]:
-    """Incidents declared in [start, end) with respond/resolve times and targets (for digests)."""
-    found = await store.declared_between(deps.db, start=start, end=end)
+async def incidents_between(
+    deps: Deps, *, start: datetime, end: datetime, team: Team | None = None
+) -> list[IncidentFacts]:
+    """Incidents declared in [start, end) with respond/resolve times and targets (for digests); only
+    `team`'s when given (None: every team's)."""
+    where = rows_of(deps.settings, col(Incident.team), team) if team else None
+    found = await store.declared_between(deps.db, start=start, end=end, where=where)
     return [to_facts(deps.settings, incident) for incident in found]

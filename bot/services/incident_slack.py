@@ -65,7 +65,7 @@ async def set_up(deps: Deps, incident_id: int, *, retried: bool = False) -> None
     incident = await _post_header(deps, incident, retried=retried)
     if rules.checklist and incident.checklist_ts is None and rules.space != Space.NONE:
         incident = await _post_checklist(deps, incident, rules.label, rules.checklist, retried=retried)
-    channels = (deps.settings.file.channels.incidents, *rules.announce)
+    channels = (deps.settings.team_of(incident.team).channels.incidents, *rules.announce)
     await _announce(deps, incident, channels, retried=retried)
     await _link_alert(deps, incident, retried=retried)
     await sync(deps, incident_id)
@@ -104,9 +104,11 @@ async def _made_earlier(deps: Deps, incident: Incident, name: str) -> dict[str, 
 
 
 async def wanted_people(deps: Deps, incident: Incident, *, with_oncall: bool) -> list[str]:
-    """Who belongs in the incident: on-call, configured users and groups, declarer and role holders."""
+    """Who belongs in the incident: its team's on-call, configured users and groups, declarer and role
+    holders."""
     rules = policy(deps.settings, incident.level)
-    oncall = (await who_is_on_call(deps))[0].user if with_oncall else None
+    team = deps.settings.team_of(incident.team)
+    oncall = (await who_is_on_call(deps, team))[0].user if with_oncall else None
     members: list[str] = []
     for usergroup in rules.invite_usergroups:
         members += (await deps.slack.usergroups_users_list(usergroup=usergroup)).get("users", [])
@@ -142,18 +144,19 @@ async def _invite_one(deps: Deps, channel_id: str, user: str) -> None:
 
 
 async def _post_header(deps: Deps, incident: Incident, *, retried: bool) -> Incident:
-    """Post the header where the incident lives (its channel, else #incidents); pin it in a channel."""
+    """Post the header where the incident lives (its channel, else its team's incidents channel); pin it in
+    a channel."""
     assert incident.id is not None
     home = incident.channel_id
     if incident.header_ts is not None and (home is None or incident.header_channel_id == home):
         return incident
-    channel_id = home or await deps.channels.id_for(deps.settings.file.channels.incidents)
+    incidents_channel = deps.settings.team_of(incident.team).channels.incidents
+    channel_id = home or await deps.channels.id_for(incidents_channel)
     payload = render_header(to_facts(deps.settings, incident), now=deps.clock())
     marker = f"incident-{incident.id}-header-{channel_id}"
     ts = await deps.gateway.post_once(channel_id=channel_id, marker=marker, look_first=retried, **payload)
     changes: dict[str, Any] = {"header_channel_id": channel_id, "header_ts": ts}
     if home is None:
-        incidents_channel = deps.settings.file.channels.incidents
         changes["announcements"] = [
             *incident.announcements,
             {"channel": incidents_channel, "channel_id": channel_id, "ts": ts},
@@ -225,9 +228,8 @@ async def _link_alert(deps: Deps, incident: Incident, *, retried: bool) -> None:
     if group is None or group.slack_channel_id is None or group.slack_ts is None:
         return
     link = await deps.slack.chat_getPermalink(channel=group.slack_channel_id, message_ts=group.slack_ts)
-    where = (
-        f"<#{incident.channel_id}>" if incident.channel_id else "#" + deps.settings.file.channels.incidents
-    )
+    incidents_channel = deps.settings.team_of(incident.team).channels.incidents
+    where = f"<#{incident.channel_id}>" if incident.channel_id else "#" + incidents_channel
     text = (
         f":rotating_light: Incident INC-{incident.id} (SEV{incident.level}) declared for this alert: {where}"
     )

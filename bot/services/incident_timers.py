@@ -83,7 +83,8 @@ async def schedule_reminder(session: AsyncSession, incident: Incident, *, deps: 
 
 
 async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str) -> None:
-    """Warn before, or tell of, a missed target: in the incident's place and to its commander (or on-call)."""
+    """Warn before, or tell of, a missed target: in the incident's place and to its commander (or its
+    team's on-call)."""
     incident = await store.get(deps.db, incident_id)
     if incident is None or not _still_running(incident, Clock(clock), due):
         return
@@ -107,7 +108,8 @@ async def fire(deps: Deps, incident_id: int, *, clock: str, stage: str, due: str
         text = f":rotating_light: {label} missed its {what} target ({humanize_duration(now - due_at)} ago)."
     if clock == Clock.RESPOND:
         text += " Nobody has acknowledged it yet: `/incident ack`."
-    target = incident.commander or (await who_is_on_call(deps))[0].user
+    team = deps.settings.team_of(incident.team)
+    target = incident.commander or (await who_is_on_call(deps, team))[0].user
     channel_id, thread_ts = _place(incident)
     marker = f"incident-{incident_id}-{clock}-{stage}-{due_at.timestamp():.0f}"
     await deps.gateway.post_once(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.text import relayed
+from bot.config import Team
 from bot.deps import Deps
 from bot.domain.delivery import Priority
 from bot.domain.durations import humanize_duration
@@ -52,14 +53,17 @@ async def declare(
     service: str = "",
     description: str = "",
     alert_group_id: int | None = None,
+    team: Team | None = None,
     request_key: str | None = None,
     earlier_keys: tuple[str, ...] = (),
 ) -> Declared:
-    """Declare an incident; the same `request_key` twice (a retry, a double click) declares it once.
+    """Declare an incident owned by `team` (None: the default team); the same `request_key` twice (a retry,
+    a double click) declares it once.
 
     An incident stored under one of `earlier_keys` also counts as this request.
     """
-    await may_declare(deps, user_id=user_id, level=level)
+    team = team or deps.settings.default_team
+    await may_declare(deps, team, user_id=user_id, level=level)
     title = " ".join(title.split())[:255]
     if not title:
         raise UsageError("An incident needs a title, e.g. `/incident declare sev2 Checkout is slow`.")
@@ -68,7 +72,7 @@ async def declare(
             return Declared(existing.id or 0, existing.level, created=False)
     now, rules = deps.clock(), policy(deps.settings, level)
     incident = _new_incident(
-        deps, now=now, user_id=user_id, level=level, title=title, request_key=request_key
+        deps, team, now=now, user_id=user_id, level=level, title=title, request_key=request_key
     )
     incident.service, incident.description = service[:255], description
     incident.alert_group_id = alert_group_id
@@ -97,16 +101,24 @@ async def declare(
 
 
 def _new_incident(
-    deps: Deps, *, now: datetime, user_id: str, level: int, title: str, request_key: str | None
+    deps: Deps,
+    team: Team,
+    *,
+    now: datetime,
+    user_id: str,
+    level: int,
+    title: str,
+    request_key: str | None,
 ) -> Incident:
     rules = policy(deps.settings, level)
     return Incident(
         request_key=request_key,
         title=title,
         level=level,
+        team=team.handle,
         declared_by=user_id,
         declared_at=now,
-        respond_due_at=respond_due(rules, now, timezone=deps.settings.file.team.timezone),
+        respond_due_at=respond_due(rules, now, timezone=team.timezone),
         resolve_due_at=resolve_due(rules, now, sprints=sprints(deps.settings)),
         created_at=now,
     )
@@ -152,7 +164,8 @@ async def post_update(
 async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: str) -> None:
     """Change the severity; targets restart from now and a higher level's extra steps run."""
     checked = await _read(deps, number)
-    await may_regrade(deps, user_id=user_id, old=checked.level, new=level)
+    team = deps.settings.team_of(checked.team)
+    await may_regrade(deps, team, user_id=user_id, old=checked.level, new=level)
     async with deps.db.transaction() as session:
         incident = await _locked(session, number, open_only=True, checked=checked)
         if incident.level == level:
@@ -161,7 +174,7 @@ async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: 
         now, rules = deps.clock(), policy(deps.settings, level)
         incident.level = level
         if incident.acked_at is None:
-            incident.respond_due_at = respond_due(rules, now, timezone=deps.settings.file.team.timezone)
+            incident.respond_due_at = respond_due(rules, now, timezone=team.timezone)
         incident.resolve_due_at = resolve_due(rules, now, sprints=sprints(deps.settings))
         why = f": {reason}" if reason else ""
         await _record(
@@ -187,7 +200,7 @@ async def regrade(deps: Deps, number: int, *, user_id: str, level: int, reason: 
 async def assign(deps: Deps, number: int, *, user_id: str, role: Role, assignee: str) -> None:
     """Give `assignee` a role (commander, comms, scribe); they are invited to the channel."""
     checked = await _read(deps, number)
-    await may_assign(deps, checked, user_id=user_id)
+    await may_assign(deps, deps.settings.team_of(checked.team), checked, user_id=user_id)
     async with deps.db.transaction() as session:
         incident = await _locked(session, number, open_only=True, checked=checked)
         setattr(incident, role.value, assignee)
@@ -212,7 +225,7 @@ async def assign(deps: Deps, number: int, *, user_id: str, role: Role, assignee:
 
 async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> bool:
     """Resolve: stop every clock, tell everyone, and draft the postmortem; False if it was resolved."""
-    await may_resolve(deps, user_id=user_id)
+    await ensure_may_resolve(deps, number, user_id=user_id)
     async with deps.db.transaction() as session:
         incident = await _locked(session, number, open_only=False)
         if incident.status == Status.RESOLVED:
@@ -233,7 +246,7 @@ async def resolve(deps: Deps, number: int, *, user_id: str, summary: str) -> boo
 async def reopen(deps: Deps, number: int, *, user_id: str) -> None:
     """Reopen a resolved incident; its clocks and reminders run again."""
     checked = await _read(deps, number)
-    await may_reopen(deps, user_id=user_id, level=checked.level)
+    await may_reopen(deps, deps.settings.team_of(checked.team), user_id=user_id, level=checked.level)
     async with deps.db.transaction() as session:
         incident = await _locked(session, number, open_only=False, checked=checked)
         if incident.status != Status.RESOLVED:
@@ -256,6 +269,12 @@ async def request_postmortem(deps: Deps, number: int, *, user_id: str) -> None:
         await _record(session, incident, "command", deps.clock(), user_id, "Asked for the postmortem draft")
         await _queue(session, incident, DraftPostmortem, deps.clock())
     deps.wake_outbox()
+
+
+async def ensure_may_resolve(deps: Deps, number: int, *, user_id: str) -> None:
+    """Raise Forbidden unless `user_id` may resolve INC-`number` (its team's resolve list)."""
+    incident = await _read(deps, number)
+    await may_resolve(deps, deps.settings.team_of(incident.team), user_id=user_id)
 
 
 async def _read(deps: Deps, number: int) -> Incident:

@@ -87,6 +87,33 @@ def test_the_declaration_form_describes_every_level_and_can_be_prefilled() -> No
     assert validate_view(text_modal(12, resolve=True)) == []
 
 
+def test_the_team_shows_in_the_header_and_list_only_when_the_facts_name_one() -> None:
+    alone = render_header(facts(), now=T0)
+    assert "*Team*" not in message_text(alone)
+    owned = render_header(facts(team="payments", commander="U0BOB", comms="U0DAVE"), now=T0)
+    assert validate_blocks(owned["blocks"]) == [] and "*Team*\npayments" in message_text(owned)
+    mixed = message_text(
+        render_list([facts(team="payments"), facts(number=13, team="search")], scope="open", now=T0)
+    )
+    assert "Open incidents" in mixed and "· payments" in mixed and "· search" in mixed
+    one_team = message_text(render_list([facts(team="payments")], scope="open", now=T0, team="payments"))
+    assert "Open incidents of payments" in one_team and "· payments" not in one_team
+    none = message_text(render_list([], scope="all", now=T0, team="search"))
+    assert "No incidents of search." in none
+
+
+def test_the_team_field_appears_with_several_teams_the_given_one_chosen() -> None:
+    levels = [LevelChoice(1, "Critical", "down")]
+    single = declare_modal(levels, teams=[("ops", "Operations")], team="ops")
+    assert "incident_team" not in [b["block_id"] for b in single["blocks"]]
+    teams = [("search", "Search"), ("payments", "Payments (payments)")]
+    view = declare_modal(levels, teams=teams, team="payments")
+    assert validate_view(view) == []
+    field = next(b for b in view["blocks"] if b["block_id"] == "incident_team")["element"]
+    assert field["initial_option"]["value"] == "payments"
+    assert [o["value"] for o in field["options"]] == ["search", "payments"]
+
+
 def test_submitted_values_are_read_by_block() -> None:
     view = {
         "state": {

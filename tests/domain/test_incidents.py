@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.domain.incident_commands import parse_incident_command
+from bot.domain.incident_commands import IncidentCommand, parse_incident_command
 from bot.domain.incident_report import IncidentFacts, TimelineEntry, postmortem_markdown, target_line
 from bot.domain.incidents import (
     Role,
@@ -126,6 +126,20 @@ def test_commands_take_an_incident_number_or_the_current_channels() -> None:
     assert parse_incident_command("ack", (), "").number is None
 
 
+def test_declare_and_list_take_a_team() -> None:
+    declared = parse_incident_command("declare", ("sev1", "team=Payments", "Card", "declines"), "")
+    assert (declared.level, declared.team, declared.text) == (1, "payments", "Card declines")
+    trailing = parse_incident_command("declare", ("sev2", "Search", "slow", "team=search"), "")
+    assert (trailing.team, trailing.text) == ("search", "Search slow")
+    assert parse_incident_command("declare", ("sev3", "No", "team"), "").team is None
+    assert parse_incident_command("list", (), "") == IncidentCommand("list", scope="open")
+    assert parse_incident_command("list", ("payments",), "").team == "payments"
+    listed = parse_incident_command("list", ("team=search", "all"), "")
+    assert (listed.scope, listed.team) == ("all", "search")
+    with pytest.raises(ValueError, match="Name the team after `team=`"):
+        parse_incident_command("list", ("team=",), "")
+
+
 def test_action_items_take_an_optional_number_and_the_text() -> None:
     numbered = parse_incident_command("action", ("12", "Add", "a", "canary"), "12 Add a canary")
     assert (numbered.action, numbered.number, numbered.text) == ("action", 12, "Add a canary")
@@ -156,7 +170,10 @@ def test_assign_needs_a_role_and_a_user() -> None:
         ("update", (), "with the update"),
         ("resolve", (), "short summary"),
         ("action", ("12",), "with the follow-up to do"),
-        ("list", ("mine",), "list [open|all]"),
+        ("list", ("open", "all"), "list [open|all] [team]"),
+        ("list", ("payments", "team=search"), "list [open|all] [team]"),
+        ("declare", ("sev2", "team=payments"), "declare <sev1-4> <title>"),
+        ("declare", ("sev2", "team=a", "team=b", "Down"), "optionally with `team=<team>`"),
         ("sev", (), "sev [number] <1-4>"),
     ],
 )
