@@ -32,7 +32,13 @@ async def on_open_ticket(
     )
     clicked_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
     form = await ticket_commands.form_for_source(
-        deps, kind=kind, ref=ref, title=title, channel_id=channel_id, clicked_ts=clicked_ts
+        deps,
+        kind=kind,
+        ref=ref,
+        title=title,
+        channel_id=channel_id,
+        user_id=str(body["user"]["id"]),
+        clicked_ts=clicked_ts,
     )
     await ticket_commands.open_form(deps, trigger_id=str(body["trigger_id"]), view=form)
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot.blocks.tickets import ticket_modal
 from bot.domain.tickets import parse_ticket_command
 from bot.domain.usage import TICKET as USAGE
 from bot.errors import UsageError
@@ -25,7 +24,7 @@ async def handle(ack: Any, command: dict[str, Any], respond: Any, context: Async
     deps, parsed = context["deps"], parse(command)
     channel_id, user_id = str(command.get("channel_id", "")), str(command.get("user_id", ""))
     if not parsed.subcommand:
-        form = ticket_modal(metadata={"channel": channel_id})
+        form = ticket_commands.new_form(deps, user_id=user_id, channel_id=channel_id)
         await ticket_commands.open_form(deps, trigger_id=str(command["trigger_id"]), view=form)
         return
     if await reply_help(respond, USAGE, parsed):

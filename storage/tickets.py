@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Column, Text, func, select
+from sqlalchemy import Column, ColumnElement, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -82,10 +82,13 @@ async def listing(
     quadrant: str | None = None,
     owner: str | None = None,
     area: str | None = None,
+    team: ColumnElement[bool] | None = None,
     limit: int = 50,
 ) -> list[Ticket]:
-    """Tickets matching every given condition, newest first."""
+    """Tickets matching every given condition, newest first; `team` picks a team's rows (services.teams)."""
     statement = select(Ticket).where(col(Ticket.status).in_(list(statuses)))
+    if team is not None:
+        statement = statement.where(team)
     if quadrant is not None:
         statement = statement.where(col(Ticket.quadrant) == quadrant)
     if owner is not None:
@@ -97,26 +100,34 @@ async def listing(
         return list((await session.execute(statement)).scalars())
 
 
-async def quadrant_counts(db: Database, *, statuses: Sequence[str]) -> dict[str, int]:
-    """How many tickets of these statuses sit in each quadrant."""
-    statement = (
-        select(col(Ticket.quadrant), func.count())
-        .where(col(Ticket.status).in_(list(statuses)))
-        .group_by(col(Ticket.quadrant))
-    )
+async def quadrant_counts(
+    db: Database, *, statuses: Sequence[str], team: ColumnElement[bool] | None = None
+) -> dict[str, int]:
+    """How many tickets of these statuses (of one team, given its condition) sit in each quadrant."""
+    statement = select(col(Ticket.quadrant), func.count()).where(col(Ticket.status).in_(list(statuses)))
+    if team is not None:
+        statement = statement.where(team)
+    statement = statement.group_by(col(Ticket.quadrant))
     async with db.sessions() as session:
         rows = (await session.execute(statement)).all()
     return {str(name): int(count) for name, count in rows}
 
 
-async def done_between(db: Database, *, start: datetime, end: datetime, limit: int = 200) -> list[Ticket]:
-    """Tickets done in [start, end), newest first (the optimization registry)."""
-    statement = (
-        select(Ticket)
-        .where(col(Ticket.status) == "done", col(Ticket.done_at) >= start, col(Ticket.done_at) < end)
-        .order_by(col(Ticket.done_at).desc(), col(Ticket.id).desc())
-        .limit(limit)
+async def done_between(
+    db: Database,
+    *,
+    start: datetime,
+    end: datetime,
+    team: ColumnElement[bool] | None = None,
+    limit: int = 200,
+) -> list[Ticket]:
+    """Tickets done in [start, end) (of one team, given its condition), newest first (the registry)."""
+    statement = select(Ticket).where(
+        col(Ticket.status) == "done", col(Ticket.done_at) >= start, col(Ticket.done_at) < end
     )
+    if team is not None:
+        statement = statement.where(team)
+    statement = statement.order_by(col(Ticket.done_at).desc(), col(Ticket.id).desc()).limit(limit)
     async with db.sessions() as session:
         return list((await session.execute(statement)).scalars())
 

@@ -33,6 +33,7 @@ class BlockId(StrEnum):
     TICKET_IMPACT = "ticket_impact"
     TICKET_EFFORT = "ticket_effort"
     TICKET_METRIC = "ticket_metric"
+    TICKET_TEAM = "ticket_team"
 
 
 class CallbackId(StrEnum):

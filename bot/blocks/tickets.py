@@ -45,6 +45,7 @@ class TicketView:
     title: str
     description: str
     area: str
+    team: str | None  # None when only one team is configured: nothing to tell apart
     impact: str
     effort: str
     quadrant: str
@@ -108,6 +109,8 @@ def render_ticket(view: TicketView, *, headline: str | None = None) -> dict[str,
         f"*Owner*\n{_user(view.owner)}",
         f"*Source*\n{_source(view.source_kind, view.source_link)}",
     ]
+    if view.team:
+        fields.append(f"*Team*\n{view.team}")
     if view.metric:
         title = view.measured.metric_title if view.measured else view.metric
         fields.append(f"*Metric*\n`{clip(untrusted(title), 200)}`")
@@ -134,9 +137,10 @@ def render_ticket(view: TicketView, *, headline: str | None = None) -> dict[str,
 def ticket_line(view: TicketView) -> str:
     """One line per ticket, for lists and App Home."""
     owner = f" · {_user(view.owner)}" if view.owner else ""
+    team = f" · team {view.team}" if view.team else ""
     return (
         f"{QUADRANT_EMOJI.get(Quadrant(view.quadrant), '')} *{ticket_name(view.number)}* "
-        f"{clip(untrusted(view.title), 120)} · {view.status} · {view.area}{owner}"
+        f"{clip(untrusted(view.title), 120)} · {view.status} · {view.area}{team}{owner}"
     )
 
 
@@ -225,8 +229,11 @@ def ticket_modal(
     source_kind: str = SourceKind.MANUAL.value,
     source_link: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    teams: Sequence[str] = (),
+    team: str | None = None,
 ) -> dict[str, Any]:
-    """The new-ticket form: title, description, area, impact, effort, metric; the source as a note."""
+    """The new-ticket form: title, description, area, impact, effort, metric, and the team (`team` chosen)
+    when there are several `teams`; the source as a note."""
     blocks: list[dict[str, Any]] = []
     if source_kind != SourceKind.MANUAL.value:
         blocks.append(context(f"From {_source(source_kind, source_link)}"))
@@ -247,4 +254,6 @@ def ticket_modal(
             optional=True,
         ),
     ]
+    if len(teams) > 1:
+        blocks.append(input_block(BlockId.TICKET_TEAM, "Team", select_input([(t, t) for t in teams], team)))
     return modal(CallbackId.TICKET_NEW, "New ticket", "Create", blocks, metadata or {})

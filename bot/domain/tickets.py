@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 HIGH_SCORE = 3  # scores of 3 and more count as high
 LEVEL_WORDS = {"high": 5, "h": 5, "low": 1, "l": 1}
 OPTION = re.compile(r"^([a-z_]+)=(.*)$", re.DOTALL)
-OPTIONS = ("impact", "effort", "area", "metric")
+OPTIONS = ("impact", "effort", "area", "metric", "team")
 MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
@@ -63,6 +63,7 @@ LIST_FILTERS = {
     "thankless": Quadrant.THANKLESS,
 }
 LIST_WORDS = ("quickwins", "major", "fillins", "thankless", "open", "mine", "done", "all", "area=<a>")
+TEAM_OPTION = "team="
 
 
 def is_high(level: str) -> bool:
@@ -113,6 +114,7 @@ class NewTicket:
     area: Area = Area.OTHER
     metric: str | None = None
     description: str = ""
+    team: str | None = None  # the handle as typed or chosen; the service checks it and picks one if None
 
     @property
     def quadrant(self) -> Quadrant:
@@ -127,6 +129,7 @@ class TicketFilter:
     statuses: tuple[TicketStatus, ...] = ACTIVE
     owner: str | None = None
     area: Area | None = None
+    team: str | None = None  # a handle as typed (`team=payments`); None: every team
     label: str = "Active tickets"
 
 
@@ -156,13 +159,16 @@ def parse_ticket_command(subcommand: str, args: Sequence[str], *, user_id: str) 
         return TicketCommand("assign", number=number, user=_user(args[1:], user_id=user_id))
     if subcommand == "drop" and not rest:
         raise ValueError("Say why: `/ticket drop <n> <reason>`.")
-    if subcommand in ("show", "start", "done", "drop"):
+    if subcommand == "team" and not rest:
+        raise ValueError("Name the team: `/ticket team <n> <team>`.")
+    if subcommand in ("show", "start", "done", "drop", "team"):
         return TicketCommand(subcommand, number=number, text=rest)
     raise ValueError(f"`/ticket {subcommand}` is not a /ticket command.")
 
 
 def parse_new(args: Sequence[str]) -> NewTicket:
-    """`<title words> [impact=..] [effort=..] [area=..] [metric=..]` in any order; the title may be quoted."""
+    """`<title words> [impact=..] [effort=..] [area=..] [metric=..] [team=..]` in any order; the title may be
+    quoted."""
     options: dict[str, str] = {}
     words: list[str] = []
     for arg in args:
@@ -189,16 +195,31 @@ def parse_new(args: Sequence[str]) -> NewTicket:
         effort=parse_level(options.get("effort", "low"), name="effort"),
         area=parse_area(options["area"]) if "area" in options else Area.OTHER,
         metric=metric,
+        team=options.get("team") or None,
     )
 
 
 def parse_filter(args: Sequence[str], *, user_id: str) -> TicketFilter:
-    """`list [quickwins|major|fillins|thankless|open|mine|done|all|area=<a>]`."""
-    if not args:
+    """`list [quickwins|major|fillins|thankless|open|mine|done|all|area=<a>] [team=<t>]`."""
+    teams = [arg for arg in args if arg.lower().startswith(TEAM_OPTION)]
+    words = [arg for arg in args if not arg.lower().startswith(TEAM_OPTION)]
+    if len(teams) > 1:
+        raise ValueError("Name one team: `/ticket list [filter] team=<t>`.")
+    team = teams[0][len(TEAM_OPTION) :].strip().lower() if teams else None
+    if teams and not team:
+        raise ValueError("Name the team after `team=`, e.g. `/ticket list team=payments`.")
+    found = _filter(words, user_id=user_id)
+    if team is None:
+        return found
+    return replace(found, team=team, label=f"{found.label} of team {team}")
+
+
+def _filter(words: Sequence[str], *, user_id: str) -> TicketFilter:
+    if not words:
         return TicketFilter()
-    if len(args) > 1:
-        raise ValueError(f"Use one filter: {' | '.join(LIST_WORDS)}.")
-    word = args[0].lower()
+    if len(words) > 1:
+        raise ValueError(f"Use one filter: {' | '.join(LIST_WORDS)}, and `team=<t>` if you like.")
+    word = words[0].lower()
     if word in LIST_FILTERS:
         return TicketFilter(quadrant=LIST_FILTERS[word], label=f"{LIST_FILTERS[word].value}s")
     if word == "open":
@@ -212,7 +233,7 @@ def parse_filter(args: Sequence[str], *, user_id: str) -> TicketFilter:
     if word.startswith("area="):
         area = parse_area(word.removeprefix("area="))
         return TicketFilter(area=area, label=f"Tickets in {area.value}")
-    raise ValueError(f"Unknown filter `{args[0]}`; use one of {' | '.join(LIST_WORDS)}.")
+    raise ValueError(f"Unknown filter `{words[0]}`; use one of {' | '.join(LIST_WORDS)}.")
 
 
 def parse_mention(text: str) -> str | None:

@@ -64,6 +64,9 @@ async def _lifecycle(deps: Deps, command: TicketCommand, number: int, *, user_id
         view = await tickets.start(deps, number, user_id=user_id)
         measured = " Measuring the baseline of its metric." if view.metric else ""
         headline = f"<@{user_id}> started {name}.{measured}"
+    elif command.action == "team":
+        view = await tickets.move(deps, number, user_id=user_id, team=command.text)
+        headline = f"<@{user_id}> moved {name} to team {view.team}."
     elif command.action == "done":
         view = await tickets.finish(deps, number, user_id=user_id, note=command.text)
         measured = " Its metric will be measured over the coming days." if view.metric else ""
@@ -95,17 +98,44 @@ async def open_form(deps: Deps, *, trigger_id: str, view: dict[str, Any]) -> Non
     await deps.slack.views_open(trigger_id=trigger_id, view=view)
 
 
+def new_form(deps: Deps, *, user_id: str, channel_id: str) -> dict[str, Any]:
+    """The empty new-ticket form `/ticket` opens."""
+    teams, team = _team_choice(deps, user_id)
+    return ticket_modal(metadata={"channel": channel_id}, teams=teams, team=team)
+
+
 async def form_for_source(
-    deps: Deps, *, kind: str, ref: str, title: str, channel_id: str, clicked_ts: str | None = None
+    deps: Deps,
+    *,
+    kind: str,
+    ref: str,
+    title: str,
+    channel_id: str,
+    user_id: str,
+    clicked_ts: str | None = None,
 ) -> dict[str, Any]:
     """The new-ticket form pre-filled from where the button was (alert group, incident, digest)."""
     clicked = (channel_id, clicked_ts) if channel_id and clicked_ts else None
     link = await source_link(deps, kind=kind, ref=ref, clicked=clicked)
     metadata = {"channel": channel_id, "source_kind": kind, "source_ref": ref, "source_link": link}
     description = f"From {link}" if link else ""
+    teams, team = _team_choice(deps, user_id)
     return ticket_modal(
-        title=title, description=description, source_kind=kind, source_link=link, metadata=metadata
+        title=title,
+        description=description,
+        source_kind=kind,
+        source_link=link,
+        metadata=metadata,
+        teams=teams,
+        team=team,
     )
+
+
+def _team_choice(deps: Deps, user_id: str) -> tuple[list[str], str]:
+    """The form's team select: every team, and the one a new ticket of this person gets by default."""
+    settings = deps.settings
+    chosen = tickets.team_for_new(settings, None, user_id=user_id)
+    return [team.handle for team in settings.teams], chosen.handle
 
 
 async def source_link(
@@ -151,6 +181,7 @@ def new_from_form(values: dict[str, str]) -> NewTicket:
         effort=parse_level(values.get(BlockId.TICKET_EFFORT) or "low", name="effort"),
         area=parse_area(values.get(BlockId.TICKET_AREA) or "other"),
         metric=values.get(BlockId.TICKET_METRIC) or None,
+        team=values.get(BlockId.TICKET_TEAM) or None,
     )
 
 

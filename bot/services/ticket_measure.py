@@ -82,6 +82,7 @@ async def queue_event(
         "event": event,
         "occurred_at": now.isoformat(),
         "actor": actor,
+        "team": deps.settings.team_of(ticket.team).handle,  # a row from before teams: the default team
         "ticket": ticket_json(ticket),
     }
     webhook = DeliverTicketWebhook(body=body)

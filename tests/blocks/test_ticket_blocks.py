@@ -12,6 +12,7 @@ from bot.blocks.tickets import (
     read_open_ticket_value,
     render_list,
     render_ticket,
+    ticket_line,
     ticket_modal,
 )
 from bot.domain.tickets import Impact, SourceKind, change
@@ -30,6 +31,7 @@ def view(**fields: object) -> TicketView:
         "title": "Cache the catalog",
         "description": "",
         "area": "api",
+        "team": None,
         "impact": "high",
         "effort": "low",
         "quadrant": "Quick Win",
@@ -97,3 +99,22 @@ def test_the_form_notes_its_source_and_keeps_metadata() -> None:
         "ticket_effort",
         "ticket_metric",
     ]
+
+
+def test_the_form_asks_for_the_team_only_when_there_are_several() -> None:
+    single = ticket_modal(teams=["ops"], team="ops")
+    assert "ticket_team" not in [b.get("block_id") for b in single["blocks"]]
+    form = ticket_modal(teams=["ops", "payments", "search"], team="payments")
+    select = next(b for b in form["blocks"] if b.get("block_id") == "ticket_team")["element"]
+    assert [o["value"] for o in select["options"]] == ["ops", "payments", "search"]
+    assert select["initial_option"]["value"] == "payments"
+
+
+def test_a_ticket_shows_its_team_when_one_is_given() -> None:
+    def fields(shown: TicketView) -> list[str]:
+        return [f["text"] for b in render_ticket(shown)["blocks"] for f in b.get("fields", [])]
+
+    assert "*Team*\npayments" in fields(view(team="payments"))
+    assert not [f for f in fields(view()) if f.startswith("*Team*")]
+    assert ticket_line(view(team="search")).endswith("· open · api · team search")
+    assert "team" not in ticket_line(view())

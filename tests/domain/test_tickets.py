@@ -103,9 +103,29 @@ def test_commands_with_numbers_users_and_filters() -> None:
     assert every is not None and every.statuses == (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 
 
+def test_a_ticket_names_its_team_and_a_list_narrows_to_one() -> None:
+    assert parse_new(["Cache", "the", "catalog", "team=payments"]).team == "payments"
+    assert parse_new(["Cache", "the", "catalog"]).team is None
+    theirs = parse_ticket_command("list", ["team=payments"], user_id="U0ALICE").filter
+    assert theirs is not None and theirs.team == "payments"
+    assert theirs.label == "Active tickets of team payments" and theirs.quadrant is None
+    mine = parse_ticket_command("list", ["TEAM=Search", "mine"], user_id="U0ALICE").filter
+    assert mine is not None and (mine.team, mine.owner) == ("search", "U0ALICE")
+    assert mine.label == "Your tickets of team search"
+    every = parse_ticket_command("list", ["all"], user_id="U0ALICE").filter
+    assert every is not None and every.team is None
+    moved = parse_ticket_command("team", ["TKT-4", "search"], user_id="U0ALICE")
+    assert (moved.action, moved.number, moved.text) == ("team", 4, "search")
+
+
 @pytest.mark.parametrize(
     ("subcommand", "args", "problem"),
     [
+        ("list", ["team=a", "team=b"], "Name one team"),
+        ("list", ["team="], "Name the team after `team=`"),
+        ("list", ["mine", "done", "team=a"], "Use one filter"),
+        ("team", ["4"], "Name the team: `/ticket team <n> <team>`"),
+        ("team", ["search"], "Give the ticket number"),
         ("show", [], "Give the ticket number"),
         ("start", ["abc"], "Give the ticket number"),
         ("assign", ["3"], "Name one person"),
