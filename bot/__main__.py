@@ -115,6 +115,8 @@ def _check_config(settings: Settings) -> int:
     """Print the effective configuration, then its problems (to stderr); 1 when any is an error."""
     from bot.services.config_check import check
 
+    if "OPSBOT_LOG_LEVEL" not in os.environ:  # the report is the output; progress lines would interleave
+        logging.getLogger().setLevel(logging.WARNING)
     print(json.dumps(masked_dump(settings), indent=2), flush=True)
     report = asyncio.run(check(settings))
     print(report.text(), file=sys.stderr)
