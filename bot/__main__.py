@@ -31,7 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot (HTTP server, Socket Mode, scheduler)")
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from config: 3000)")
-    commands.add_parser("check-config", help="print the effective configuration, secrets masked")
+    commands.add_parser(
+        "check-config",
+        help="print the effective configuration (secrets masked), then its problems: overlapping team "
+        "matchers, team names that are metric names, and (with SLACK_BOT_TOKEN) unknown users and channels",
+    )
     digest = commands.add_parser(
         "digest", help="post (or preview) the weekly review, the monthly deep dive or the info review"
     )
@@ -88,8 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(os.environ, _path(args.config))
         if args.command == "check-config":
-            print(json.dumps(masked_dump(settings), indent=2))
-            return 0
+            return _check_config(settings)
         if args.command == "db":
             return _db(settings, args.action)
         if args.command == "digest":
@@ -106,6 +109,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _check_config(settings: Settings) -> int:
+    """Print the effective configuration, then its problems (to stderr); 1 when any is an error."""
+    from bot.services.config_check import check
+
+    if "OPSBOT_LOG_LEVEL" not in os.environ:  # the report is the output; progress lines would interleave
+        logging.getLogger().setLevel(logging.WARNING)
+    print(json.dumps(masked_dump(settings), indent=2), flush=True)
+    report = asyncio.run(check(settings))
+    print(report.text(), file=sys.stderr)
+    return 1 if report.has_errors else 0
 
 
 def _path(value: str | None) -> Path | None:

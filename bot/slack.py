@@ -150,10 +150,12 @@ class ChannelDirectory:
 
     async def find(self, name: str) -> dict[str, Any] | None:
         """The channel called `name` as a fresh listing shows it (with its creator and creation time)."""
-        name = name.removeprefix("#")
+        return (await self.listing()).get(name.removeprefix("#"))
+
+    async def listing(self) -> dict[str, dict[str, Any]]:
+        """Every channel opsbot can see, by name, freshly listed."""
         async with self._lock:
-            found = await self._refresh()
-        return found.get(name)
+            return await self._refresh()
 
     async def _refresh(self) -> dict[str, dict[str, Any]]:
         cursor: str | None = None

@@ -7,6 +7,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.blocks.metrics import render_overview, render_query, render_report
+from bot.config import Team
+from bot.domain.commands import parse_command_text
 from bot.domain.kpis import describe_range, parse_query_text
 from bot.domain.usage import METRICS as USAGE
 from bot.errors import UsageError
@@ -23,16 +25,19 @@ async def handle(ack: Any, command: dict[str, Any], respond: Any, context: Async
     """Acknowledge at once, query the source, then answer through response_url (charts into the channel)."""
     await ack()
     parsed = parse(command)
+    deps = context["deps"]
+    team = metrics.team_in(deps.settings, parsed.subcommand)  # `/metrics payments [<kpi> [range]]`
+    if team is not None:
+        parsed = parse_command_text(parsed.rest)
     if await reply_help(respond, USAGE, parsed):
         return
-    deps = context["deps"]
     if parsed.subcommand == "":
-        await respond(response_type="ephemeral", **render_overview(await metrics.overview(deps)))
+        await respond(response_type="ephemeral", **render_overview(await metrics.overview(deps, team)))
         return
     if parsed.subcommand == "query":
         await _query(deps, command, respond, parsed.rest)
     else:
-        await _report(deps, command, respond, parsed.subcommand, parsed.args)
+        await _report(deps, command, respond, parsed.subcommand, parsed.args, team)
 
 
 async def _query(deps: Any, command: dict[str, Any], respond: Any, text: str) -> None:
@@ -43,10 +48,12 @@ async def _query(deps: Any, command: dict[str, Any], respond: Any, text: str) ->
     await respond(response_type=_visibility(png, missing), **render_query(found, chart_missing=missing))
 
 
-async def _report(deps: Any, command: dict[str, Any], respond: Any, name: str, args: tuple[str, ...]) -> None:
+async def _report(
+    deps: Any, command: dict[str, Any], respond: Any, name: str, args: tuple[str, ...], team: Team | None
+) -> None:
     if len(args) > 1:
-        raise UsageError("Use `/metrics <name> [range]`, e.g. `/metrics latency 24h`.")
-    report = await metrics.report(deps, name, args[0] if args else None)
+        raise UsageError("Use `/metrics [team] <name> [range]`, e.g. `/metrics latency 24h`.")
+    report = await metrics.report(deps, name, args[0] if args else None, team)
     png = await metrics.draw_report_chart(report)
     title = f"{report.kpi.title} (last {describe_range(report.span)})"
     missing = await _share(deps, command, png, title=title)

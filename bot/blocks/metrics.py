@@ -35,12 +35,13 @@ def render_overview(found: Overview) -> dict[str, Any]:
             )
     counts = Counter(reading.status for reading in found.readings)
     summary = " · ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
-    blocks = [header("KPI overview"), *sections(lines or ["No KPIs are configured (`kpis:` in the config)."])]
+    title = f"KPI overview — {found.team}" if found.team else "KPI overview"
+    blocks = [header(title), *sections(lines or ["No KPIs are configured (`kpis:` in the config)."])]
     blocks.append(context(f"{summary or 'no KPIs'} · source: {untrusted(found.source)}"))
     if found.host is not None:
         blocks += [divider(), *host_blocks(found.host)]
     blocks.append(context(HINT))
-    return message(f"KPI overview: {summary or 'no KPIs'}", blocks)
+    return message(f"{title}: {summary or 'no KPIs'}", blocks)
 
 
 def render_report(found: MetricReport, *, chart_missing: str | None = None) -> dict[str, Any]:

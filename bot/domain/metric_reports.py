@@ -114,6 +114,7 @@ class Overview:
     source: str
     readings: tuple[KpiReading, ...]
     host: HostDetails | None = None
+    team: str = ""  # the team's title when opsbot has several teams
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ METRICS = CommandUsage(
     summary="Live metrics against the team's KPI targets, with charts.",
     subcommands=(
         Subcommand("", "KPI overview: every KPI with its current value, target and status"),
+        Subcommand("<team>", "a team's KPI overview (a team's name wins over a KPI of the same name)"),
         Subcommand(
-            "<kpi> [range]",
+            "[team] <kpi> [range]",
             "one KPI (cpu, memory, disk, load, latency, errors, payments, uptime…) over 15m, 1h (default), "
-            "24h or 7d: min / avg / max / p95, trend and a chart",
+            "24h or 7d: min / avg / max / p95, trend and a chart; without a team, any team's KPI "
+            "(the default team's first), with one, that team's",
         ),
         Subcommand("query <promql> [range]", "run raw PromQL: the top series now; with a range, a chart"),
         Subcommand("help", "this message"),

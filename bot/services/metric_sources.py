@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from bot.config import KpiConfig, PrometheusConfig, Settings
+from bot.config import KpiConfig, PrometheusConfig, Settings, Team
 from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import Comparison, Kpi, raw_query, resolve_metric, step_for
 from bot.domain.metric_reports import Sample, Series, average_of, downsample
@@ -85,6 +85,20 @@ def kpis_from_config(configs: Sequence[KpiConfig]) -> tuple[Kpi, ...]:
         )
         for c in configs
     )
+
+
+def team_kpis(team: Team) -> tuple[Kpi, ...]:
+    """A team's KPIs (its own, the ones it names, or the top-level ones) as the domain's values."""
+    return kpis_from_config(team.kpis)
+
+
+def every_kpi(settings: Settings) -> tuple[Kpi, ...]:
+    """Every team's KPIs, the default team's first; a name two teams define is the earlier team's."""
+    found: dict[str, Kpi] = {}
+    for team in settings.teams:
+        for kpi in team_kpis(team):
+            found.setdefault(kpi.name, kpi)
+    return tuple(found.values())
 
 
 def create_metric_source(settings: Settings, db: Database) -> MetricSource:

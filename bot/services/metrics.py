@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot import charts
+from bot.config import Settings, Team
 from bot.deps import Deps
 from bot.domain.hostchecks import HostReading
 from bot.domain.kpis import (
@@ -41,9 +42,12 @@ from bot.services.metric_sources import (
     MetricSource,
     check_raw_query,
     create_metric_source,
+    every_kpi,
     query_limits,
+    team_kpis,
 )
 from bot.services.permissions import ensure_allowed
+from bot.services.teams import named
 from bot.slack import error_code
 from storage import host_samples
 
@@ -64,10 +68,20 @@ def metric_source(deps: Deps) -> MetricSource:
     return deps.metrics
 
 
-async def overview(deps: Deps) -> Overview:
-    """Every configured KPI with its current value and status; this host's details without Prometheus."""
+def team_in(settings: Settings, word: str) -> Team | None:
+    """The team `word` names (`payments` or `team=payments`), else None: a team handle wins over a KPI of the
+    same name (`opsbot check-config` reports such clashes)."""
+    if word.startswith("team="):
+        return named(settings, word)
+    return settings.team(word) if word else None
+
+
+async def overview(deps: Deps, team: Team | None = None) -> Overview:
+    """The team's KPIs (None: the default team's) with their current values and status; this host's details
+    without Prometheus."""
     source = metric_source(deps)
-    kpis = source.kpis
+    chosen = team or deps.settings.default_team
+    kpis = team_kpis(chosen)
     results = await asyncio.gather(*(source.instant(kpi) for kpi in kpis), return_exceptions=True)
     readings = []
     for kpi, result in zip(kpis, results, strict=True):
@@ -81,7 +95,13 @@ async def overview(deps: Deps) -> Overview:
             value = current_of(result, kpi.comparison)
             readings.append(KpiReading(kpi, value, status_of(kpi, value), "" if result else "no data"))
     host = await host_details(deps, source) if isinstance(source, HostSource) else None
-    return Overview(source=source.description, readings=tuple(readings), host=host)
+    several = len(deps.settings.teams) > 1  # a single-team opsbot's overview reads as it always has
+    return Overview(
+        source=source.description,
+        readings=tuple(readings),
+        host=host,
+        team=chosen.title if several else "",
+    )
 
 
 def _short_problem(error: BotError) -> str:
@@ -91,19 +111,22 @@ def _short_problem(error: BotError) -> str:
     return text.split("\n```", 1)[0]
 
 
-def resolve(deps: Deps, word: str) -> Kpi:
-    """The KPI or metric `word` names; UsageError listing the known names otherwise."""
-    source = metric_source(deps)
-    kpi = resolve_metric(word, source.kpis)
+def resolve(deps: Deps, word: str, team: Team | None = None) -> Kpi:
+    """The KPI or metric `word` names among the team's KPIs, or (no team) among every team's, the default
+    team's first; UsageError listing the known names otherwise."""
+    kpis = team_kpis(team) if team else every_kpi(deps.settings)
+    kpi = resolve_metric(word, kpis)
     if kpi is None:
-        names = ", ".join(f"`{name}`" for name in known_names(source.kpis))
-        raise UsageError(f"There is no metric called `{word}`. Known: {names}; or `/metrics query <promql>`.")
+        names = ", ".join(f"`{name}`" for name in known_names(kpis))
+        whose = f"Team `{team.handle}` has" if team else "There is"
+        raise UsageError(f"{whose} no metric called `{word}`. Known: {names}; or `/metrics query <promql>`.")
     return kpi
 
 
-async def report(deps: Deps, word: str, range_word: str | None) -> MetricReport:
-    """One metric: now, min/avg/max/p95 over the range, trend against the range before it."""
-    kpi = resolve(deps, word)
+async def report(deps: Deps, word: str, range_word: str | None, team: Team | None = None) -> MetricReport:
+    """One metric (a team's, when given): now, min/avg/max/p95 over the range, trend against the range
+    before it."""
+    kpi = resolve(deps, word, team)
     span = _range(range_word)
     source = metric_source(deps)
     end = deps.clock()

@@ -59,6 +59,15 @@ def test_overview_marks_each_kpi() -> None:
     assert "`postgres` (42) 55.5 %" in text and "`java` (7) 41 %" in text
 
 
+def test_overview_names_the_team_only_when_there_are_several() -> None:
+    readings = (KpiReading(CPU, 75.0, Status.AT_RISK),)
+    alone = render_overview(Overview(source="this host (web-1)", readings=readings))
+    assert alone["blocks"][0]["text"]["text"] == "KPI overview" and alone["text"].startswith("KPI overview:")
+    team = render_overview(Overview(source="this host (web-1)", readings=readings, team="Payments"))
+    assert team["blocks"][0]["text"]["text"] == "KPI overview — Payments"
+    assert valid(team).startswith("KPI overview — Payments")
+
+
 def test_overview_of_many_kpis_stays_within_limits() -> None:
     kpis = [
         KpiReading(Kpi(name=f"k{i}", title="T" * 80, promql="x", target=1), 2.0, Status.BREACHED)

@@ -13,12 +13,18 @@ def opsbot(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 def test_check_config_prints_the_effective_config_with_secrets_masked() -> None:
-    result = opsbot("check-config", env={"SLACK_BOT_TOKEN": "xoxb-very-secret", "PATH": "/usr/bin:/bin"})
+    result = opsbot(
+        "check-config",
+        env={"PATH": "/usr/bin:/bin", "OPSBOT_DATABASE_URL": "postgresql://opsbot:very-secret@db/opsbot"},
+    )
     assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "Slack check skipped: SLACK_BOT_TOKEN is not set.",
+        "No problems found.",
+    ]
     printed = json.loads(result.stdout)
     assert printed["channels"]["critical"] == "critical-alerts"
-    assert printed["environment"]["slack_bot_token"] == "********"
-    assert "xoxb-very-secret" not in result.stdout + result.stderr
+    assert "very-secret" not in result.stdout + result.stderr
 
 
 def test_check_config_exits_non_zero_on_errors(tmp_path: Path) -> None:
@@ -42,3 +48,61 @@ def test_the_sandbox_alone_listens_on_loopback_only() -> None:
     result = opsbot("sandbox", "--host", "0.0.0.0", "--port", "0")
     assert result.returncode == 2
     assert result.stderr == "opsbot: the Slack sandbox listens on loopback only; '0.0.0.0' is not\n"
+
+
+TWO_TEAMS = """
+teams:
+  - name: payments
+    match: ['service=~"pay.*"']
+  - name: billing
+    match: ["team=billing"]
+  - name: search
+    match: ["team=search"]
+"""
+
+
+def test_check_config_reports_overlapping_teams_and_a_name_that_is_a_metric(tmp_path: Path) -> None:
+    config = tmp_path / "teams.yml"
+    config.write_text(TWO_TEAMS)
+    result = opsbot("--config", str(config), "check-config", env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr  # warnings only
+    assert json.loads(result.stdout)["teams"][0]["name"] == "payments"  # stdout stays the configuration
+    assert result.stderr.splitlines() == [
+        "Slack check skipped: SLACK_BOT_TOKEN is not set.",
+        "Problems:",
+        '  warning: teams.billing.match: overlaps teams.payments (e.g. an alert with service="pay", '
+        'team="billing") — payments wins',
+        '  warning: teams.search.match: overlaps teams.payments (e.g. an alert with service="pay", '
+        'team="search") — payments wins',
+        "  warning: teams.payments.name: the team name 'payments' is also a metric name: `/metrics payments` "
+        "shows the team's overview, its KPI is reached as `/metrics <team> payments`",
+    ]
+
+
+def test_check_config_says_when_a_team_shadows_the_others_or_finds_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "teams.yml"
+    config.write_text("teams:\n  - name: everything\n  - name: search\n    match: [team=search]\n")
+    result = opsbot("--config", str(config), "check-config", env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert (
+        "  warning: teams.search.match: never owns an alert: teams.everything comes first and matches every "
+        "alert it matches"
+    ) in result.stderr.splitlines()
+    config.write_text(
+        "teams:\n  - name: cards\n    match: [team=cards]\n  - name: search\n    match: [team=search]\n"
+    )
+    result = opsbot("--config", str(config), "check-config", env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0
+    assert result.stderr.splitlines()[-1] == "No problems found."
+
+
+def test_check_config_exits_1_when_slack_cannot_be_asked(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SLACK_BOT_TOKEN": "xoxb-unused",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }
+    result = opsbot("check-config", env=env)
+    assert result.returncode == 1, result.stderr
+    assert "error: SLACK_API_URL: Slack did not answer" in result.stderr
+    assert "Slack check skipped" not in result.stderr

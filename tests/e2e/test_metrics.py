@@ -101,7 +101,7 @@ async def test_mistakes_get_a_helpful_answer(slack: Any, sandbox: Any) -> None:
     unknown = ws.message_text(await ws.wait_for_ephemeral(contains="no metric called `throughput`"))
     assert "`cpu`" in unknown and "`latency`" in unknown
     await slack.slash("/metrics", "cpu 3 days")
-    await ws.wait_for_ephemeral(contains="Use `/metrics <name> [range]`")
+    await ws.wait_for_ephemeral(contains="Use `/metrics [team] <name> [range]`")
     await slack.slash("/metrics", "disk 3x")
     await ws.wait_for_ephemeral(contains="`3x` is not a time range")
     await slack.slash("/metrics", "help")

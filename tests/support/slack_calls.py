@@ -41,6 +41,8 @@ OPSBOT_CALLS: frozenset[Call] = frozenset(
         ("conversations.members", "public_channel"),  # alerts.permissions.channel_members_only on a click
         ("pins.add", ""),
         ("usergroups.users.list", ""),
+        ("usergroups.list", ""),  # opsbot check-config: the user groups the configuration names exist
+        ("users.info", ""),  # ... and so do its users
         ("users.profile.get", ""),  # an SMS page's number when paging.sms.phones has none
         ("views.open", ""),
         ("views.publish", ""),
