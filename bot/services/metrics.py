@@ -43,6 +43,7 @@ from bot.services.metric_sources import (
     create_metric_source,
     query_limits,
 )
+from bot.services.oncall import every_rotation_member
 from bot.services.permissions import ensure_allowed
 from bot.slack import error_code
 from storage import host_samples
@@ -142,8 +143,8 @@ async def ensure_may_run_promql(deps: Deps, *, user_id: str) -> None:
         allowed=deps.settings.file.metrics.permissions.query,
         doing="run raw PromQL (KPI names and cpu, memory, disk, load are open to everyone)",
         key="metrics.permissions.query",
-        holders=deps.settings.file.oncall.members,
-        holders_named="a member of the rotation",
+        holders=every_rotation_member(deps.settings),
+        holders_named="a member of a team's rotation",
     )
 
 
