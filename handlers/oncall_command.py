@@ -17,7 +17,10 @@ from bot.services import oncall
 from bot.services.teams import named
 from handlers.common import parse, reply_help, reply_unknown
 
-OVERRIDE_USAGE = "Use `/oncall override @user <duration> [team] [layer]`, e.g. `/oncall override @bob 4h`."
+OVERRIDE_USAGE = (
+    "Use `/oncall override @user <duration>`, then optionally the team and the layer, e.g. "
+    "`/oncall override @bob 4h` or `/oncall override @bob 4h payments secondary`."
+)
 
 
 def register(app: AsyncApp) -> None:
