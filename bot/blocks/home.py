@@ -26,15 +26,28 @@ class AlertSummary:
 
 
 @dataclass(frozen=True)
+class OnCallSpot:
+    """A shift of the viewing user: a team's layer, from when until when."""
+
+    team: str
+    layer: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
 class HomeView:
     """Everything the viewing user's App Home shows."""
 
     user_id: str
     incidents: Sequence[IncidentFacts]
     alerts: Sequence[AlertSummary]
+    on_call_team: str | None  # whose on-call the top line names (None: the only team)
     on_call: str
     next_on_call: str
     next_starts_at: datetime
+    my_on_call: Sequence[OnCallSpot]  # the teams (and layers) the user is on call for now
+    my_next_shift: OnCallSpot | None  # when they are on call for none: their next shift, if any
     my_tickets: Sequence[TicketView]
     quick_wins: Sequence[TicketView]
     now: datetime
@@ -45,9 +58,10 @@ def render_home(view: HomeView) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         header("opsbot"),
         section(
-            f"On call now: <@{view.on_call}> · next: <@{view.next_on_call}> "
+            f"On call now{_team_note(view)}: <@{view.on_call}> · next: <@{view.next_on_call}> "
             f"from {slack_date(view.next_starts_at)}"
         ),
+        section(_my_shifts(view)),
         divider(),
         section(f"*Open incidents* ({len(view.incidents)})"),
         section(_lines([_incident(i) for i in view.incidents[:10]], "No open incidents. 🎉")),
@@ -62,6 +76,21 @@ def render_home(view: HomeView) -> dict[str, Any]:
         context(f"Updated {slack_date(view.now)} · `/ticket help`, `/incident help`, `/metrics`"),
     ]
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+
+
+def _team_note(view: HomeView) -> str:
+    return f" ({view.on_call_team})" if view.on_call_team else ""
+
+
+def _my_shifts(view: HomeView) -> str:
+    if view.my_on_call:
+        spots = [f"• {s.team} ({s.layer}) until {slack_date(s.ends_at)}" for s in view.my_on_call]
+        return "*You are on call for*\n" + "\n".join(spots)
+    if view.my_next_shift is not None:
+        spot = view.my_next_shift
+        starts = slack_date(spot.starts_at)
+        return f"_You are not on call. Your next shift: {spot.team} ({spot.layer}) from {starts}._"
+    return "_You are not on call and have no shift coming up._"
 
 
 def _refresh() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from bot.config.alerting import (
     InfoReviewConfig,
     PermissionsConfig,
     RotationConfig,
+    RotationLayerConfig,
     RouteConfig,
     UptimeCheckConfig,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "PrometheusConfig",
     "RetentionConfig",
     "RotationConfig",
+    "RotationLayerConfig",
     "RouteConfig",
     "Secrets",
     "Section",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from bot.config.base import ChannelsConfig, Section
 
@@ -39,6 +39,13 @@ class EscalationStepConfig(Section):
     target: Literal["oncall", "next_oncall", "users", "usergroup"] = "oncall"
     ids: tuple[str, ...] = ()
     sms: bool = False  # text the step's people as well as the Slack DM (paging.sms)
+    layer: str | None = None  # with target oncall/next_oncall: the rotation layer paged (unset: the first)
+
+    @model_validator(mode="after")
+    def _layer_of_the_rotation(self) -> EscalationStepConfig:
+        if self.layer is not None and self.target not in ("oncall", "next_oncall"):
+            raise ValueError(f"layer goes with target oncall or next_oncall, not {self.target}")
+        return self
 
 
 class PermissionsConfig(Section):
@@ -90,16 +97,63 @@ class AlertsConfig(Section):
     info_review: InfoReviewConfig = InfoReviewConfig()
 
 
-class RotationConfig(Section):
+HANDOFF_TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+LAYER_FIELDS = ("members", "handoff", "handoff_time", "handoff_day", "start")
+
+
+class RotationLayerConfig(Section):
+    """One layer of a rotation (primary, secondary …): its own members taking turns on their own hand-offs."""
+
+    name: str = Field(default="primary", pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")
     members: tuple[str, ...] = ("U0ALICE", "U0BOB", "U0CAROL")
     handoff: Literal["daily", "weekly"] = "weekly"
-    handoff_time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    handoff_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = (
-        "monday"
-    )
+    handoff_time: str = Field(default="09:00", pattern=HANDOFF_TIME)
+    handoff_day: Weekday = "monday"
     start: date = date(2026, 1, 5)
+
+
+class RotationConfig(Section):
+    """A rotation: either `layers`, or one layer's fields given flat (the layer then is named "primary")."""
+
+    members: tuple[str, ...] = ("U0ALICE", "U0BOB", "U0CAROL")
+    handoff: Literal["daily", "weekly"] = "weekly"
+    handoff_time: str = Field(default="09:00", pattern=HANDOFF_TIME)
+    handoff_day: Weekday = "monday"
+    start: date = date(2026, 1, 5)
+    layers: tuple[RotationLayerConfig, ...] = ()
     timezone: str | None = None
     max_override_hours: float = Field(default=168, gt=0)  # `/oncall override` lasts at most this long
+
+    @model_validator(mode="after")
+    def _layers_or_flat(self) -> RotationConfig:
+        if not self.layers:
+            return self
+        flat = [name for name in LAYER_FIELDS if name in self.model_fields_set]
+        if flat:
+            raise ValueError(
+                f"give either layers or the flat {', '.join(flat)}, not both "
+                "(move them into a layer of their own)"
+            )
+        names = [layer.name for layer in self.layers]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"layer names must be unique; repeated: {', '.join(repeated)}")
+        return self
+
+    def all_layers(self) -> tuple[RotationLayerConfig, ...]:
+        """The layers, first one first; the flat form is one layer named "primary"."""
+        if self.layers:
+            return self.layers
+        flat = {name: getattr(self, name) for name in LAYER_FIELDS}
+        return (RotationLayerConfig(name="primary", **flat),)
+
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple(layer.name for layer in self.all_layers())
+
+    def all_members(self) -> tuple[str, ...]:
+        """Everyone on any layer, each once, in order."""
+        return tuple(dict.fromkeys(m for layer in self.all_layers() for m in layer.members))
 
 
 class HostRuleConfig(Section):

@@ -166,7 +166,21 @@ def resolve_teams(top: TopLevel, specs: tuple[TeamSpec, ...]) -> tuple[Team, ...
             f"team names must be unique (the default team is {default.handle!r}, team.handle); "
             f"repeated: {', '.join(repeated)}"
         )
+    for team in teams:
+        _check_escalation_layers(team)
     return teams
+
+
+def _check_escalation_layers(team: Team) -> None:
+    """A step paging a layer (`layer: secondary`) needs that layer in the team's own rotation."""
+    layers = team.oncall.layer_names()
+    for number, step in enumerate(team.escalation, start=1):
+        if step.layer is not None and step.layer not in layers:
+            where = "alerts.escalation" if team.is_default else f"teams.{team.handle}.escalation"
+            raise ValueError(
+                f"{where} step {number} pages layer {step.layer!r}, but team {team.handle}'s rotation "
+                f"has the layers {', '.join(layers)}"
+            )
 
 
 def _default_team(top: TopLevel, legacy: DigestTeamConfig | None) -> Team:

@@ -31,6 +31,24 @@ class Override:
     user: str
     starts_at: datetime
     ends_at: datetime
+    layer: str | None = None  # the layer it replaces; None: the first
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A named layer of a team's rotation (primary, secondary …), each with its own turns and hand-offs."""
+
+    name: str
+    rotation: Rotation
+
+
+@dataclass(frozen=True)
+class LayerShifts:
+    """Who is on call in one layer now, and who takes over next."""
+
+    layer: str
+    current: Shift
+    following: Shift
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,43 @@ def next_on_call(rotation: Rotation, overrides: Sequence[Override], at: datetime
     return on_call(rotation, overrides, on_call(rotation, overrides, at).ends_at)
 
 
+def overrides_of(layers: Sequence[Layer], overrides: Sequence[Override], layer: str) -> list[Override]:
+    """The overrides replacing `layer` (one naming no layer replaces the first)."""
+    first = layers[0].name
+    return [override for override in overrides if (override.layer or first) == layer]
+
+
+def layer_shifts(layers: Sequence[Layer], overrides: Sequence[Override], at: datetime) -> list[LayerShifts]:
+    """Each layer's current and next shift at `at`; an override of one layer leaves the others alone."""
+    shifts = []
+    for layer in layers:
+        own = overrides_of(layers, overrides, layer.name)
+        shifts.append(
+            LayerShifts(layer.name, on_call(layer.rotation, own, at), next_on_call(layer.rotation, own, at))
+        )
+    return shifts
+
+
+def next_shift_of(user: str, rotation: Rotation, overrides: Sequence[Override], at: datetime) -> Shift | None:
+    """`user`'s first shift starting after `at` (an override for them included), or None when they have
+    none within one round of the rotation and no override ahead."""
+    ahead = [o for o in overrides if o.user == user and o.starts_at > at]
+    found = min(ahead, key=lambda o: o.starts_at, default=None)
+    best = Shift(user, found.starts_at, found.ends_at, overridden=True) if found else None
+    boundary = on_call(rotation, overrides, at).ends_at
+    for _ in range(len(rotation.members) + len(overrides) + 1):
+        if best is not None and best.starts_at <= boundary:
+            break
+        shift = on_call(rotation, overrides, boundary)
+        if shift.user == user:
+            starts = max(shift.starts_at, boundary)
+            if best is None or starts < best.starts_at:
+                best = Shift(user, starts, shift.ends_at, shift.overridden)
+            break
+        boundary = shift.ends_at
+    return best
+
+
 class EscalationTarget(StrEnum):
     ONCALL = "oncall"
     NEXT_ONCALL = "next_oncall"
@@ -119,6 +174,7 @@ class EscalationStep:
     target: EscalationTarget
     ids: tuple[str, ...] = ()
     sms: bool = False
+    layer: str | None = None  # the rotation layer an oncall/next_oncall step pages (None: the first)
 
 
 def due_step(chain: Sequence[EscalationStep], level: int) -> EscalationStep | None:

@@ -76,11 +76,20 @@ ONCALL = CommandUsage(
     command="/oncall",
     summary="Who is on call now and next, and temporary hand-overs.",
     subcommands=(
-        Subcommand("", "who is on call now and next"),
-        Subcommand("override @user <duration>", "hand on-call to someone for a while (e.g. 4h)"),
+        Subcommand("", "who is on call now in each team (one team: now and next)"),
+        Subcommand("<team>", "a team's layers (primary, secondary …) now and next, overrides marked"),
+        Subcommand(
+            "override @user <duration> [team] [layer]",
+            "hand on-call to someone for a while (e.g. 4h); default: the default team's first layer",
+        ),
         Subcommand("help", "this message"),
     ),
-    examples=("/oncall", "/oncall override @bob 4h"),
+    examples=(
+        "/oncall",
+        "/oncall payments",
+        "/oncall override @bob 4h",
+        "/oncall override @bob 4h payments secondary",
+    ),
 )
 
 ALL_COMMANDS: tuple[CommandUsage, ...] = (METRICS, INCIDENT, TICKET, ONCALL)

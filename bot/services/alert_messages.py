@@ -187,7 +187,7 @@ async def _report_broken_route(deps: Deps, group: AlertGroup, reason: str) -> No
     log.error("an alert's channel cannot take its message", extra={"group": group.id, **detail})
     if group.severity != Severity.CRITICAL:
         return
-    oncall = (await who_is_on_call(deps))[0].user
+    oncall = (await who_is_on_call(deps, deps.settings.team_of(group.team)))[0].user
     text = broken_route_page(group.alertname, channel=group.channel, reason=reason, firing=group.firing_count)
     await deps.gateway.direct_message(
         user_id=oncall, text=text, marker=f"alert-group-{group.id}-route-broken", look_first=True

@@ -119,7 +119,7 @@ async def _record_escalation(
 
 async def _targets(deps: Deps, step: EscalationStep, team: Team) -> list[str]:
     if step.target in (EscalationTarget.ONCALL, EscalationTarget.NEXT_ONCALL):
-        now_shift, next_shift = await who_is_on_call(deps, team)
+        now_shift, next_shift = await who_is_on_call(deps, team, layer=step.layer)
         return [(now_shift if step.target == EscalationTarget.ONCALL else next_shift).user]
     if step.target == EscalationTarget.USERS:
         return list(step.ids)

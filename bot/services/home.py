@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.home import AlertSummary, HomeView, render_home
+from bot.blocks.home import AlertSummary, HomeView, OnCallSpot, render_home
 from bot.deps import Deps
 from bot.errors import NotFound
 from bot.services import incident_reports, oncall, tickets
@@ -28,19 +28,29 @@ async def home_view(deps: Deps, *, user_id: str) -> HomeView:
         for g in groups
         if await _may_see(deps, user_id, g.slack_channel_id)
     ]
-    current, following = await oncall.who_is_on_call(deps)
+    team = oncall.home_team(deps.settings, user_id)
+    current, following = await oncall.who_is_on_call(deps, team)
+    on_call_now, next_shift = await oncall.shifts_of(deps, user_id)
     mine, quick = await tickets.for_home(deps, user_id=user_id)
     return HomeView(
         user_id=user_id,
         incidents=incidents,
         alerts=alerts[:SHOWN],
+        on_call_team=team.title if len(deps.settings.teams) > 1 else None,
         on_call=current.user,
         next_on_call=following.user,
         next_starts_at=following.starts_at,
+        my_on_call=[_spot(found) for found in on_call_now],
+        my_next_shift=_spot(next_shift) if next_shift else None,
         my_tickets=mine,
         quick_wins=quick,
         now=deps.clock(),
     )
+
+
+def _spot(found: oncall.MyShift) -> OnCallSpot:
+    shift = found.shift
+    return OnCallSpot(found.team.title, found.layer, shift.starts_at, shift.ends_at)
 
 
 async def _may_see(deps: Deps, user_id: str, channel_id: str | None) -> bool:

@@ -46,6 +46,7 @@ from bot.services.metric_sources import (
     query_limits,
     team_kpis,
 )
+from bot.services.oncall import every_rotation_member
 from bot.services.permissions import ensure_allowed
 from bot.services.teams import named
 from bot.slack import error_code
@@ -165,8 +166,8 @@ async def ensure_may_run_promql(deps: Deps, *, user_id: str) -> None:
         allowed=deps.settings.file.metrics.permissions.query,
         doing="run raw PromQL (KPI names and cpu, memory, disk, load are open to everyone)",
         key="metrics.permissions.query",
-        holders=deps.settings.file.oncall.members,
-        holders_named="a member of the rotation",
+        holders=every_rotation_member(deps.settings),
+        holders_named="a member of a team's rotation",
     )
 
 

@@ -91,7 +91,7 @@ async def remind(deps: Deps, group_id: int, *, episode_id: int, retried: bool = 
         return
     if wait > timedelta(0):
         raise RetryLater(wait, f"the review deadline is {episode.review_due_at.isoformat()}")
-    oncall = (await who_is_on_call(deps))[0].user
+    oncall = (await who_is_on_call(deps, deps.settings.team_of(group.team)))[0].user
     dm_text = await _remind_in_thread(deps, group, episode, oncall=oncall, now=now, retried=retried)
     if dm_text is None:
         return

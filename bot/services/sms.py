@@ -83,7 +83,7 @@ async def send_page(deps: Deps, job: SendSms, *, retried: bool) -> None:
         episode = await session.get(AlertGroupEpisode, job.episode_id)
     if group is None or episode is None:
         return
-    user = job.user_id or await _oncall_for(deps, job)
+    user = job.user_id or await _oncall_for(deps, job, group)
     key = sms_pages.page_key(job.group_id, job.episode_id, job.page, user)
     page = await sms_pages.find(deps.db, key)
     wanted = alert_episodes.unattended(group, episode, now=deps.clock())
@@ -100,12 +100,13 @@ async def send_page(deps: Deps, job: SendSms, *, retried: bool) -> None:
     await _carry_out(deps, group, page, look_first=earlier_try, retried=retried)
 
 
-async def _oncall_for(deps: Deps, job: SendSms) -> str:
-    """The on-call to text for an opening page: the one an earlier try chose, else who is on call now."""
+async def _oncall_for(deps: Deps, job: SendSms, group: AlertGroup) -> str:
+    """The on-call to text for an opening page: the one an earlier try chose, else who is on call now in
+    the group's team."""
     chosen = await sms_pages.recipient(
         deps.db, group_id=job.group_id, episode_id=job.episode_id, page=job.page
     )
-    return chosen or (await who_is_on_call(deps))[0].user
+    return chosen or (await who_is_on_call(deps, deps.settings.team_of(group.team)))[0].user
 
 
 async def _decide(

@@ -27,7 +27,7 @@ def test_message_caps_the_number_of_blocks() -> None:
 def test_usage_lists_every_subcommand_with_examples() -> None:
     rendered = render_usage(ONCALL)
     text = str(rendered["blocks"])
-    assert "`/oncall`" in text and "`/oncall override @user <duration>`" in text
+    assert "`/oncall`" in text and "`/oncall override @user <duration> [team] [layer]`" in text
     assert "/oncall override @bob 4h" in text
     assert rendered["text"].startswith("/oncall help")
 

@@ -9,11 +9,15 @@ from bot.domain.oncall import (
     EscalationStep,
     EscalationTarget,
     Handoff,
+    Layer,
     Override,
     Rotation,
     due_step,
+    layer_shifts,
     next_on_call,
+    next_shift_of,
     on_call,
+    overrides_of,
     scheduled_shift,
 )
 
@@ -89,3 +93,58 @@ def test_a_handoff_in_the_repeated_hour_holds_through_its_second_pass() -> None:
     )
     second_pass = datetime(2026, 10, 25, 2, 10, tzinfo=BERLIN, fold=1)  # 01:10 UTC, 40 minutes after
     assert scheduled_shift(rotation, second_pass).user == "U2"
+
+
+PRIMARY = Layer("primary", WEEKLY)
+SECONDARY = Layer(
+    "secondary", Rotation(("U7", "U8"), Handoff.DAILY, "Europe/Berlin", date(2026, 10, 24), time(2, 30))
+)
+LAYERS = [PRIMARY, SECONDARY]
+
+
+def test_each_layer_has_its_own_turns_and_handoffs() -> None:
+    shifts = layer_shifts(LAYERS, [], datetime(2026, 11, 3, 12, tzinfo=BERLIN))
+    assert [(s.layer, s.current.user, s.following.user) for s in shifts] == [
+        ("primary", "U1", "U2"),  # weekly from Monday 2 November
+        ("secondary", "U7", "U8"),  # daily from 24 October: the 11th day is U7's again
+    ]
+    assert shifts[1].following.starts_at == datetime(2026, 11, 4, 2, 30, tzinfo=BERLIN)
+
+
+def test_an_override_replaces_only_its_own_layer() -> None:
+    now = datetime(2026, 11, 3, 12, tzinfo=BERLIN)
+    secondary = Override("U9", now - timedelta(hours=1), now + timedelta(hours=4), layer="secondary")
+    unnamed = Override("U5", now - timedelta(hours=1), now + timedelta(hours=2))  # no layer: the first
+    shifts = layer_shifts(LAYERS, [secondary, unnamed], now)
+    assert [(s.current.user, s.current.overridden) for s in shifts] == [("U5", True), ("U9", True)]
+    assert overrides_of(LAYERS, [secondary, unnamed], "primary") == [unnamed]
+    only_secondary = layer_shifts(LAYERS, [secondary], now)
+    assert only_secondary[0].current.user == "U1" and not only_secondary[0].current.overridden
+
+
+def test_a_layer_hands_off_once_in_the_repeated_autumn_hour() -> None:
+    # Berlin's clocks go back at 03:00 CEST on 25 October: the 02:30 hand-off is at its first pass.
+    first_pass = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    before, after = (
+        layer_shifts(LAYERS, [], first_pass + d)[1] for d in (-timedelta(minutes=1), timedelta(0))
+    )
+    assert (before.current.user, after.current.user) == ("U7", "U8")
+    second_pass = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # reads 02:30 again: no second hand-off
+    assert layer_shifts(LAYERS, [], second_pass)[1].current.user == "U8"
+    assert after.current.ends_at - after.current.starts_at == timedelta(hours=25)
+
+
+def test_a_layer_hand_off_in_the_skipped_spring_hour_happens_when_the_clock_jumps() -> None:
+    # 29 March 2026: Berlin jumps from 02:00 CET to 03:00 CEST; 02:30 does not exist that night.
+    shifts = layer_shifts(LAYERS, [], datetime(2026, 3, 29, 0, 59, tzinfo=UTC))
+    assert shifts[1].current.ends_at == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+
+
+def test_the_next_shift_of_someone_off_duty() -> None:
+    now = datetime(2026, 11, 3, 12, tzinfo=BERLIN)
+    assert next_shift_of("U3", WEEKLY, [], now) == scheduled_shift(
+        WEEKLY, datetime(2026, 11, 16, 9, tzinfo=BERLIN)
+    )
+    cover = Override("U3", now + timedelta(days=1), now + timedelta(days=2))
+    assert next_shift_of("U3", WEEKLY, [cover], now) == on_call(WEEKLY, [cover], now + timedelta(days=1))
+    assert next_shift_of("U4", WEEKLY, [], now) is None  # not on the rotation

@@ -143,7 +143,9 @@ async def test_an_override_longer_than_the_maximum_is_refused(
     await ws.wait_for_ephemeral(user="alice", contains="may last at most 168 hours")
     await slack.slash("/oncall", "override <@U0DAVE|dave> 4h", user="dave")  # not in the rotation
     await ws.wait_for_ephemeral(user="dave", contains="You may not change who is on call")
-    assert await oncall.overrides(opsbot.deps, at=opsbot.deps.clock()) == []
+    assert (
+        await oncall.overrides(opsbot.deps, opsbot.deps.settings.default_team, at=opsbot.deps.clock()) == []
+    )
     await slack.slash("/oncall", "override <@U0DAVE|dave> 168h", user="alice")
     await ws.wait_for_message("general", contains="<@U0DAVE>")
 
