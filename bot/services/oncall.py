@@ -27,7 +27,7 @@ from bot.domain.oncall import (
 from bot.domain.permissions import override_problem
 from bot.errors import UsageError
 from bot.services.permissions import ensure_allowed
-from bot.services.teams import rows_of
+from bot.services.teams import rotation_teams, rows_of
 from storage.models import OncallOverride
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -131,7 +131,7 @@ async def shifts_of(deps: Deps, user_id: str) -> tuple[list[MyShift], MyShift | 
 def home_team(settings: Settings, user_id: str) -> Team:
     """The team whose on-call a person's App Home names first: the first whose rotation they are on, else
     the default team."""
-    return next((t for t in settings.teams if user_id in t.oncall.all_members()), settings.default_team)
+    return next(iter(rotation_teams(settings, user_id)), settings.default_team)
 
 
 def layer_named(team: Team, layer: str | None) -> str | None:

@@ -17,6 +17,11 @@ def rows_of(settings: Settings, column: Any, team: Team) -> ColumnElement[bool]:
     return owned_by(column, team.handle, default=team.is_default, configured=configured)
 
 
+def rotation_teams(settings: Settings, user_id: str) -> list[Team]:
+    """The teams whose on-call rotation (any layer) has the person, in configured order."""
+    return [team for team in settings.teams if user_id in team.oncall.all_members()]
+
+
 def named(settings: Settings, handle: str | None) -> Team:
     """The team a user named (None: the default team); a UsageError listing the teams when there is none."""
     found = settings.team(handle.strip().lower().removeprefix("team=") if handle else None)

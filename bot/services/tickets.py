@@ -30,7 +30,7 @@ from bot.errors import NotFound, UsageError
 from bot.services import ticket_measure
 from bot.services.jobs import MeasureBaseline
 from bot.services.permissions import ensure_allowed
-from bot.services.teams import named, rows_of
+from bot.services.teams import named, rotation_teams, rows_of
 from bot.services.ticket_measure import queue_event, queue_measurement
 from storage import tickets as store
 from storage.tickets import Ticket
@@ -74,11 +74,6 @@ def team_for_new(settings: Settings, typed: str | None, *, user_id: str) -> Team
         return named(settings, typed)
     theirs = rotation_teams(settings, user_id)
     return theirs[0] if len(theirs) == 1 else settings.default_team
-
-
-def rotation_teams(settings: Settings, user_id: str) -> list[Team]:
-    """The teams whose on-call rotation has `user_id` (reads `oncall.members`, the rotation's one list)."""
-    return [team for team in settings.teams if user_id in team.oncall.members]
 
 
 def _rows(deps: Deps, team: Team | None) -> ColumnElement[bool] | None:
