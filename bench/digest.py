@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # after the path set-up, so it runs from a checkout
-from bot.config import DigestTeamConfig, load_settings  # noqa: E402
+from bot.config import load_settings  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
 from bot.domain.digest_periods import DigestKind, period_containing  # noqa: E402
-from bot.services import digest_runs, digests  # noqa: E402
+from bot.services import digests  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from tests.support.digest_history import seed_history  # noqa: E402
 
@@ -68,20 +68,21 @@ def analyze(url: str) -> None:
 
 
 async def time_builds(url: str, *, rounds: int) -> dict[str, list[float]]:
-    """Build each digest `rounds` times for the whole ops team and for a team scoped by a label."""
-    settings = load_settings({"OPSBOT_DATABASE_URL": url})
+    """Build each digest `rounds` times for the default team (the rest) and for the payments team."""
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "opsbot.yml"
+        config.write_text('teams:\n  - {name: payments, match: ["team=payments"]}\n')
+        settings = load_settings({"OPSBOT_DATABASE_URL": url}, config)
     deps = build_deps(settings, clock=lambda: END)
-    everyone = digest_runs.team(deps, None)
-    scoped = DigestTeamConfig(name="payments", match=("team=payments",))
     figures: dict[str, list[float]] = {}
     try:
-        for team in (everyone, scoped):
+        for team in settings.teams:
             for kind, day in (
                 (DigestKind.WEEKLY, date(2026, 11, 18)),
                 (DigestKind.MONTHLY, date(2026, 10, 15)),
             ):
-                period = period_containing(kind, day, digests.team_zone(deps, team))
-                name = f"{kind.value} {period.label} ({team.name}: {', '.join(team.match) or 'every alert'})"
+                period = period_containing(kind, day, team.timezone)
+                name = f"{kind.value} {period.label} ({team.handle})"
                 for _ in range(rounds):
                     started = time.perf_counter()
                     await digests.build(deps, team, period)

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("kind", choices=["weekly", "monthly", "info"])
     digest.add_argument("--dry-run", action="store_true", help="print the digest here instead of posting it")
-    digest.add_argument("--team", help="digest team (default: the default team)")
+    digest.add_argument("--team", help="the team (a handle of teams:; default: the default team)")
     digest.add_argument(
         "--for", dest="for_day", type=date.fromisoformat, help="a day in the period (info: the review's day)"
     )

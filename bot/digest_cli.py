@@ -56,7 +56,7 @@ async def run_digest(deps: Deps, args: argparse.Namespace) -> int:
     if not found.claimed:
         run = await store.get_run(deps.db, found.key)
         if run is not None and run.ts is None:
-            print(f"{kind.value} digest for {chosen.name} {period.label} is claimed and queued (a running "
+            print(f"{kind.value} digest for {chosen.handle} {period.label} is claimed and queued (a running "
                   "opsbot posts it); use --force to post it again")  # fmt: skip
         else:
             print(found.describe())
@@ -69,7 +69,7 @@ async def run_digest(deps: Deps, args: argparse.Namespace) -> int:
 async def _run_info_review(deps: Deps, args: argparse.Namespace) -> int:
     """Preview or post the team's info review of the last scheduled time (or the one on `--for`)."""
     chosen = digest_runs.team(deps, args.team)
-    end = _review_end(deps, chosen.name, args.for_day)
+    end = _review_end(deps, chosen.handle, args.for_day)
     if args.dry_run:
         print(await info_reviews.preview(deps, chosen, end=end), end="")
         return 0
@@ -86,9 +86,9 @@ async def _run_info_review(deps: Deps, args: argparse.Namespace) -> int:
     return 0
 
 
-def _review_end(deps: Deps, team_name: str, for_day: date | None) -> datetime:
+def _review_end(deps: Deps, handle: str, for_day: date | None) -> datetime:
     """When the review ends: the team's last scheduled time by now, or its first on `for_day` (local)."""
-    trigger, now = info_review_trigger(deps, team_name), deps.clock()
+    trigger, now = info_review_trigger(deps, handle), deps.clock()
     if for_day is None:
         fired: datetime | None = last_fire_time(trigger, since=now - REVIEW_LOOKBACK, now=now)
     else:
@@ -97,7 +97,7 @@ def _review_end(deps: Deps, team_name: str, for_day: date | None) -> datetime:
             fired = None
     if fired is None or fired > now:
         when = f"on {for_day}" if for_day else "in the last 31 days"
-        raise UsageError(f"no info review of team {team_name} was due {when}")
+        raise UsageError(f"no info review of team {handle} was due {when}")
     return fired
 
 

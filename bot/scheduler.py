@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind, catch_up_due, period_reported_at
-from bot.services import digest_runs, digests, info_reviews, retention
+from bot.services import digest_runs, info_reviews, retention
 
 log = logging.getLogger(__name__)
 STEP = timedelta(microseconds=1)  # the finest instant a datetime tells apart
@@ -33,17 +33,16 @@ class ScheduledJob:
     args: tuple[Any, ...]
 
 
-def digest_trigger(deps: Deps, kind: DigestKind, team_name: str) -> CronTrigger:
+def digest_trigger(deps: Deps, kind: DigestKind, handle: str) -> CronTrigger:
     """The team's cron trigger in its own time zone (day names, never crontab day numbers)."""
-    team = digest_runs.team(deps, team_name)
-    schedule = deps.settings.team(team_name) or deps.settings.default_team
-    return CronTrigger(timezone=digests.team_zone(deps, team), **schedule.digest_schedule(kind.value))
+    team = digest_runs.team(deps, handle)
+    return CronTrigger(timezone=team.timezone, **team.digest_schedule(kind.value))
 
 
-def info_review_trigger(deps: Deps, team_name: str) -> CronTrigger:
+def info_review_trigger(deps: Deps, handle: str) -> CronTrigger:
     """The team's info review time, in its own time zone."""
-    team = digest_runs.team(deps, team_name)
-    return CronTrigger(timezone=digests.team_zone(deps, team), **info_reviews.schedule(deps.settings, team))
+    team = digest_runs.team(deps, handle)
+    return CronTrigger(timezone=team.timezone, **info_reviews.schedule(deps.settings, team))
 
 
 def retention_trigger(deps: Deps) -> CronTrigger:
@@ -53,7 +52,7 @@ def retention_trigger(deps: Deps) -> CronTrigger:
 
 
 def digest_jobs(deps: Deps) -> Iterator[ScheduledJob]:
-    """One job per digest team and kind; none when digests are off."""
+    """One job per team and kind; none when digests are off."""
     config = deps.settings.file.digests
     if not config.enabled:
         return
@@ -66,7 +65,7 @@ def digest_jobs(deps: Deps) -> Iterator[ScheduledJob]:
 
 
 def info_review_jobs(deps: Deps) -> Iterator[ScheduledJob]:
-    """One job per digest team while info alerts wait for a review (alerts.info_review.mode: daily)."""
+    """One job per team while info alerts wait for a review (alerts.info_review.mode: daily)."""
     if not info_reviews.reviews_info(deps.settings):
         return
     for team in deps.settings.teams:
@@ -74,7 +73,7 @@ def info_review_jobs(deps: Deps) -> Iterator[ScheduledJob]:
         yield ScheduledJob(f"info_review:{team.handle}", trigger, review_due, (deps, team.handle, trigger))
 
 
-async def review_due(deps: Deps, team_name: str, trigger: CronTrigger) -> info_reviews.Requested | None:
+async def review_due(deps: Deps, handle: str, trigger: CronTrigger) -> info_reviews.Requested | None:
     """The scheduler's call: claim the review of the time that just came (a second replica gets False).
 
     The review ends at its scheduled time, not at whenever the job ran, so windows meet exactly.
@@ -83,7 +82,7 @@ async def review_due(deps: Deps, team_name: str, trigger: CronTrigger) -> info_r
     fired = last_fire_time(trigger, since=now - REVIEW_LOOKBACK, now=now)
     if fired is None:
         return None
-    return await info_reviews.request(deps, digest_runs.team(deps, team_name), end=fired)
+    return await info_reviews.request(deps, digest_runs.team(deps, handle), end=fired)
 
 
 def jobs(deps: Deps) -> Iterator[ScheduledJob]:
@@ -156,11 +155,11 @@ async def catch_up(deps: Deps) -> list[digest_runs.Requested | info_reviews.Requ
     now = deps.clock()
     done: list[digest_runs.Requested | info_reviews.Requested] = []
     for job in digest_jobs(deps):
-        _, kind, team_name = job.args
+        _, kind, handle = job.args
         fired = last_fire_time(job.trigger, since=now - grace, now=now)
         if fired is not None and catch_up_due(fired, now=now, grace=grace):
-            chosen = digest_runs.team(deps, team_name)
-            period = period_reported_at(kind, fired, digests.team_zone(deps, chosen))
+            chosen = digest_runs.team(deps, handle)
+            period = period_reported_at(kind, fired, chosen.timezone)
             done.append(await digest_runs.request(deps, kind, chosen, period))
     for job in info_review_jobs(deps):
         fired = last_fire_time(job.trigger, since=now - grace, now=now)

@@ -27,7 +27,6 @@ from sqlalchemy import (
 )
 from sqlmodel import col
 
-from bot.domain.alerts import Matcher
 from bot.domain.digests import SEVERITY_RANK, GroupStat, RecurringProblem, Response, RuleNoise
 from bot.domain.reviews import ReviewOutcome, ReviewTally, tally
 from storage.db import Database
@@ -45,51 +44,35 @@ RANK = case(
 
 @dataclass(frozen=True)
 class Scope:
-    """Which firings a digest counts: started in [start, end), of alerts whose labels match the team's
-    matchers (`labels`, a condition on `alerts`; None when the team takes every alert)."""
+    """Which firings a digest counts: started in [start, end), of the team's alerts (`owned`, a condition on
+    `alerts`, see storage.ownership; None when the one team takes every alert)."""
 
     start: datetime
     end: datetime
-    labels: ColumnElement[bool] | None = None
+    owned: ColumnElement[bool] | None = None
 
     def firings(self) -> ColumnElement[bool]:
         """Alert episodes that started in the window (of the team's alerts)."""
         started = col(AlertEpisode.started_at)
         window = and_(started >= self.start, started < self.end)
-        if self.labels is None:
+        if self.owned is None:
             return window
         # `+ 0` keeps SQLite from walking the alert_id index through every firing of a year (its planner
         # prefers an equality lookup to the started_at range); PostgreSQL hashes the subquery either way
         alert_id = col(AlertEpisode.alert_id) + 0
-        return and_(window, alert_id.in_(select(col(Alert.id)).where(self.labels)))
+        return and_(window, alert_id.in_(select(col(Alert.id)).where(self.owned)))
 
     def group_firings(self) -> ColumnElement[bool]:
         """Group episodes opened in the window (of groups holding the team's alerts)."""
         opened = col(AlertGroupEpisode.opened_at)
         window = and_(opened >= self.start, opened < self.end)
-        if self.labels is None:
+        if self.owned is None:
             return window
-        keys = select(col(Alert.group_key)).where(self.labels)
+        keys = select(col(Alert.group_key)).where(self.owned)
         return and_(window, col(AlertGroupEpisode.group_key).in_(keys))
 
     def shifted(self, start: datetime, end: datetime) -> Scope:
-        return Scope(start, end, self.labels)
-
-
-async def scope_for(db: Database, matchers: Sequence[Matcher], *, start: datetime, end: datetime) -> Scope:
-    """Build the label filter; regex matchers are decided on the few distinct values the label takes."""
-    conditions: list[ColumnElement[bool]] = []
-    for matcher in matchers:
-        value = func.coalesce(col(Alert.labels)[matcher.label].as_string(), "")
-        if matcher.op == "=":
-            conditions.append(value == matcher.value)
-        elif matcher.op == "!=":
-            conditions.append(value != matcher.value)
-        else:
-            seen = [str(row[0]) for row in await rows_of(db, select(value).distinct())]
-            chosen = [v for v in seen if matcher.matches({matcher.label: v})]
-            conditions.append(value.in_(chosen) if chosen else literal(False))
-    return Scope(start, end, and_(*conditions) if conditions else None)
+        return Scope(start, end, self.owned)
 
 
 def seconds_between(db: Database, earlier: Any, later: Any) -> ColumnElement[float]:

@@ -1,11 +1,14 @@
-"""The digests' sections besides firings: host usage trends, tickets opened, incidents per level and week."""
+"""The digests' sections besides firings: host usage trends, a team's tickets, its incidents per level/week.
+
+`owned` is the condition picking the team's rows of the table read (bot.services.teams.rows_of; None: all)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlmodel import col
 
 from bot.domain.capacity import Sums
@@ -14,6 +17,9 @@ from storage.db import Database
 from storage.digest_queries import at, bucket_of, rows_of, seconds_between
 from storage.host_samples import HostSample
 from storage.incidents import Incident
+
+if TYPE_CHECKING:
+    from storage.tickets import Ticket
 
 
 async def usage_sums(
@@ -60,17 +66,73 @@ async def usage_sums(
     return found
 
 
-async def tickets_opened(db: Database, start: datetime, end: datetime) -> int:
+def _where(owned: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    return [] if owned is None else [owned]
+
+
+async def tickets_opened(
+    db: Database, start: datetime, end: datetime, *, owned: ColumnElement[bool] | None = None
+) -> int:
     """Tickets created in [start, end)."""
     from storage.tickets import Ticket  # the tickets feature's table, read only
 
     created = col(Ticket.created_at)
-    rows = await rows_of(db, select(func.count()).where(created >= start, created < end))
+    rows = await rows_of(db, select(func.count()).where(created >= start, created < end, *_where(owned)))
     return int(rows[0][0])
 
 
+async def tickets_done(
+    db: Database, start: datetime, end: datetime, *, owned: ColumnElement[bool] | None, limit: int = 10
+) -> list[Ticket]:
+    """The team's tickets done in [start, end), newest first (its part of the optimization registry)."""
+    from storage.tickets import Ticket
+
+    done_at = col(Ticket.done_at)
+    statement = (
+        select(Ticket)
+        .where(col(Ticket.status) == "done", done_at >= start, done_at < end, *_where(owned))
+        .order_by(done_at.desc(), col(Ticket.id).desc())
+        .limit(limit)
+    )
+    async with db.sessions() as session:
+        return list((await session.execute(statement)).scalars())
+
+
+async def tickets_active(
+    db: Database, *, statuses: Sequence[str], quadrant: str, owned: ColumnElement[bool] | None, top: int = 3
+) -> tuple[int, list[str]]:
+    """How many of the team's tickets are active, and the newest titles of those in `quadrant`."""
+    from storage.tickets import Ticket
+
+    active = [col(Ticket.status).in_(list(statuses)), *_where(owned)]
+    count = await rows_of(db, select(func.count()).where(*active))
+    titles = await rows_of(
+        db,
+        select(col(Ticket.title))
+        .where(*active, col(Ticket.quadrant) == quadrant)
+        .order_by(col(Ticket.id).desc())
+        .limit(top),
+    )
+    return int(count[0][0]), [str(row[0]) for row in titles]
+
+
+async def incidents_declared(
+    db: Database, start: datetime, end: datetime, *, owned: ColumnElement[bool] | None
+) -> list[Incident]:
+    """The team's incidents declared in [start, end), oldest first."""
+    declared = col(Incident.declared_at)
+    statement = select(Incident).where(declared >= start, declared < end, *_where(owned)).order_by(declared)
+    async with db.sessions() as session:
+        return list((await session.execute(statement)).scalars())
+
+
 async def incident_summary(
-    db: Database, start: datetime, end: datetime, *, weeks: Sequence[datetime] = ()
+    db: Database,
+    start: datetime,
+    end: datetime,
+    *,
+    weeks: Sequence[datetime] = (),
+    owned: ColumnElement[bool] | None = None,
 ) -> tuple[IncidentStats, tuple[int, ...]]:
     """Incidents declared in [start, end) per SEV level with targets met (open ones not judged yet),
     and per week when `weeks` cuts are given."""
@@ -86,7 +148,7 @@ async def incident_summary(
             func.sum(case((and_(resolved.is_not(None), due.is_not(None), resolved <= due), 1), else_=0)),
             func.sum(case((and_(resolved.is_not(None), due.is_not(None)), 1), else_=0)),
         )
-        .where(declared >= start, declared < end)
+        .where(declared >= start, declared < end, *_where(owned))
         .group_by(col(Incident.level))
     )
     by_level, met = {level: 0 for level in (1, 2, 3, 4)}, [0, 0, 0, 0]
@@ -99,7 +161,9 @@ async def incident_summary(
         bucket = bucket_of(declared, weeks)
         counted = await rows_of(
             db,
-            select(bucket, func.count()).where(declared >= weeks[0], declared < weeks[-1]).group_by(bucket),
+            select(bucket, func.count())
+            .where(declared >= weeks[0], declared < weeks[-1], *_where(owned))
+            .group_by(bucket),
         )
         found = dict((int(b), int(n)) for b, n in counted)
         per_week = tuple(found.get(i, 0) for i in range(len(weeks) - 1))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Index, and_, case, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Index, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from bot.domain.alerts import Matcher
 from bot.domain.info_review import INFO, NameCounts, ReviewWindow
 from storage import outbox
 from storage.db import Database
-from storage.digest_queries import at, rows_of, scope_for
+from storage.digest_queries import at, rows_of
 from storage.models import Alert, AlertEpisode
 from storage.types import UTCDateTime
 
@@ -97,33 +95,12 @@ async def lease_job(db: Database, key: str, *, owner: str, now: datetime, lease_
     return await outbox.lease_pending(db, job_key(key), owner=owner, now=now, lease_seconds=lease_seconds)
 
 
-async def team_labels(
-    db: Database, own: Sequence[Matcher], others: Sequence[Sequence[Matcher]], *, takes_the_rest: bool
-) -> ColumnElement[bool] | None:
-    """The condition on `alerts` picking a team's alerts (None: every alert). With `takes_the_rest`, alerts
-    no other team's matchers pick are the team's too, so no info alert is left out of every review."""
-    mine = await _labels(db, own)
-    if mine is None or not takes_the_rest:
-        return mine
-    theirs = [await _labels(db, matchers) for matchers in others]
-    if any(condition is None for condition in theirs):
-        return mine  # another team takes every alert: there is no rest
-    return or_(mine, not_(or_(*[c for c in theirs if c is not None]))) if theirs else None
-
-
-async def _labels(db: Database, matchers: Sequence[Matcher]) -> ColumnElement[bool] | None:
-    """The digests' label filter (the window they also take plays no part here)."""
-    return (await scope_for(db, matchers, start=_EPOCH, end=_EPOCH)).labels
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 async def name_counts(
-    db: Database, window: ReviewWindow, labels: ColumnElement[bool] | None
+    db: Database, window: ReviewWindow, owned: ColumnElement[bool] | None
 ) -> list[NameCounts]:
-    """Info firings by alert name: begun in the window (when opsbot heard them, so consecutive reviews count
-    each once however late a source reports), ended in it, firing at its end, begun in the window before."""
+    """The team's info firings (`owned`: a condition on `alerts`, None for all) by alert name: begun in the
+    window (when opsbot heard them, so consecutive reviews count each once however late a source reports),
+    ended in it, firing at its end, begun in the window before."""
     received, ended = col(AlertEpisode.received_at), col(AlertEpisode.ended_at)
     start, end, before = at(window.start), at(window.end), at(window.previous_start)
 
@@ -143,11 +120,7 @@ async def name_counts(
             col(AlertEpisode.severity) == INFO,
             received < end,
             or_(received >= before, still_firing, ended >= start),
-            *(
-                []
-                if labels is None
-                else [col(AlertEpisode.alert_id).in_(select(col(Alert.id)).where(labels))]
-            ),
+            *([] if owned is None else [col(AlertEpisode.alert_id).in_(select(col(Alert.id)).where(owned))]),
         )
         .group_by(col(AlertEpisode.alertname))
     )

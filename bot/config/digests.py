@@ -11,8 +11,9 @@ from bot.config.base import ChannelsConfig, Section, TeamConfig
 
 
 class DigestTeamConfig(Section):
-    """A team that gets digests: its channel, time zone (default team.timezone) and alert label filter, and
-    where and when its daily info review goes (default channels.info, at alerts.info_review.at)."""
+    """An entry of the older `digests.teams` (bot/config/teams.py makes each a team): its review channel, time
+    zone (default team.timezone) and alert label filter, and where and when its daily info review goes
+    (default channels.info, at alerts.info_review.at)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     channel: str = "ops-review"
@@ -86,10 +87,10 @@ class DigestsConfig(Section):
             return dict(self.cron[kind])
         return dict(self.weekly if kind == "weekly" else self.monthly)
 
-    def info_review_schedule(self, team: DigestTeamConfig, *, default_at: str) -> dict[str, str | int]:
-        """CronTrigger fields of a team's info review: daily at its info_review_at (else `default_at`); a raw
+    def info_review_schedule(self, at: str | None, *, default_at: str) -> dict[str, str | int]:
+        """CronTrigger fields of a team's info review: daily at `at`, its own time (else `default_at`); a raw
         `cron: {info_review: ...}` replaces it for every team."""
         if "info_review" in self.cron:
             return dict(self.cron["info_review"])
-        hour, minute = (team.info_review_at or default_at).split(":")
+        hour, minute = (at or default_at).split(":")
         return {"hour": int(hour), "minute": int(minute)}

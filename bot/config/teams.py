@@ -113,17 +113,6 @@ class Team:
         """APScheduler CronTrigger fields of the team's `weekly` or `monthly` digest."""
         return dict(self.weekly if kind == "weekly" else self.monthly)
 
-    def as_digest_team(self) -> DigestTeamConfig:
-        """The team as the digests' older, narrower view of it."""
-        return DigestTeamConfig(
-            name=self.handle,
-            channel=self.channels.review,
-            timezone=self.timezone,
-            match=self.match,
-            info_channel=self.channels.info,
-            info_review_at=self.info_review_at,
-        )
-
 
 @dataclass(frozen=True)
 class TopLevel:
@@ -194,7 +183,7 @@ def _default_team(top: TopLevel, legacy: DigestTeamConfig | None) -> Team:
         title=top.team.name,
         timezone=(legacy.timezone if legacy else None) or top.team.timezone,
         channels=channels,
-        match=legacy.match if legacy else (),  # the digests' filter only: the default team owns the rest
+        match=(),  # the default team owns what no other team matches
         oncall=top.oncall,
         escalation=top.escalation,
         alert_permissions=top.alert_permissions,

@@ -11,13 +11,12 @@ from datetime import date
 
 from bot import digest_charts
 from bot.blocks.digests import digest_marker, render_digest, render_text
-from bot.config import DigestTeamConfig
+from bot.config import Team
 from bot.deps import Deps
 from bot.domain.delivery import Priority
 from bot.domain.digest_periods import DigestKind, Period, claim_key, period_containing, period_reported_at
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
-from bot.errors import UsageError
-from bot.services import digests
+from bot.services import digests, teams
 from storage import digests as store
 
 log = logging.getLogger(__name__)
@@ -29,55 +28,48 @@ class Requested:
     """What asking for a digest did: `claimed` False when that period was claimed before."""
 
     kind: DigestKind
-    team: DigestTeamConfig
+    team: Team
     period: Period
     key: str
     claimed: bool
 
     def describe(self, *, posted: bool = True) -> str:
-        what = f"{self.kind.value} digest for {self.team.name} {self.period.label}"
+        what = f"{self.kind.value} digest for {self.team.handle} {self.period.label}"
+        channel = self.team.channels.review
         if not self.claimed:
-            return f"already posted {what} to #{self.team.channel}; use --force to post it again"
-        return f"{'posted' if posted else 'queued'} {what} to #{self.team.channel}"
+            return f"already posted {what} to #{channel}; use --force to post it again"
+        return f"{'posted' if posted else 'queued'} {what} to #{channel}"
 
 
 def owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def team(deps: Deps, name: str | None) -> DigestTeamConfig:
-    """The configured digest team by name (the first one when no name is given)."""
-    teams = [found.as_digest_team() for found in deps.settings.teams]
-    if name is None:
-        return teams[0]
-    for found in teams:
-        if found.name == name:
-            return found
-    raise UsageError(f"Unknown digest team {name!r}; configured: {', '.join(t.name for t in teams)}.")
+def team(deps: Deps, handle: str | None) -> Team:
+    """The configured team by handle (the default team when none is given); a UsageError listing the teams."""
+    return teams.named(deps.settings, handle)
 
 
-def period_for(
-    deps: Deps, kind: DigestKind, chosen: DigestTeamConfig, *, for_day: date | None = None
-) -> Period:
+def period_for(deps: Deps, kind: DigestKind, chosen: Team, *, for_day: date | None = None) -> Period:
     """The period containing `for_day`, else the last complete one in the team's zone."""
-    zone = digests.team_zone(deps, chosen)
+    zone = chosen.timezone
     if for_day is not None:
         return period_containing(kind, for_day, zone)
     return period_reported_at(kind, deps.clock(), zone)
 
 
 async def request(
-    deps: Deps, kind: DigestKind, chosen: DigestTeamConfig, period: Period, *, force: bool = False
+    deps: Deps, kind: DigestKind, chosen: Team, period: Period, *, force: bool = False
 ) -> Requested:
     """Claim the team's period and enqueue its post in one transaction (exactly once unless `force`)."""
-    key = claim_key(kind, chosen.name, period)
+    key = claim_key(kind, chosen.handle, period)
     run = store.DigestRun(
         key=key,
         kind=kind.value,
-        team=chosen.name,
+        team=chosen.handle,
         period=period.label,
         day=period.first_day.isoformat(),
-        channel=chosen.channel,
+        channel=chosen.channels.review,
         claimed_by=owner_name(),
         claimed_at=deps.clock(),
     )
@@ -90,9 +82,9 @@ async def request(
     return Requested(kind, chosen, period, key, claimed)
 
 
-async def scheduled(deps: Deps, kind: str, team_name: str) -> Requested:
+async def scheduled(deps: Deps, kind: str, handle: str) -> Requested:
     """The scheduler's call: claim the period that ended before now (a second replica gets False)."""
-    chosen = team(deps, team_name)
+    chosen = team(deps, handle)
     digest_kind = DigestKind(kind)
     return await request(deps, digest_kind, chosen, period_for(deps, digest_kind, chosen))
 
@@ -106,10 +98,8 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
     run = await store.get_run(deps.db, key)
     if run is None:
         return
-    chosen = _team_of(deps, run)
-    period = period_containing(
-        DigestKind(run.kind), date.fromisoformat(run.day), digests.team_zone(deps, chosen)
-    )
+    chosen = deps.settings.team_of(run.team)  # a claimed run may outlive its team: the default team's then
+    period = period_containing(DigestKind(run.kind), date.fromisoformat(run.day), chosen.timezone)
     digest = await digests.build(deps, chosen, period)
     channel_id, ts = run.channel_id, run.ts
     if ts is None:
@@ -134,16 +124,6 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
         await store.mark_chart_done(deps.db, run.key)
 
 
-def configured_team(deps: Deps, name: str) -> DigestTeamConfig | None:
-    """The digest team of that name as configured now (a claimed run may outlive its team)."""
-    found = deps.settings.team(name)
-    return found.as_digest_team() if found else None
-
-
-def _team_of(deps: Deps, run: store.DigestRun) -> DigestTeamConfig:
-    return configured_team(deps, run.team) or DigestTeamConfig(name=run.team, channel=run.channel)
-
-
 def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:
     title = f"{digest.team} · {digest.period.describe()}"
     if isinstance(digest, WeeklyDigest):
@@ -153,13 +133,13 @@ def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:
     )
 
 
-async def preview(deps: Deps, kind: DigestKind, chosen: DigestTeamConfig, period: Period) -> str:
+async def preview(deps: Deps, kind: DigestKind, chosen: Team, period: Period) -> str:
     """The digest as terminal text, without claiming or posting anything."""
     return render_text(await digests.build(deps, chosen, period))
 
 
 async def run_now(deps: Deps, kind: str) -> str:
-    """Post the last complete period's digest for the first team now (the sandbox page's button)."""
+    """Post the last complete period's digest for the default team now (the sandbox page's button)."""
     digest_kind = DigestKind(kind)
     chosen = team(deps, None)
     found = await request(deps, digest_kind, chosen, period_for(deps, digest_kind, chosen), force=True)

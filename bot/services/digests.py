@@ -1,4 +1,5 @@
-"""Build the weekly review and the monthly deep dive for one team and period (view models only)."""
+"""Build the weekly review and the monthly deep dive for one team and period (view models only): its own
+alerts, incidents and tickets (by their stored team) and its own KPIs."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import itertools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from bot.config import DigestTeamConfig
+from sqlalchemy import ColumnElement
+from sqlmodel import col
+
+from bot.config import Settings, Team
 from bot.deps import Deps
-from bot.domain.alerts import parse_matcher
 from bot.domain.digest_periods import DigestKind, Period
 from bot.domain.digests import (
     AlertSection,
@@ -26,35 +30,39 @@ from bot.domain.digests import (
     rank_issues,
     split_previous,
 )
+from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Kpi, trend, worst
 from bot.domain.reviews import ReviewSummary
 from bot.errors import BotError
 from bot.services import capacity
-from bot.services.incident_reports import incidents_between
-from bot.services.metric_sources import MetricSource
+from bot.services.incident_policy import to_facts
+from bot.services.metric_sources import MetricSource, kpis_from_config
 from bot.services.metrics import metric_source
+from bot.services.teams import rows_of
 from storage import digest_queries as q
 from storage import digest_sections as sections
+from storage.incidents import Incident
+from storage.models import Alert
 
 log = logging.getLogger(__name__)
 # A slow Prometheus must not hold the post job past its lease: KPIs without an answer by then say so.
 KPI_TIMEOUT_SECONDS = 12.0
 
 
-def team_zone(deps: Deps, team: DigestTeamConfig) -> str:
-    return team.timezone or deps.settings.file.team.timezone
+def owned(settings: Settings, column: Any, team: Team) -> ColumnElement[bool] | None:
+    """The condition picking `team`'s rows by their `team` column; None when the one team has every row."""
+    return None if len(settings.teams) == 1 else rows_of(settings, column, team)
 
 
-async def build(deps: Deps, team: DigestTeamConfig, period: Period) -> WeeklyDigest | MonthlyDigest:
+async def build(deps: Deps, team: Team, period: Period) -> WeeklyDigest | MonthlyDigest:
     """The digest of `period` for `team`."""
     if period.kind is DigestKind.WEEKLY:
         return await build_weekly(deps, team, period)
     return await build_monthly(deps, team, period)
 
 
-async def _scope(deps: Deps, team: DigestTeamConfig, period: Period) -> q.Scope:
-    matchers = [parse_matcher(text) for text in team.match]
-    return await q.scope_for(deps.db, matchers, start=period.previous_start, end=period.end)
+def _scope(deps: Deps, team: Team, period: Period) -> q.Scope:
+    return q.Scope(period.previous_start, period.end, owned(deps.settings, col(Alert.team), team))
 
 
 @dataclass(frozen=True)
@@ -81,21 +89,21 @@ async def _firings(deps: Deps, scope: q.Scope, period: Period, cuts: list[dateti
     return Firings(section, fill_buckets(cuts[:-1], per_bucket), groups)
 
 
-async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> WeeklyDigest:
+async def build_weekly(deps: Deps, team: Team, period: Period) -> WeeklyDigest:
     """Firings, KPIs, incidents, response, threshold review, top issues and tickets of one week."""
-    scope = await _scope(deps, team, period)
+    scope = _scope(deps, team, period)
     week, db = scope.shifted(period.start, period.end), deps.db
     # independent reads run side by side (own connections; SQLite's WAL lets readers overlap)
     async with asyncio.TaskGroup() as group:
         firings = group.create_task(_firings(deps, scope, period, period.day_boundaries()))
-        found = group.create_task(incidents_between(deps, start=period.start, end=period.end))
-        kpis = group.create_task(kpi_summaries(deps, period, daily=True))
+        found = group.create_task(incidents_of(deps, team, period))
+        kpis = group.create_task(kpi_summaries(deps, team, period, daily=True))
         response = group.create_task(q.response(db, week))
         noise = group.create_task(q.rule_noise(db, week))
-        tickets = group.create_task(ticket_summary(deps, period))
+        tickets = group.create_task(ticket_summary(deps, team, period))
         reviews = group.create_task(review_summary(deps, scope, period))
     return WeeklyDigest(
-        team=team.name,
+        team=team.handle,
         period=period,
         alerts=firings.result().section,
         kpis=kpis.result()[0],
@@ -110,21 +118,26 @@ async def build_weekly(deps: Deps, team: DigestTeamConfig, period: Period) -> We
     )
 
 
-async def build_monthly(deps: Deps, team: DigestTeamConfig, period: Period) -> MonthlyDigest:
-    """The month against the month before, recurring problems, capacity and trends."""
-    scope = await _scope(deps, team, period)
+async def build_monthly(deps: Deps, team: Team, period: Period) -> MonthlyDigest:
+    """The month against the month before, recurring problems, capacity (every host's) and trends."""
+    scope = _scope(deps, team, period)
     weeks, db = period.week_boundaries(), deps.db
+    incidents = owned(deps.settings, col(Incident.team), team)
     async with asyncio.TaskGroup() as group:
         firings = group.create_task(_firings(deps, scope, period, weeks))
-        now = group.create_task(sections.incident_summary(db, period.start, period.end, weeks=weeks))
-        before = group.create_task(sections.incident_summary(db, period.previous_start, period.start))
-        kpis = group.create_task(kpi_summaries(deps, period, daily=False))
-        tickets = group.create_task(ticket_summary(deps, period))
+        now = group.create_task(
+            sections.incident_summary(db, period.start, period.end, weeks=weeks, owned=incidents)
+        )
+        before = group.create_task(
+            sections.incident_summary(db, period.previous_start, period.start, owned=incidents)
+        )
+        kpis = group.create_task(kpi_summaries(deps, team, period, daily=False))
+        tickets = group.create_task(ticket_summary(deps, team, period))
         usage = group.create_task(capacity.forecast(deps, period))
         reviews = group.create_task(review_summary(deps, scope, period))
     summaries, source = kpis.result()
     return MonthlyDigest(
-        team=team.name,
+        team=team.handle,
         period=period,
         alerts=firings.result().section,
         incidents=now.result()[0],
@@ -154,10 +167,22 @@ async def review_summary(deps: Deps, scope: q.Scope, period: Period) -> ReviewSu
     return ReviewSummary(current, previous, deps.settings.file.alerts.warning_review_minutes)
 
 
-async def kpi_summaries(deps: Deps, period: Period, *, daily: bool) -> tuple[tuple[KpiSummary, ...], str]:
-    """Each KPI's average over the period against the period before, with its worst day when `daily`."""
+async def incidents_of(deps: Deps, team: Team, period: Period) -> list[IncidentFacts]:
+    """The team's incidents declared in the period, with respond/resolve times against the targets."""
+    found = await sections.incidents_declared(
+        deps.db, period.start, period.end, owned=owned(deps.settings, col(Incident.team), team)
+    )
+    return [to_facts(deps.settings, incident) for incident in found]
+
+
+async def kpi_summaries(
+    deps: Deps, team: Team, period: Period, *, daily: bool
+) -> tuple[tuple[KpiSummary, ...], str]:
+    """Each of the team's KPIs: its average over the period against the period before, with its worst day
+    when `daily`."""
     source = metric_source(deps)
-    found = await asyncio.gather(*(_kpi_summary(deps, kpi, period, daily=daily) for kpi in source.kpis))
+    kpis = kpis_from_config(team.kpis)
+    found = await asyncio.gather(*(_kpi_summary(deps, kpi, period, daily=daily) for kpi in kpis))
     return tuple(found), source.description
 
 
@@ -211,20 +236,38 @@ async def kpi_weeks(
     return found
 
 
-async def ticket_summary(deps: Deps, period: Period) -> TicketSummary:
-    """Tickets done in the period with measured impact, and Quick Wins waiting (via the tickets feature)."""
+async def ticket_summary(deps: Deps, team: Team, period: Period) -> TicketSummary:
+    """The team's tickets done in the period with measured impact, and its Quick Wins waiting (via the
+    tickets feature)."""
     try:
-        tickets = importlib.import_module("bot.services.tickets")
+        rules = importlib.import_module("bot.domain.tickets")
+        measure = importlib.import_module("bot.services.ticket_measure")
         blocks = importlib.import_module("bot.blocks.tickets")
+        from storage.tickets import Ticket
     except ImportError:
         return TicketSummary(available=False)
-    done = await tickets.registry(deps, period.start, period.end)
-    counts, tops = await tickets.matrix(deps)
-    quick = tuple(str(t) for t in tops.get("Quick Win", []))
+    mine = owned(deps.settings, col(Ticket.team), team)
+    done = await sections.tickets_done(deps.db, period.start, period.end, owned=mine)
+    statuses = [status.value for status in rules.ACTIVE]
+    active, quick = await sections.tickets_active(
+        deps.db, statuses=statuses, quadrant=rules.Quadrant.QUICK_WIN.value, owned=mine
+    )
+    entries = [
+        rules.RegistryEntry(
+            number=ticket.id,
+            title=ticket.title,
+            area=ticket.area,
+            quadrant=ticket.quadrant,
+            owner=ticket.owner,
+            done_at=ticket.done_at,
+            impact=measure.impact_of(deps, ticket),
+        )
+        for ticket in done
+    ]
     return TicketSummary(
         available=True,
-        opened=await sections.tickets_opened(deps.db, period.start, period.end),
-        active=sum(int(n) for n in counts.values()),
-        done=tuple(str(blocks.registry_line(entry)) for entry in done[:10]),
-        quick_wins_waiting=quick,
+        opened=await sections.tickets_opened(deps.db, period.start, period.end, owned=mine),
+        active=active,
+        done=tuple(str(blocks.registry_line(entry)) for entry in entries),
+        quick_wins_waiting=tuple(quick),
     )

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.blocks.info_review import render_review, render_text, review_marker
-from bot.config import DigestTeamConfig, Settings
+from bot.config import Settings, Team
 from bot.deps import Deps
-from bot.domain.alerts import parse_matcher
 from bot.domain.delivery import Priority
 from bot.domain.info_review import (
     InfoReview,
@@ -24,9 +24,10 @@ from bot.domain.info_review import (
     summarize,
 )
 from bot.services import digest_runs
-from bot.services.digests import team_zone
+from bot.services.digests import owned
 from bot.services.jobs import PostInfoReview, queue
 from storage import info_reviews as store
+from storage.models import Alert
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,10 @@ def reviews_info(settings: Settings) -> bool:
     return daily and digests.enabled
 
 
-def info_channel(settings: Settings, team: DigestTeamConfig) -> str:
-    return team.info_channel or settings.file.channels.info
-
-
-def schedule(settings: Settings, team: DigestTeamConfig) -> dict[str, str | int]:
+def schedule(settings: Settings, team: Team) -> dict[str, str | int]:
     """The team's review time as APScheduler cron fields (in the team's zone)."""
     default_at = settings.file.alerts.info_review.at
-    return settings.file.digests.info_review_schedule(team, default_at=default_at)
+    return settings.file.digests.info_review_schedule(team.info_review_at, default_at=default_at)
 
 
 @dataclass(frozen=True)
@@ -68,14 +65,14 @@ class Requested:
         return f"{'posted' if posted else 'queued'} {what} to #{self.channel}"
 
 
-async def request(deps: Deps, chosen: DigestTeamConfig, *, end: datetime, force: bool = False) -> Requested:
+async def request(deps: Deps, chosen: Team, *, end: datetime, force: bool = False) -> Requested:
     """Claim the team's review ending at `end` (its window since the last review) and queue its post, in one
     transaction: exactly once across replicas and restarts, unless `force` posts it again."""
-    zone, channel = team_zone(deps, chosen), info_channel(deps.settings, chosen)
-    key, now = claim_key(chosen.name, end, zone), deps.clock()
+    zone, channel = chosen.timezone, chosen.channels.info
+    key, now = claim_key(chosen.handle, end, zone), deps.clock()
     try:
         async with deps.db.transaction() as session:
-            previous = await store.previous_window(session, chosen.name, before=end)
+            previous = await store.previous_window(session, chosen.handle, before=end)
             window = review_window(end=end, zone=zone, previous=previous)
             session.add(_run(deps, chosen, key=key, channel=channel, window=window))
             await session.flush()
@@ -86,15 +83,13 @@ async def request(deps: Deps, chosen: DigestTeamConfig, *, end: datetime, force:
     if claimed:
         deps.wake_outbox()
     log.info("info review requested", extra={"key": key, "claimed": claimed})
-    return Requested(chosen.name, channel, key, claimed)
+    return Requested(chosen.handle, channel, key, claimed)
 
 
-def _run(
-    deps: Deps, chosen: DigestTeamConfig, *, key: str, channel: str, window: ReviewWindow
-) -> store.InfoReviewRun:
+def _run(deps: Deps, chosen: Team, *, key: str, channel: str, window: ReviewWindow) -> store.InfoReviewRun:
     return store.InfoReviewRun(
         key=key,
-        team=chosen.name,
+        team=chosen.handle,
         channel=channel,
         window_start=window.start,
         window_end=window.end,
@@ -122,15 +117,10 @@ async def _repost(deps: Deps, key: str, *, channel: str) -> bool:
     return True
 
 
-async def build(deps: Deps, chosen: DigestTeamConfig, window: ReviewWindow) -> InfoReview:
-    """The team's review of `window`: its info alerts (and, for the first team, those no team picks)."""
-    teams = [found.as_digest_team() for found in deps.settings.teams]
-    own = [parse_matcher(text) for text in chosen.match]
-    others = [[parse_matcher(text) for text in t.match] for t in teams if t.name != chosen.name]
-    first = bool(teams) and teams[0].name == chosen.name
-    labels = await store.team_labels(deps.db, own, others, takes_the_rest=first)
-    rows = await store.name_counts(deps.db, window, labels)
-    return summarize(rows, team=chosen.name, zone=team_zone(deps, chosen), window=window)
+async def build(deps: Deps, chosen: Team, window: ReviewWindow) -> InfoReview:
+    """The team's review of `window`: its info alerts (for the default team, also those of no team)."""
+    rows = await store.name_counts(deps.db, window, owned(deps.settings, col(Alert.team), chosen))
+    return summarize(rows, team=chosen.handle, zone=chosen.timezone, window=window)
 
 
 async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
@@ -138,7 +128,8 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
     run = await store.get_run(deps.db, key)
     if run is None or run.ts is not None:
         return
-    review = await build(deps, _team_of(deps, run), run.window)
+    # a claimed run may outlive its team: the default team's review then
+    review = await build(deps, deps.settings.team_of(run.team), run.window)
     marker = review_marker(run.key, run.runs)
     channel_id, ts = await deps.gateway.post_or_update(
         channel=run.channel,
@@ -150,21 +141,16 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
     await store.mark_posted(deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock())
 
 
-def _team_of(deps: Deps, run: store.InfoReviewRun) -> DigestTeamConfig:
-    configured = digest_runs.configured_team(deps, run.team)
-    return configured or DigestTeamConfig(name=run.team, info_channel=run.channel)
-
-
-async def preview(deps: Deps, chosen: DigestTeamConfig, *, end: datetime) -> str:
+async def preview(deps: Deps, chosen: Team, *, end: datetime) -> str:
     """The review ending at `end` as terminal text, without claiming or posting anything."""
     async with deps.db.sessions() as session:
-        previous = await store.previous_window(session, chosen.name, before=end)
-    window = review_window(end=end, zone=team_zone(deps, chosen), previous=previous)
+        previous = await store.previous_window(session, chosen.handle, before=end)
+    window = review_window(end=end, zone=chosen.timezone, previous=previous)
     return render_text(await build(deps, chosen, window))
 
 
 async def run_now(deps: Deps) -> str:
-    """Post the first team's review of everything since its last one now (the sandbox page's button)."""
+    """Post the default team's review of everything since its last one now (the sandbox page's button)."""
     found = await request(deps, digest_runs.team(deps, None), end=deps.clock())
     return found.describe(posted=False)
 

@@ -1,4 +1,4 @@
-"""The info reviews in the scheduler table: a job per digest team at its time in its zone (DST days
+"""The info reviews in the scheduler table: a job per team at its time in its zone (DST days
 included), claimed once per scheduled time across replicas and restarts, and caught up after downtime."""
 
 from __future__ import annotations
@@ -18,19 +18,15 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NEVER = {"year": 2099}
 CONFIG: dict[str, Any] = {
     "team": {"timezone": "Europe/Berlin"},
-    "digests": {
-        "enabled": True,
-        "cron": {"weekly": NEVER, "monthly": NEVER},
-        "teams": [
-            {"name": "ops"},
-            {
-                "name": "payments",
-                "timezone": "UTC",
-                "info_channel": "payments-oncall",
-                "info_review_at": "08:00",
-            },
-        ],
-    },
+    "digests": {"enabled": True, "cron": {"weekly": NEVER, "monthly": NEVER}},
+    "teams": [
+        {
+            "name": "payments",
+            "timezone": "UTC",
+            "channels": {"info": "payments-oncall"},
+            "digests": {"info_review_at": "08:00"},
+        }
+    ],
 }
 
 

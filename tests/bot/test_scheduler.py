@@ -24,10 +24,8 @@ def bot_config() -> dict[str, Any]:
         "team": {"timezone": "Europe/Berlin"},
         # the info reviews' own jobs and catch-up: tests/bot/test_info_review_schedule.py
         "alerts": {"info_review": {"mode": "per_alert"}},
-        "digests": {
-            "enabled": True,
-            "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}],
-        },
+        "digests": {"enabled": True},
+        "teams": [{"name": "payments", "channels": {"review": "pay-review"}, "timezone": "UTC"}],
     }
 
 
@@ -43,6 +41,43 @@ def test_weekly_fires_mondays_at_nine_in_the_teams_zone_across_dst(deps_at: Call
     assert utc_team.get_next_fire_time(None, datetime(2026, 3, 25, tzinfo=UTC)) == datetime(
         2026, 3, 30, 9, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    "bot_config",
+    [
+        {
+            "team": {"timezone": "Europe/Berlin"},
+            "alerts": {"info_review": {"mode": "per_alert"}},
+            "digests": {"enabled": True},
+            "teams": [
+                {
+                    "name": "payments",
+                    "timezone": "America/New_York",
+                    "digests": {
+                        "weekly": {"day_of_week": "tue", "hour": 8, "minute": 30},
+                        "monthly": {"day": "last fri", "hour": 16, "minute": 0},
+                    },
+                },
+                {"name": "search", "timezone": "Asia/Tokyo"},
+            ],
+        }
+    ],
+)
+def test_each_teams_jobs_use_its_own_schedule_in_its_own_zone(deps_at: Callable[..., Deps]) -> None:
+    deps = deps_at(datetime(2026, 11, 22, tzinfo=UTC))
+    table = {job.name: job for job in jobs(deps) if job.name.startswith("digest:")}
+    assert set(table) == {f"digest:{kind}:{team}" for kind in ("weekly", "monthly")
+                          for team in ("ops", "payments", "search")}  # fmt: skip
+    after = datetime(2026, 11, 22, tzinfo=UTC)
+    fires = {name: job.trigger.get_next_fire_time(None, after) for name, job in table.items()}
+    new_york, tokyo = ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")
+    assert fires["digest:weekly:ops"] == datetime(2026, 11, 23, 9, tzinfo=BERLIN)
+    assert fires["digest:weekly:payments"] == datetime(2026, 11, 24, 8, 30, tzinfo=new_york)
+    assert fires["digest:monthly:payments"] == datetime(2026, 11, 27, 16, tzinfo=new_york)
+    assert fires["digest:weekly:search"] == datetime(2026, 11, 23, 9, tzinfo=tokyo)  # the top-level schedule
+    assert fires["digest:monthly:search"] == datetime(2026, 12, 7, 9, tzinfo=tokyo)
+    assert table["digest:weekly:payments"].args[1:] == (DigestKind.WEEKLY, "payments")
 
 
 def test_monthly_fires_on_the_first_monday(deps_at: Callable[..., Deps]) -> None:
@@ -249,8 +284,8 @@ def test_last_fire_time_matches_a_fire_by_fire_walk_around_dst(
             "digests": {
                 "enabled": True,
                 "cron": {"weekly": {"second": "*/2"}, "monthly": {"year": 2099}},
-                "teams": [{"name": "ops"}, {"name": "payments", "channel": "pay-review", "timezone": "UTC"}],
             },
+            "teams": [{"name": "payments", "channels": {"review": "pay-review"}, "timezone": "UTC"}],
         }
     ],
 )

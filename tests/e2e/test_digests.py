@@ -133,12 +133,18 @@ async def test_the_schedule_posts_the_weekly_review_once_and_a_restart_does_not_
 
 
 @pytest.fixture
-async def opsbot_serve(sandbox: Any, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+def serve_config() -> dict[str, Any]:
+    """The configuration of the `opsbot` processes `opsbot_serve` starts."""
+    return {"digests": FAST, "alerts": {"escalation": []}, "host_checks": {"enabled": False}}
+
+
+@pytest.fixture
+async def opsbot_serve(
+    sandbox: Any, tmp_path: Path, serve_config: dict[str, Any]
+) -> AsyncIterator[Callable[..., Any]]:
     """Start real `opsbot serve` processes (or run one `opsbot` command) against the sandbox."""
     processes: list[asyncio.subprocess.Process] = []
-    (tmp_path / "digests.yml").write_text(
-        yaml.safe_dump({"digests": FAST, "alerts": {"escalation": []}, "host_checks": {"enabled": False}})
-    )
+    (tmp_path / "digests.yml").write_text(yaml.safe_dump(serve_config))
 
     def environ(url: str) -> dict[str, str]:
         return {
@@ -242,6 +248,55 @@ async def test_the_command_line_previews_as_text_and_posts_once(
     text = sandbox.workspace.message_text(monthly[0])
     assert "*BackupLate* `alertname=BackupLate,service=,job=backup` fired in 3 weeks (3 firings)" in text
     assert "Capacity" in text and "disk /" in text
+
+
+# the sandbox's workspace has a payments-oncall channel: the team's review goes there
+PAYMENTS_TEAM = {"name": "payments", "match": ["team=payments"], "channels": {"review": "payments-oncall"}}
+
+
+@pytest.mark.parametrize(
+    "serve_config",
+    [
+        {
+            "digests": FAST,
+            "alerts": {"escalation": []},
+            "host_checks": {"enabled": False},
+            "teams": [PAYMENTS_TEAM],
+        }
+    ],
+)
+async def test_each_teams_digest_goes_to_its_own_review_channel_with_only_its_own_alerts(
+    opsbot_serve: Any, sandbox: Any, sqlite_url: str, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    config = tmp_path / "two-teams.yml"
+    seeding = {"digests": {"enabled": False}, "alerts": {"escalation": []},
+               "host_checks": {"enabled": False}, "teams": [PAYMENTS_TEAM]}  # fmt: skip
+    config.write_text(yaml.safe_dump(seeding))
+    async with slack_without_limits(BOT_TOKEN) as slack:
+        env = {
+            "SLACK_API_URL": slack.api_url,
+            "OPSBOT_CONFIG": str(config),
+            "OPSBOT_DATABASE_URL": sqlite_url,
+        }
+        settings = make_settings(**env)
+        async with recording(settings, slack, signing_secret=SIGNING_SECRET, start=utc(11, 9)) as history:
+            await history.fire("CardDeclines", at=utc(11, 10, 3), severity="critical", team="payments")
+            await history.fire("SearchSlow", at=utc(11, 11, 3), team="search")  # no team's: the default's
+    week = ("digest", "weekly", "--for", "2026-11-11")
+    code, out = await opsbot_serve.command(sqlite_url, *week, "--team", "payments")
+    assert code == 0 and "posted weekly digest for payments 2026-W46 to #payments-oncall" in out, out
+    ws = sandbox.workspace
+    [payments] = [
+        ws.message_text(m) for m in ws.messages("payments-oncall") if "Weekly review" in ws.message_text(m)
+    ]
+    assert "Weekly review · payments · week 46" in payments
+    assert "CardDeclines" in payments and "SearchSlow" not in payments
+    code, out = await opsbot_serve.command(sqlite_url, *week)  # the default team
+    assert code == 0 and "posted weekly digest for ops 2026-W46 to #ops-review" in out, out
+    [ops] = [ws.message_text(m) for m in digests_in(sandbox)]
+    assert "SearchSlow" in ops and "CardDeclines" not in ops
+    code, out = await opsbot_serve.command(sqlite_url, *week, "--team", "billing")
+    assert code == 2 and "There is no team 'billing'; teams: ops, payments." in out, out
 
 
 async def test_a_retried_post_finds_the_digest_a_crash_left_unrecorded(opsbot: Any, sandbox: Any) -> None:

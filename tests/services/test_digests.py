@@ -16,6 +16,7 @@ from bot.domain.digest_periods import DigestKind, period_containing
 from bot.domain.digests import WeeklyDigest
 from bot.services import digest_runs, digests
 from sandbox import RunningSandbox
+from storage.incidents import Incident
 from storage.migrate import upgrade
 from storage.tickets import Ticket
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
@@ -125,3 +126,57 @@ async def test_a_group_firing_in_weeks_one_two_and_four_is_a_recurring_problem(
     assert "BackupLate alertname=BackupLate" in recurring and "fired in 3 weeks (3 firings)" in recurring
     assert "Once" not in recurring
     assert "Total 4 (none last month)" in text.split("🚨 Firings")[1]
+
+
+KPI = {"promql": "up", "target": 1, "comparison": ">"}
+TWO_TEAMS: dict[str, Any] = {
+    "digests": {"enabled": False},
+    "alerts": {"escalation": [], "pace_per_channel_seconds": 0.02},
+    "kpis": [{"name": "uptime", "title": "Uptime", **KPI},
+             {"name": "checkout", "title": "Checkout OK", **KPI}],
+    "teams": [
+        {"name": "payments", "match": ["team=payments"], "channels": {"review": "pay-review"},
+         "kpis": ["checkout", {"name": "refunds", "title": "Refunds settled", **KPI}]},
+    ],
+}  # fmt: skip
+
+
+def incident(title: str, *, team: str | None, at: datetime) -> Incident:
+    return Incident(
+        title=title, level=2, status="resolved", service="", description="", summary="", declared_by="U1",
+        declared_at=at, acked_at=at + timedelta(minutes=3), resolved_at=at + timedelta(minutes=30),
+        respond_due_at=at + timedelta(minutes=15), resolve_due_at=at + timedelta(hours=4), announcements=[],
+        invited=[], created_at=at, team=team,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("bot_config", [TWO_TEAMS])
+async def test_each_teams_weekly_review_holds_only_its_own_alerts_incidents_tickets_and_kpis(
+    deps: Deps, record: Callable[[datetime], Any]
+) -> None:
+    async with record(WEEK.start) as history:
+        await history.fire("CardDeclines", at=day(17, 10), team="payments")
+        await history.fire("SearchSlow", at=day(17, 11), team="search")  # no team matches: the default's
+    at = WEEK.start + timedelta(days=2)
+    async with deps.db.transaction() as session:
+        session.add(incident("Card payments failing", team="payments", at=at))
+        session.add(incident("Index stale", team=None, at=at))
+        session.add(incident("Retired team's outage", team="billing", at=at))  # no longer configured
+        paid = ticket("Retry declined cards", quadrant="Quick Win", status="done", at=at, done=True)
+        paid.team = "payments"
+        session.add(paid)
+        session.add(ticket("Shard the index", quadrant="Quick Win", status="open", at=at))
+    payments = await digests.build_weekly(deps, digest_runs.team(deps, "payments"), WEEK)
+    ops = await digests.build_weekly(deps, digest_runs.team(deps, None), WEEK)
+
+    assert (payments.team, ops.team) == ("payments", "ops")
+    assert payments.alerts.top_names == (("CardDeclines", 1),)
+    assert ops.alerts.top_names == (("SearchSlow", 1),)
+    assert [i.title for i in payments.incidents] == ["Card payments failing"]
+    assert sorted(i.title for i in ops.incidents) == ["Index stale", "Retired team's outage"]
+    assert (payments.tickets.opened, payments.tickets.active, ops.tickets.opened) == (1, 0, 1)
+    assert len(payments.tickets.done) == 1 and "Retry declined cards" in payments.tickets.done[0]
+    assert (payments.tickets.quick_wins_waiting, ops.tickets.done) == ((), ())
+    assert ops.tickets.quick_wins_waiting == ("Shard the index",)
+    assert [k.kpi.name for k in payments.kpis] == ["checkout", "refunds"]
+    assert [k.kpi.name for k in ops.kpis] == ["uptime", "checkout"]

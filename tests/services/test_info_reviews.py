@@ -119,6 +119,13 @@ async def test_info_alerts_post_nothing_and_each_days_review_tells_them_by_name_
     [
         {
             **CONFIG,
+            "teams": [
+                {"name": "payments", "match": ["team=payments"], "timezone": "UTC",
+                 "channels": {"info": "payments-oncall"}},
+            ],
+        },
+        {  # the older form: digests.teams, whose first entry is the default team
+            **CONFIG,
             "digests": {
                 **CONFIG["digests"],
                 "teams": [
@@ -127,10 +134,11 @@ async def test_info_alerts_post_nothing_and_each_days_review_tells_them_by_name_
                      "info_channel": "payments-oncall"},
                 ],
             },
-        }
+        },
     ],
+    ids=["teams", "digests.teams"],
 )  # fmt: skip
-async def test_each_team_reviews_its_own_info_alerts_and_the_first_team_those_no_team_picks(
+async def test_each_team_reviews_its_own_info_alerts_and_the_default_team_those_no_team_picks(
     record: Callable[[datetime], Any], sandbox: Any
 ) -> None:
     async with record(berlin(16, 9)) as history:
