@@ -146,7 +146,7 @@ async def test_two_teams_on_two_replicas(
 
         # A SEV1 declared (by Dave) from the payments alert: the payments on-call is invited, search's is not.
         message = await ws.wait_for_message(
-            "payments-critical", contains="PaymentsDown", predicate=lambda m: m.thread_ts is None
+            "payments-critical", contains="PaymentsDown", predicate=lambda m: m.thread_ts in (None, m.ts)
         )
         await to_second.click(message, "alert_declare_incident", user="dave")
         form = await ws.wait_for_view(user="dave", callback_id="incident_declare")
