@@ -102,6 +102,20 @@ def option(element: dict[str, Any], value: str) -> dict[str, Any]:
     raise ValueError(f"{element.get('action_id')!r} has no option {value!r}; options are {available}")
 
 
+def initial_value(element: dict[str, Any]) -> Any:
+    """What an input the user leaves alone submits: the value the view set it to (initial_value,
+    initial_option, initial_user, …), as the plain value `state_entry` takes."""
+    for key, value in element.items():
+        if not key.startswith("initial_") or value is None:
+            continue
+        if key == "initial_option":
+            return value["value"]
+        if key == "initial_options":
+            return [item["value"] for item in value]
+        return value
+    return None
+
+
 def state_entry(ws: Workspace, element: dict[str, Any], raw: Any) -> dict[str, Any]:
     """Render one element's state (`view.state.values[block][action]`) from a plain value."""
     kind = str(element.get("type"))
@@ -211,7 +225,7 @@ def view_state(ws: Workspace, view: View, values: dict[str, Any]) -> dict[str, A
             continue
         block_id, action_id = block["block_id"], element["action_id"]
         key = block_id if block_id in unused else action_id
-        raw = unused.pop(key, None)
+        raw = unused.pop(key) if key in unused else initial_value(element)
         if raw in (None, "", []) and not block.get("optional"):
             raise ValueError(
                 f"required input {block_id!r}/{action_id!r} has no value; Slack would not submit"
