@@ -113,7 +113,9 @@ async def test_two_teams_on_two_replicas(
     payments_down = alert("PaymentsDown", team="payments", starts_at=last_week)
     search_down = alert("SearchDown", team="search", starts_at=last_week)
     await asyncio.gather(
-        send(first.url, payments_down), send(second.url, search_down), send(first.url, alert("OrphanDown"))
+        send(first.url, payments_down),
+        send(second.url, search_down),
+        send(first.url, alert("OrphanDown", starts_at=last_week)),
     )
 
     # Each alert lands in its own team's channel (the unmatched one in the default team's), and pages that
