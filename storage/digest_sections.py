@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlmodel import col
@@ -17,9 +16,6 @@ from storage.db import Database
 from storage.digest_queries import at, bucket_of, rows_of, seconds_between
 from storage.host_samples import HostSample
 from storage.incidents import Incident
-
-if TYPE_CHECKING:
-    from storage.tickets import Ticket
 
 
 async def usage_sums(
@@ -79,51 +75,6 @@ async def tickets_opened(
     created = col(Ticket.created_at)
     rows = await rows_of(db, select(func.count()).where(created >= start, created < end, *_where(owned)))
     return int(rows[0][0])
-
-
-async def tickets_done(
-    db: Database, start: datetime, end: datetime, *, owned: ColumnElement[bool] | None, limit: int = 10
-) -> list[Ticket]:
-    """The team's tickets done in [start, end), newest first (its part of the optimization registry)."""
-    from storage.tickets import Ticket
-
-    done_at = col(Ticket.done_at)
-    statement = (
-        select(Ticket)
-        .where(col(Ticket.status) == "done", done_at >= start, done_at < end, *_where(owned))
-        .order_by(done_at.desc(), col(Ticket.id).desc())
-        .limit(limit)
-    )
-    async with db.sessions() as session:
-        return list((await session.execute(statement)).scalars())
-
-
-async def tickets_active(
-    db: Database, *, statuses: Sequence[str], quadrant: str, owned: ColumnElement[bool] | None, top: int = 3
-) -> tuple[int, list[str]]:
-    """How many of the team's tickets are active, and the newest titles of those in `quadrant`."""
-    from storage.tickets import Ticket
-
-    active = [col(Ticket.status).in_(list(statuses)), *_where(owned)]
-    count = await rows_of(db, select(func.count()).where(*active))
-    titles = await rows_of(
-        db,
-        select(col(Ticket.title))
-        .where(*active, col(Ticket.quadrant) == quadrant)
-        .order_by(col(Ticket.id).desc())
-        .limit(top),
-    )
-    return int(count[0][0]), [str(row[0]) for row in titles]
-
-
-async def incidents_declared(
-    db: Database, start: datetime, end: datetime, *, owned: ColumnElement[bool] | None
-) -> list[Incident]:
-    """The team's incidents declared in [start, end), oldest first."""
-    declared = col(Incident.declared_at)
-    statement = select(Incident).where(declared >= start, declared < end, *_where(owned)).order_by(declared)
-    async with db.sessions() as session:
-        return list((await session.execute(statement)).scalars())
 
 
 async def incident_summary(

@@ -30,12 +30,11 @@ from bot.domain.digests import (
     rank_issues,
     split_previous,
 )
-from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Kpi, trend, worst
 from bot.domain.reviews import ReviewSummary
 from bot.errors import BotError
 from bot.services import capacity
-from bot.services.incident_policy import to_facts
+from bot.services.incident_reports import incidents_between
 from bot.services.metric_sources import MetricSource, kpis_from_config
 from bot.services.metrics import metric_source
 from bot.services.teams import rows_of
@@ -96,7 +95,7 @@ async def build_weekly(deps: Deps, team: Team, period: Period) -> WeeklyDigest:
     # independent reads run side by side (own connections; SQLite's WAL lets readers overlap)
     async with asyncio.TaskGroup() as group:
         firings = group.create_task(_firings(deps, scope, period, period.day_boundaries()))
-        found = group.create_task(incidents_of(deps, team, period))
+        found = group.create_task(incidents_between(deps, start=period.start, end=period.end, team=team))
         kpis = group.create_task(kpi_summaries(deps, team, period, daily=True))
         response = group.create_task(q.response(db, week))
         noise = group.create_task(q.rule_noise(db, week))
@@ -167,14 +166,6 @@ async def review_summary(deps: Deps, scope: q.Scope, period: Period) -> ReviewSu
     return ReviewSummary(current, previous, deps.settings.file.alerts.warning_review_minutes)
 
 
-async def incidents_of(deps: Deps, team: Team, period: Period) -> list[IncidentFacts]:
-    """The team's incidents declared in the period, with respond/resolve times against the targets."""
-    found = await sections.incidents_declared(
-        deps.db, period.start, period.end, owned=owned(deps.settings, col(Incident.team), team)
-    )
-    return [to_facts(deps.settings, incident) for incident in found]
-
-
 async def kpi_summaries(
     deps: Deps, team: Team, period: Period, *, daily: bool
 ) -> tuple[tuple[KpiSummary, ...], str]:
@@ -240,34 +231,18 @@ async def ticket_summary(deps: Deps, team: Team, period: Period) -> TicketSummar
     """The team's tickets done in the period with measured impact, and its Quick Wins waiting (via the
     tickets feature)."""
     try:
-        rules = importlib.import_module("bot.domain.tickets")
-        measure = importlib.import_module("bot.services.ticket_measure")
+        tickets = importlib.import_module("bot.services.tickets")
         blocks = importlib.import_module("bot.blocks.tickets")
         from storage.tickets import Ticket
     except ImportError:
         return TicketSummary(available=False)
+    done = await tickets.registry(deps, period.start, period.end, team=team)
+    counts, tops = await tickets.matrix(deps, team=team)
     mine = owned(deps.settings, col(Ticket.team), team)
-    done = await sections.tickets_done(deps.db, period.start, period.end, owned=mine)
-    statuses = [status.value for status in rules.ACTIVE]
-    active, quick = await sections.tickets_active(
-        deps.db, statuses=statuses, quadrant=rules.Quadrant.QUICK_WIN.value, owned=mine
-    )
-    entries = [
-        rules.RegistryEntry(
-            number=ticket.id,
-            title=ticket.title,
-            area=ticket.area,
-            quadrant=ticket.quadrant,
-            owner=ticket.owner,
-            done_at=ticket.done_at,
-            impact=measure.impact_of(deps, ticket),
-        )
-        for ticket in done
-    ]
     return TicketSummary(
         available=True,
         opened=await sections.tickets_opened(deps.db, period.start, period.end, owned=mine),
-        active=active,
-        done=tuple(str(blocks.registry_line(entry)) for entry in entries),
-        quick_wins_waiting=tuple(quick),
+        active=sum(int(n) for n in counts.values()),
+        done=tuple(str(blocks.registry_line(entry)) for entry in done[:10]),
+        quick_wins_waiting=tuple(str(t) for t in tops.get("Quick Win", [])),
     )
