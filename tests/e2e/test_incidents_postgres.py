@@ -30,8 +30,10 @@ async def test_declare_twice_ack_update_resolve_on_postgres(slack: SlackPlayer, 
     )
     channel = await ws.wait_until(
         lambda: next((c for c in ws.channels.values() if c.name == "inc-1-refunds-failing"), None),
-        timeout=5,
-        describe=lambda: "no incident channel",
+        # the first command of a fresh worker loads the incident modules: slow under libfaketime on two
+        # busy cores (a 5 s wait timed out once in a CI run at the monday-00:10 instant)
+        timeout=15,
+        describe=lambda: f"no incident channel; answers: {[ws.message_text(e) for e in ws.ephemerals]}",
     )
     header = await ws.wait_for_message(
         channel.name, contains="Declared by", predicate=lambda m: bool(m.pinned_to)
