@@ -109,6 +109,13 @@ class Team:
     pagerduty_routing_key_env: str | None = None
     matchers: tuple[Matcher, ...] = field(default=(), compare=False, repr=False)  # `match`, parsed
 
+    def permission_key(self, section: str, right: str) -> str:
+        """Where the team's permission list `right` of `section` (alerts, incidents, tickets) lives in the
+        config, to tell a refused user which list to be in."""
+        if self.is_default:
+            return f"{section}.permissions.{right}"
+        return f"teams.{self.handle}.permissions.{section}.{right}"
+
     def digest_schedule(self, kind: str) -> dict[str, str | int]:
         """APScheduler CronTrigger fields of the team's `weekly` or `monthly` digest."""
         return dict(self.weekly if kind == "weekly" else self.monthly)

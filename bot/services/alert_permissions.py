@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.config import Team
 from bot.deps import Deps
 from bot.errors import NotFound
 from bot.services.permissions import ensure_allowed, ensure_channel_member, ensure_clicked_in
@@ -32,7 +31,7 @@ async def authorize(
     team = deps.settings.team_of(group.team)
     permissions = team.alert_permissions
     allowed: tuple[str, ...] = getattr(permissions, right) if right else ()
-    key = _permission_key(team, right)
+    key = team.permission_key("alerts", right) if right else ""
     if clicked_channel is None:
         await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing=doing, key=key)
         return
@@ -48,17 +47,6 @@ async def ensure_clicked_at_alert(deps: Deps, group_id: int, *, clicked_channel:
     channel_id = await _channel_id(deps, await _group(deps, group_id))
     ensure_clicked_in(clicked_channel, (channel_id,), what="this alert")
     return channel_id
-
-
-def _permission_key(team: Team, right: AlertRight | None) -> str:
-    """Where the list the user is told to be in lives in the config."""
-    if right is None:
-        return ""
-    return (
-        f"alerts.permissions.{right}"
-        if team.is_default
-        else f"teams.{team.handle}.permissions.alerts.{right}"
-    )
 
 
 async def _group(deps: Deps, group_id: int) -> AlertGroup:

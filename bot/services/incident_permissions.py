@@ -11,13 +11,6 @@ from bot.services.permissions import ensure_allowed, ensure_clicked_in
 from storage.incidents import Incident
 
 
-def _key(team: Team, right: str) -> str:
-    """Where the list the user is told to be in lives in the config."""
-    if team.is_default:
-        return f"incidents.permissions.{right}"
-    return f"teams.{team.handle}.permissions.incidents.{right}"
-
-
 async def may_declare(deps: Deps, team: Team, *, user_id: str, level: int, doing: str | None = None) -> None:
     """Raise Forbidden unless `user_id` holds the declare right of `level` (SEV1 and SEV2 have one)."""
     permissions = team.incident_permissions
@@ -28,7 +21,7 @@ async def may_declare(deps: Deps, team: Team, *, user_id: str, level: int, doing
             user_id=user_id,
             allowed=allowed,
             doing=doing or f"declare SEV{level} incidents",
-            key=_key(team, f"declare_sev{level}"),
+            key=team.permission_key("incidents", f"declare_sev{level}"),
         )
 
 
@@ -43,7 +36,9 @@ async def may_regrade(deps: Deps, team: Team, *, user_id: str, old: int, new: in
 async def may_resolve(deps: Deps, team: Team, *, user_id: str, doing: str = "resolve incidents") -> None:
     """Raise Forbidden unless `user_id` may resolve the team's incidents."""
     allowed = team.incident_permissions.resolve
-    await ensure_allowed(deps, user_id=user_id, allowed=allowed, doing=doing, key=_key(team, "resolve"))
+    await ensure_allowed(
+        deps, user_id=user_id, allowed=allowed, doing=doing, key=team.permission_key("incidents", "resolve")
+    )
 
 
 async def may_reopen(deps: Deps, team: Team, *, user_id: str, level: int) -> None:
@@ -62,7 +57,7 @@ async def may_assign(deps: Deps, team: Team, incident: Incident, *, user_id: str
         user_id=user_id,
         allowed=team.incident_permissions.assign,
         doing=f"give roles on INC-{incident.id}",
-        key=_key(team, "assign"),
+        key=team.permission_key("incidents", "assign"),
         holders=holders,
         holders_named="its declarer or commander",
     )

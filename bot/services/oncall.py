@@ -165,9 +165,7 @@ async def hand_over(
         user_id=by_user,
         allowed=team.alert_permissions.oncall_override,
         doing=f"change who is on call for {team.handle}",
-        key="alerts.permissions.oncall_override"
-        if team.is_default
-        else f"teams.{team.handle}.permissions.alerts.oncall_override",
+        key=team.permission_key("alerts", "oncall_override"),
         holders=team.oncall.all_members(),
         holders_named="a member of the rotation",
     )

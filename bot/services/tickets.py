@@ -248,18 +248,11 @@ async def _may_change(deps: Deps, number: int, *, user_id: str, doing: str) -> C
         user_id=user_id,
         allowed=team.ticket_permissions.change,
         doing=f"{doing} TKT-{number}, someone else's ticket",
-        key=_change_key(team),
+        key=team.permission_key("tickets", "change"),
         holders=checked.holders,
         holders_named="its reporter or owner",
     )
     return checked
-
-
-def _change_key(team: Team) -> str:
-    """Where the list the user is told to be in lives in the config."""
-    if team.is_default:
-        return "tickets.permissions.change"
-    return f"teams.{team.handle}.permissions.tickets.change"
 
 
 def _checked(ticket: Ticket) -> Checked:
