@@ -5,7 +5,7 @@ default team's (the one an alert no team matches belongs to): a single-team file
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
@@ -218,7 +218,6 @@ def _team(top: TopLevel, spec: TeamSpec) -> Team:
     where = f"teams.{spec.name}"
     own = spec.channels.model_dump(exclude_none=True)
     permissions = spec.permissions
-    cron = top.digests.cron
     return Team(
         handle=spec.name,
         title=spec.title or spec.name.capitalize(),
@@ -231,20 +230,21 @@ def _team(top: TopLevel, spec: TeamSpec) -> Team:
         incident_permissions=permissions.incidents or top.incident_permissions,
         ticket_permissions=permissions.tickets or top.ticket_permissions,
         kpis=_kpis(top.kpis, spec.kpis, where=where),
-        # a raw `digests.cron` schedule replaces every team's, as it always has
-        weekly=dict(cron["weekly"])
-        if "weekly" in cron
-        else spec.digests.weekly or top.digests.schedule("weekly"),
-        monthly=(
-            dict(cron["monthly"])
-            if "monthly" in cron
-            else spec.digests.monthly or top.digests.schedule("monthly")
-        ),
+        weekly=_schedule(top.digests, "weekly", spec.digests.weekly),
+        monthly=_schedule(top.digests, "monthly", spec.digests.monthly),
         info_review_at=spec.digests.info_review_at,
         is_default=False,
         pagerduty_routing_key_env=spec.pagerduty_routing_key_env,
         matchers=_parsed(spec.match),
     )
+
+
+def _schedule(
+    digests: DigestsConfig, kind: Literal["weekly", "monthly"], own: dict[str, str | int] | None
+) -> dict[str, str | int]:
+    """A team's digest schedule: its own, else the top-level one; a raw `digests.cron` entry replaces
+    every team's, as it always has."""
+    return dict(own) if own and kind not in digests.cron else digests.schedule(kind)
 
 
 def _parsed(texts: tuple[str, ...]) -> tuple[Matcher, ...]:
