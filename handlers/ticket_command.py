@@ -19,22 +19,23 @@ def register(app: AsyncApp) -> None:
 
 
 async def handle(ack: Any, command: dict[str, Any], respond: Any, context: AsyncBoltContext) -> None:
-    """Acknowledge at once; open the form, or run the subcommand and answer through response_url."""
+    """Acknowledge at once; open the new-ticket form (`/ticket`, `/ticket new`), or run the subcommand and
+    answer through response_url."""
     await ack()
     deps, parsed = context["deps"], parse(command)
     channel_id, user_id = str(command.get("channel_id", "")), str(command.get("user_id", ""))
-    if not parsed.subcommand:
-        form = ticket_commands.new_form(deps, user_id=user_id, channel_id=channel_id)
-        await ticket_commands.open_form(deps, trigger_id=str(command["trigger_id"]), view=form)
-        return
     if await reply_help(respond, USAGE, parsed):
         return
-    if not USAGE.knows(parsed.subcommand):
+    if parsed.subcommand and not USAGE.knows(parsed.subcommand):
         await reply_unknown(respond, USAGE, parsed)
         return
     try:
-        wanted = parse_ticket_command(parsed.subcommand, parsed.args, user_id=user_id)
+        wanted = parse_ticket_command(parsed.subcommand or "new", parsed.args, user_id=user_id)  # alone: form
     except ValueError as error:
         raise UsageError(str(error)) from None
+    if wanted.form:
+        form = ticket_commands.new_form(deps, user_id=user_id, channel_id=channel_id)
+        await ticket_commands.open_form(deps, trigger_id=str(command["trigger_id"]), view=form)
+        return
     reply = await ticket_commands.run(deps, wanted, user_id=user_id, channel_id=channel_id)
     await respond(response_type="in_channel" if reply.in_channel else "ephemeral", **reply.payload)

@@ -12,6 +12,7 @@ USER = re.compile(r"^(?:<@)?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
 LIST_SCOPES = ("open", "all")
 TEAM_OPTION = "team="
 TEXT_WANTED = {"update": "the update", "resolve": "a short summary", "action": "the follow-up to do"}
+FORMS = ("update", "resolve")  # the text-wanting subcommands with a form (action items have none)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class IncidentCommand:
     user: str | None = None
     scope: str = "open"
     team: str | None = None  # the team a user named (`team=payments`, or a bare name after `list`)
+    form: bool = False  # the text is missing and a form asks for it (the declaration, update or resolve form)
 
 
 def parse_incident_command(
@@ -34,7 +36,8 @@ def parse_incident_command(
     """Split `args` of `subcommand` into an IncidentCommand.
 
     Inside an incident's channel a bare number in free text is text (`update 3 pods restarted`); `#12`
-    still names an incident.
+    still names an incident. Without their text, `declare`, `update` and `resolve` ask for the form
+    (`update` and `resolve` only when they know the incident: a number, or the incident's own channel).
     """
     if subcommand == "declare":
         return _declare(args)
@@ -46,8 +49,10 @@ def parse_incident_command(
             raise ValueError(f"Use `/incident {subcommand} [number]`.")
         return IncidentCommand(subcommand, number=number)
     if subcommand in TEXT_WANTED:
+        if not rest and subcommand in FORMS and (number is not None or in_incident):
+            return IncidentCommand(subcommand, number=number, form=True)
         if not rest:
-            raise ValueError(f"Use `/incident {subcommand} [number] <text>` with {TEXT_WANTED[subcommand]}.")
+            raise ValueError(_text_usage(subcommand))
         return IncidentCommand(subcommand, number=number, text=rest)
     if subcommand == "sev":
         return _sev(number, args, rest)
@@ -56,16 +61,28 @@ def parse_incident_command(
     raise ValueError(f"`/incident {subcommand}` is not an /incident command.")
 
 
+def _text_usage(subcommand: str) -> str:
+    usage = f"Use `/incident {subcommand} [number] <text>` with {TEXT_WANTED[subcommand]}."
+    if subcommand in FORMS:
+        return f"{usage} Without the text, in the incident's channel or with its number, it opens the form."
+    return usage
+
+
 def _declare(args: tuple[str, ...]) -> IncidentCommand:
     usage = (
         "Use `/incident declare <sev1-4> <title>` (optionally with `team=<team>`), "
-        "e.g. `/incident declare sev2 Checkout is slow`."
+        "e.g. `/incident declare sev2 Checkout is slow`; without a title it opens the form."
     )
     named = [arg for arg in args if arg.lower().startswith(TEAM_OPTION)]
     words = [arg for arg in args if not arg.lower().startswith(TEAM_OPTION)]
-    if len(words) < 2 or len(named) > 1:
+    if len(named) > 1:
         raise ValueError(usage)
     team = _team(named[0]) if named else None
+    if not words or (len(words) == 1 and _is_level(words[0])):  # no title: the form, pre-filled
+        level = parse_level(words[0]) if words else None
+        return IncidentCommand("declare", level=level, team=team, form=True)
+    if len(words) < 2:
+        raise ValueError(usage)
     return IncidentCommand(
         "declare", level=parse_level(words[0]), text=" ".join(words[1:]).strip(), team=team
     )
@@ -103,8 +120,6 @@ def _number(
     if free_text and in_incident and not marked:
         return None, args, rest
     if subcommand == "sev" and (len(args) == 1 or not _is_level(args[1])):
-        return None, args, rest
-    if subcommand in ("update", "resolve") and len(args) == 1:
         return None, args, rest
     remaining = rest[len(args[0]) :].strip() if rest.startswith(args[0]) else " ".join(args[1:])
     return int(match.group(1)), args[1:], remaining

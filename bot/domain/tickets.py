@@ -143,12 +143,15 @@ class TicketCommand:
     filter: TicketFilter | None = None
     user: str | None = None
     text: str = ""
+    form: bool = False  # `new` without anything: the new-ticket form asks for it
 
 
 def parse_ticket_command(subcommand: str, args: Sequence[str], *, user_id: str) -> TicketCommand:
-    """Turn `/ticket <subcommand> <args>` into a command; ValueError carries the message for the user."""
+    """Turn `/ticket <subcommand> <args>` into a command; ValueError carries the message for the user.
+
+    `new` alone asks for the form; with options but no title it says so (the form would drop them)."""
     if subcommand == "new":
-        return TicketCommand("new", new=parse_new(args))
+        return TicketCommand("new", new=parse_new(args)) if args else TicketCommand("new", form=True)
     if subcommand == "list":
         return TicketCommand("list", filter=parse_filter(args, user_id=user_id))
     if subcommand in ("matrix", "registry"):
@@ -184,7 +187,8 @@ def parse_new(args: Sequence[str]) -> NewTicket:
     title = " ".join(words).strip()
     if not title:
         raise ValueError(
-            'Give the ticket a title: `/ticket new "Add index on orders.user_id" impact=high effort=low`.'
+            'Give the ticket a title: `/ticket new "Add index on orders.user_id" impact=high effort=low` '
+            "(or `/ticket new` alone for the form)."
         )
     if len(title) > 200:
         raise ValueError("Keep the title under 200 characters; put details in the form's description.")

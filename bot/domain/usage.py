@@ -33,13 +33,16 @@ INCIDENT = CommandUsage(
     summary="Run an incident from declaration to postmortem, following its SEV level's playbook.",
     subcommands=(
         Subcommand("", "open the declaration form"),
-        Subcommand("declare <sev1-4> [team=<team>] <title>", "declare an incident directly (for a team)"),
+        Subcommand(
+            "declare <sev1-4> [team=<team>] <title>",
+            "declare an incident directly (for a team); without a title, the form (level and team filled in)",
+        ),
         Subcommand("status [n]", "show an incident's state"),
-        Subcommand("update [n] <text>", "post a status update"),
+        Subcommand("update [n] <text>", "post a status update; without the text, the update form"),
         Subcommand("sev [n] <1-4> [reason]", "re-grade the severity"),
         Subcommand("assign [n] commander|comms|scribe @user", "give someone a role"),
         Subcommand("ack [n]", "record the first response"),
-        Subcommand("resolve [n] <summary>", "resolve the incident"),
+        Subcommand("resolve [n] <summary>", "resolve the incident; without a summary, the resolution form"),
         Subcommand("reopen [n]", "reopen a resolved incident"),
         Subcommand("action [n] <text>", "add a postmortem action item (each gets an Open ticket button)"),
         Subcommand("postmortem [n]", "draft the postmortem"),
@@ -56,7 +59,8 @@ TICKET = CommandUsage(
         Subcommand("", "open the new-ticket form"),
         Subcommand(
             "new <title> [impact=high] [effort=low] [area=api] [metric=latency] [team=<t>]",
-            "create a ticket (its team: team=, else the team whose rotation you are on)",
+            "create a ticket (its team: team=, else the team whose rotation you are on); "
+            "`new` alone opens the form",
         ),
         Subcommand("list [quickwins|major|fillins|thankless|open|mine|area=<a>] [team=<t>]", "list tickets"),
         Subcommand("show <n>", "show one ticket with its measured impact"),

@@ -11,7 +11,8 @@ from bot.blocks.limits import message, section
 from bot.config import Team
 from bot.deps import Deps
 from bot.domain.incident_commands import IncidentCommand
-from bot.errors import NotFound
+from bot.domain.incidents import Status
+from bot.errors import NotFound, UsageError
 from bot.services import incident_action_items, incident_reports, incidents
 from bot.services.alert_permissions import authorize
 from bot.services.incident_permissions import ensure_clicked_at_incident
@@ -177,6 +178,27 @@ async def alert_form(deps: Deps, group_id: int, *, user_id: str, channel_id: str
 
 def update_form(number: int, *, resolve: bool) -> dict[str, Any]:
     return text_modal(number, resolve=resolve)
+
+
+async def command_form(
+    deps: Deps, command: IncidentCommand, *, user_id: str, channel_id: str
+) -> dict[str, Any]:
+    """The form a command without its text opens: the declaration form (with the level and team it named),
+    or the update / resolution form of the incident the text version would act on.
+
+    A resolved incident, or a resolver without the right, hears so now rather than after typing the text.
+    """
+    if command.action == "declare":
+        team = named(deps.settings, command.team) if command.team else None
+        return declaration_form(deps, level=command.level, team=team, metadata={"channel": channel_id})
+    incident = await incident_reports.find(deps, number=command.number, channel_id=channel_id)
+    assert incident.id is not None
+    if incident.status == Status.RESOLVED:
+        raise UsageError(f"INC-{incident.id} is resolved already; `/incident reopen {incident.id}` first.")
+    resolve = command.action == "resolve"
+    if resolve:
+        await incidents.ensure_may_resolve(deps, incident.id, user_id=user_id)
+    return update_form(incident.id, resolve=resolve)
 
 
 async def form_team(deps: Deps, *, values: dict[str, str], metadata: dict[str, Any]) -> Team:

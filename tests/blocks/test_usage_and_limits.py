@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from bot.blocks.limits import BLOCKS_PER_MESSAGE, clip, header, message, section, text_sections
 from bot.blocks.usage import render_usage
-from bot.domain.usage import ALL_COMMANDS, ONCALL
+from bot.domain.usage import ALL_COMMANDS, INCIDENT, ONCALL, TICKET
 from sandbox.blockkit import validate_blocks
 
 
@@ -30,6 +30,14 @@ def test_usage_lists_every_subcommand_with_examples() -> None:
     assert "`/oncall`" in text and "`/oncall override @user <duration> [team] [layer]`" in text
     assert "/oncall override @bob 4h" in text
     assert rendered["text"].startswith("/oncall help")
+
+
+def test_help_says_which_subcommands_open_a_form_without_their_text() -> None:
+    incident, ticket = str(render_usage(INCIDENT)["blocks"]), str(render_usage(TICKET)["blocks"])
+    assert "without the text, the update form" in incident
+    assert "without a summary, the resolution form" in incident
+    assert "without a title, the form" in incident
+    assert "`new` alone opens the form" in ticket
 
 
 def test_usage_names_the_problem_first() -> None:

@@ -164,15 +164,48 @@ def test_assign_needs_a_role_and_a_user() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sub", "args", "in_incident", "number"),
+    [
+        ("resolve", (), True, None),
+        ("update", (), True, None),
+        ("resolve", ("12",), False, 12),
+        ("update", ("#12",), True, 12),
+        ("resolve", ("INC-7",), False, 7),
+    ],
+)
+def test_update_and_resolve_without_text_ask_for_the_form(
+    sub: str, args: tuple[str, ...], in_incident: bool, number: int | None
+) -> None:
+    wanted = parse_incident_command(sub, args, " ".join(args), in_incident=in_incident)
+    assert wanted == IncidentCommand(sub, number=number, form=True)
+
+
+def test_without_the_incident_or_a_form_the_text_is_still_asked_for() -> None:
+    with pytest.raises(ValueError, match="with a short summary"):
+        parse_incident_command("resolve", (), "", in_incident=False)
+    with pytest.raises(ValueError, match=r"with the follow-up to do\.$"):  # action items have no form
+        parse_incident_command("action", (), "", in_incident=True)
+    bare = parse_incident_command("resolve", ("12",), "12", in_incident=True)  # a bare number here is text
+    assert (bare.number, bare.text, bare.form) == (None, "12", False)
+
+
+def test_declare_without_a_title_asks_for_the_form_with_what_it_was_told() -> None:
+    assert parse_incident_command("declare", (), "") == IncidentCommand("declare", form=True)
+    levelled = parse_incident_command("declare", ("sev2", "team=Payments"), "sev2 team=Payments")
+    assert levelled == IncidentCommand("declare", level=2, team="payments", form=True)
+    assert not parse_incident_command("declare", ("sev2", "Down"), "sev2 Down").form
+
+
+@pytest.mark.parametrize(
     ("sub", "args", "message"),
     [
-        ("declare", ("sev2",), "declare <sev1-4> <title>"),
-        ("update", (), "with the update"),
+        ("declare", ("Checkout",), "declare <sev1-4> <title>"),
+        ("update", (), "with the update. Without the text, in the incident's channel or with its number"),
         ("resolve", (), "short summary"),
         ("action", ("12",), "with the follow-up to do"),
+        ("action", (), "with the follow-up to do"),
         ("list", ("open", "all"), "list [open|all] [team]"),
         ("list", ("payments", "team=search"), "list [open|all] [team]"),
-        ("declare", ("sev2", "team=payments"), "declare <sev1-4> <title>"),
         ("declare", ("sev2", "team=a", "team=b", "Down"), "optionally with `team=<team>`"),
         ("sev", (), "sev [number] <1-4>"),
     ],

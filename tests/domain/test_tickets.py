@@ -7,6 +7,7 @@ import pytest
 from bot.domain.tickets import (
     Area,
     Quadrant,
+    TicketCommand,
     TicketStatus,
     Verdict,
     change,
@@ -84,6 +85,13 @@ def test_new_takes_a_quoted_title_and_options_in_any_order() -> None:
 def test_new_explains_what_is_wrong(args: list[str], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         parse_new(args)
+
+
+def test_new_alone_asks_for_the_form_and_options_without_a_title_for_the_title() -> None:
+    assert parse_ticket_command("new", [], user_id="U0ALICE") == TicketCommand("new", form=True)
+    with pytest.raises(ValueError, match="or `/ticket new` alone for the form"):
+        parse_ticket_command("new", ["impact=high"], user_id="U0ALICE")
+    assert not parse_ticket_command("new", ["Cache", "it"], user_id="U0ALICE").form
 
 
 def test_commands_with_numbers_users_and_filters() -> None:

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.calendar_free  # refusals and limits: no date or time o
 
 GARBAGE = [
     "frobnicate",
-    "declare",
+    "declare checkout",  # `declare` and `new` alone open their forms
     "declare sev9 x",
-    "new",
+    "new impact=high",
     'new "unterminated impact=maybe',
     "show nine",
     "assign 1 nobody",

@@ -152,6 +152,35 @@ async def test_pushpins_join_the_timeline_and_resolve_uploads_the_postmortem(
     assert "- [ ] Fix the root cause" in text
 
 
+async def test_update_resolve_and_declare_without_their_text_open_the_forms(
+    slack: SlackPlayer, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/incident", "declare sev2", user="alice", channel="general")
+    declaring = await ws.wait_for_view(user="alice", callback_id="incident_declare")
+    await slack.submit_view(declaring, {"incident_title": "Search is down"})  # SEV2 stays chosen
+    channel = await incident_channel(ws, 1)
+    header = await header_in(ws, channel.name)
+    assert "SEV2" in ws.message_text(header) and "Search is down" in ws.message_text(header)
+    await slack.slash("/incident", "update", user="bob", channel=channel.name)  # the channel's incident
+    updating = await ws.wait_for_view(user="bob", callback_id="incident_update_modal")
+    assert updating.title is not None and updating.title["text"] == "Update INC-1"
+    await slack.submit_view(updating, {"incident_text": "Failed over to the replica"})
+    await ws.wait_for_message("incidents", contains="Failed over to the replica")
+    await slack.slash("/incident", "resolve", user="alice", channel="general")  # which incident?
+    await ws.wait_for_ephemeral(user="alice", contains="with a short summary. Without the text, in the")
+    await slack.slash("/incident", "resolve", user="alice", channel=channel.name)
+    resolving = await ws.wait_for_view(user="alice", callback_id="incident_resolve_modal")
+    assert resolving.title is not None and resolving.title["text"] == "Resolve INC-1"
+    await slack.submit_view(resolving, {"incident_text": "Promoted the replica"})
+    await ws.wait_for_update(channel.name, header.ts, contains="Promoted the replica")
+    await ws.wait_for_message("incidents", contains="resolved INC-1 after")
+    await slack.slash("/incident", "update 1", user="bob", channel="general")  # by number, elsewhere
+    await ws.wait_for_ephemeral(user="bob", contains="INC-1 is resolved already; `/incident reopen 1` first")
+    await slack.slash("/incident", "action", user="bob", channel=channel.name)  # no form for action items
+    await ws.wait_for_ephemeral(user="bob", contains="with the follow-up to do")
+
+
 async def test_reopen_postmortem_list_and_helpful_errors(slack: SlackPlayer, sandbox: Any) -> None:
     ws = sandbox.workspace
     await slack.slash("/incident", "declare sev3 Exports slow", user="alice", channel="incidents")

@@ -133,6 +133,10 @@ async def test_only_the_configured_people_declare_sev2_or_resolve(slack: SlackPl
     await ws.wait_for_message("incidents", contains="Error rate 2%")
     await slack.slash("/incident", "resolve 1 fixed", user="carol")
     await ws.wait_for_ephemeral(user="carol", contains="You may not resolve incidents")
+    ws.ephemerals.clear()
+    await slack.slash("/incident", "resolve 1", user="carol")  # told before the form, not after it
+    await ws.wait_for_ephemeral(user="carol", contains="You may not resolve incidents")
+    assert not any(v.callback_id == "incident_resolve_modal" for v in ws.views.values())
     assert "resolved" not in ws.message_text(await ws.wait_for_message("incidents", contains="Error rate 2%"))
 
 

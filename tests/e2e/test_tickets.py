@@ -56,9 +56,10 @@ async def test_bad_input_gets_a_helpful_ephemeral(slack: SlackPlayer, sandbox: A
     await ws.wait_for_ephemeral(user="carol", contains="/ticket — help")
 
 
-async def test_the_form_creates_a_ticket(slack: SlackPlayer, sandbox: Any) -> None:
+@pytest.mark.parametrize("text", ["", "new"])
+async def test_the_form_creates_a_ticket(slack: SlackPlayer, sandbox: Any, text: str) -> None:
     ws = sandbox.workspace
-    await slack.slash("/ticket", "", user="bob", channel="random")
+    await slack.slash("/ticket", text, user="bob", channel="random")
     form = await ws.wait_for_view(user="bob", callback_id="ticket_new")
     await slack.submit_view(
         form,
