@@ -9,7 +9,16 @@ from typing import Any
 from bot.blocks.limits import SECTION_TEXT, clip, context, divider, header, message, section
 from bot.blocks.text import untrusted
 from bot.domain.kpis import STATUS_MARKS, Status, describe_range, format_target, format_trend
-from bot.domain.metric_reports import HostDetails, MetricReport, Overview, QueryResult, top_samples
+from bot.domain.metric_reports import (
+    HostDetails,
+    MetricReport,
+    Overview,
+    QueryResult,
+    can_draw,
+    not_enough_data,
+    samples_to_draw,
+    top_samples,
+)
 from bot.domain.units import format_bytes, format_labels, format_value
 
 HINT = "`/metrics <name> [15m|1h|24h|7d]` for one KPI with a chart · `/metrics help`"
@@ -65,8 +74,13 @@ def render_report(found: MetricReport, *, chart_missing: str | None = None) -> d
         shown, more = top_samples(list(found.current_samples))
         lines = [f"`{untrusted(format_labels(s.labels))}` {format_value(s.value, kpi.unit)}" for s in shown]
         blocks += sections(lines + ([f"and {more} more"] if more else []))
-    if found.stats is None:
-        blocks.append(section(f"No samples over the last {span}." + _no_samples_hint(found)))
+    if not can_draw(found.series):
+        hint = _no_samples_hint(found) if found.stats is None else ""
+        blocks.append(
+            section(
+                f"No chart: {not_enough_data(samples_to_draw(found.series))} over the last {span}." + hint
+            )
+        )
     if found.host is not None:
         blocks += host_blocks(found.host, disks=False)
     if chart_missing:
@@ -90,6 +104,8 @@ def render_query(found: QueryResult, *, chart_missing: str | None = None) -> dic
         blocks.append(
             section("No data: the query returned nothing" + (" over the range." if found.span else "."))
         )
+        if found.span:
+            blocks.append(context(f"No chart: {not_enough_data(0)}."))
         return message(f"No data for {shown}", [*blocks, context(f"Source: {untrusted(found.source)}")])
     if found.span is None:
         lines = [
@@ -112,6 +128,8 @@ def render_query(found: QueryResult, *, chart_missing: str | None = None) -> dic
             )
         more = found.more_series
     blocks += sections(lines + ([f"_and {more} more_"] if more else []))
+    if found.span and not can_draw(found.series):
+        blocks.append(context(f"No chart: {not_enough_data(samples_to_draw(found.series))}."))
     if chart_missing:
         blocks.append(context(f":warning: No chart: {untrusted(chart_missing)}."))
     scope = f"last {describe_range(found.span)} · " if found.span else ""

@@ -12,6 +12,7 @@ from bot.domain.kpis import Comparison, Kpi, Stats, Status, Trend, worst
 
 Point = tuple[datetime, float]
 MAX_SERIES = 10
+MIN_CHART_POINTS = 2  # one point draws no line: matplotlib would stretch the axis over years around it
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,21 @@ def downsample(points: Sequence[Point], *, start: datetime, step: timedelta) -> 
     )
 
 
+def samples_to_draw(series: Sequence[Series]) -> int:
+    """The points of the fullest series: the one line a chart could draw best."""
+    return max((len(one.values) for one in series), default=0)
+
+
+def can_draw(series: Sequence[Series]) -> bool:
+    """Whether some series has enough points for a line (else the answer says how many it has)."""
+    return samples_to_draw(series) >= MIN_CHART_POINTS
+
+
+def not_enough_data(count: int) -> str:
+    """The sentence that stands in for a chart of fewer than two samples."""
+    return f"not enough data yet ({count} sample{'' if count == 1 else 's'})"
+
+
 def top_samples(samples: Sequence[Sample], limit: int = MAX_SERIES) -> tuple[list[Sample], int]:
     """The `limit` largest samples (NaN last) and how many more there were."""
     ordered = sorted(samples, key=lambda s: (math.isnan(s.value), -s.value if not math.isnan(s.value) else 0))
@@ -131,6 +147,12 @@ class MetricReport:
     trend: Trend | None
     series: tuple[Series, ...] = ()
     host: HostDetails | None = None
+    end: datetime | None = None  # the window is [end - span, end]; charts draw exactly that
+    zone: str = "UTC"  # the team's time zone, for the chart's time labels
+
+    @property
+    def start(self) -> datetime | None:
+        return None if self.end is None else self.end - self.span
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,8 @@ class QueryResult:
     series: tuple[Series, ...] = ()
     more_series: int = 0
     stats: tuple[Stats | None, ...] = field(default=())
+    end: datetime | None = None  # with a span: the window [end - span, end] the chart draws
+    zone: str = "UTC"
 
     @property
     def empty(self) -> bool:

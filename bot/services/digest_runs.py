@@ -127,9 +127,11 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
 def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:
     title = f"{digest.team} · {digest.period.describe()}"
     if isinstance(digest, WeeklyDigest):
-        return digest_charts.alerts_by_severity(digest.per_day, title=f"Firings per day · {title}")
+        return digest_charts.alerts_by_severity(
+            digest.per_day, title=f"Firings per day · {title}", period=digest.period
+        )
     return digest_charts.monthly_overview(
-        digest.per_week_alerts, digest.per_week_incidents, digest.kpi_weeks, title=title
+        digest.per_week_alerts, digest.per_week_incidents, digest.kpi_weeks, title=title, period=digest.period
     )
 
 

@@ -32,6 +32,7 @@ from bot.domain.metric_reports import (
     Network,
     Overview,
     QueryResult,
+    can_draw,
     current_of,
     top_samples,
     worst_series,
@@ -144,6 +145,8 @@ async def report(deps: Deps, word: str, range_word: str | None, team: Team | Non
     busy = kpi.host_metric in ("cpu", "memory", "load1")
     host = await host_details(deps, source) if busy and isinstance(source, HostSource) else None
     return MetricReport(
+        end=end,
+        zone=(team or deps.settings.default_team).timezone,
         kpi=kpi,
         source=source.description,
         span=span,
@@ -198,6 +201,8 @@ async def run_query(deps: Deps, promql: str, range_word: str | None, *, user_id:
         promql=promql,
         source=source.description,
         span=span,
+        end=end,
+        zone=deps.settings.default_team.timezone,
         series=tuple(found[:MAX_SERIES]),
         more_series=max(0, len(found) - MAX_SERIES),
         stats=tuple(stats_of(s.values) for s in found[:MAX_SERIES]),
@@ -241,19 +246,36 @@ async def _network(deps: Deps, reading: HostReading, *, host: str) -> Network | 
 
 
 async def draw_report_chart(found: MetricReport) -> bytes | None:
-    """The report's chart as PNG, or None when the range has no data."""
-    if not found.series:
+    """The report's chart over exactly its window as PNG, or None when no series has two points to draw a
+    line through (the answer then says how many samples there are)."""
+    if found.start is None or found.end is None or not can_draw(found.series):
         return None
     subtitle = f"{found.source} · last {describe_range(found.span)}"
-    return await asyncio.to_thread(charts.kpi_chart, found.kpi, found.series, subtitle=subtitle)
+    return await asyncio.to_thread(
+        charts.kpi_chart,
+        found.kpi,
+        found.series,
+        subtitle=subtitle,
+        start=found.start,
+        end=found.end,
+        zone=found.zone,
+    )
 
 
 async def draw_query_chart(found: QueryResult) -> bytes | None:
-    """The query's chart as PNG, or None without series."""
-    if not found.series or found.span is None:
+    """The query's chart over exactly its window as PNG, or None without a series of two points."""
+    if found.span is None or found.end is None or not can_draw(found.series):
         return None
     subtitle = f"{found.source} · last {describe_range(found.span)}"
-    return await asyncio.to_thread(charts.query_chart, found.promql, found.series, subtitle=subtitle)
+    return await asyncio.to_thread(
+        charts.query_chart,
+        found.promql,
+        found.series,
+        subtitle=subtitle,
+        start=found.end - found.span,
+        end=found.end,
+        zone=found.zone,
+    )
 
 
 async def share_chart(deps: Deps, *, channel_id: str, png: bytes, title: str, at: datetime) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -107,8 +108,27 @@ def test_report_without_samples_says_so_and_lists_series_now() -> None:
     )  # fmt: skip
     text = valid(render_report(report))
     assert (
-        "No samples over the last 1h" in text and '{mountpoint="/m13"}` 13 %' in text and "and 4 more" in text
+        "No chart: not enough data yet (0 samples) over the last 1h" in text
+        and '{mountpoint="/m13"}` 13 %' in text
+        and "and 4 more" in text
     )
+
+
+def test_fewer_than_two_samples_say_not_enough_data_instead_of_a_chart() -> None:
+    one = Series({}, ((NOW, 30.0),))
+    report = MetricReport(
+        kpi=CPU, source="this host (web-1)", span=timedelta(hours=1), current=30.0,
+        current_samples=(Sample({}, 30.0),), status=Status.MET,
+        stats=Stats(count=1, min=30, avg=30, max=30, p95=30), trend=None, series=(one,),
+    )  # fmt: skip
+    text = valid(render_report(report))
+    assert "No chart: not enough data yet (1 sample) over the last 1h." in text and "30 %" in text
+    two = Series({}, ((NOW, 30.0), (NOW + timedelta(minutes=1), 31.0)))
+    assert "not enough data" not in valid(render_report(replace(report, series=(two,))))
+    found = QueryResult(promql="up", source="P", span=timedelta(hours=1), series=(one,), stats=(None,))
+    assert "No chart: not enough data yet (1 sample)." in valid(render_query(found))
+    nothing = valid(render_query(QueryResult(promql="up", source="P", span=timedelta(hours=1))))
+    assert "No chart: not enough data yet (0 samples)." in nothing
 
 
 def test_query_table_and_empty_answer() -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+from matplotlib.image import imread
 
+from bot.charts import LINE_COLOUR
 from bot.server import RunningServer
 from storage.host_samples import HostSample, add_samples
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HOST = "e2e-web-1"
+LINE_RGB = [int(LINE_COLOUR[i : i + 2], 16) / 255 for i in (1, 3, 5)]
 
 
 @pytest.fixture
@@ -68,6 +73,35 @@ async def test_one_kpi_with_chart_in_the_channel(opsbot: RunningServer, slack: A
     assert "*Target*\n< 80 %" in numbers  # the CPU KPI's packaged target
 
 
+async def test_a_fresh_opsbot_says_how_few_samples_it_has_then_charts_the_hour(
+    opsbot: RunningServer, slack: Any, sandbox: Any
+) -> None:
+    ws = sandbox.workspace
+    await slack.slash("/metrics", "cpu 1h", channel="general")
+    await ws.wait_for_ephemeral(contains="not enough data yet (0 samples) over the last 1h", timeout=10)
+    now = datetime.now(UTC)
+    await add_samples(
+        opsbot.deps.db, [HostSample(host=HOST, metric="cpu", value=30.0, at=now - timedelta(minutes=40))]
+    )
+    await slack.slash("/metrics", "cpu 1h", channel="general")
+    await ws.wait_for_ephemeral(contains="not enough data yet (1 sample) over the last 1h", timeout=10)
+    assert not ws.files  # no empty chart was uploaded
+    await add_samples(
+        opsbot.deps.db, [HostSample(host=HOST, metric="cpu", value=35.0, at=now - timedelta(minutes=20))]
+    )
+    await slack.slash("/metrics", "cpu 1h", channel="general")
+    shared = await ws.wait_for_message("general", predicate=lambda m: bool(m.files), timeout=10)
+    (file,) = [f for f in ws.files.values() if f.id == shared.files[0]["id"]]
+    image = imread(io.BytesIO(file.content), format="png")[:, :, :3]
+    height, width, _ = image.shape
+    assert (width, height) == (1500, 750)
+    # The line between the two samples spans the third of the hour between them, not the whole axis (the
+    # lower half of the chart: the legend's sample of the line sits at the top).
+    line = np.abs(image[height // 2 :] - np.array(LINE_RGB)).max(axis=2) < 0.02
+    columns = np.flatnonzero(line.any(axis=0))
+    assert 0.2 < (columns.max() - columns.min()) / width < 0.45
+
+
 async def test_in_a_channel_opsbot_is_not_in_the_numbers_come_ephemerally(
     opsbot: RunningServer, slack: Any, sandbox: Any
 ) -> None:
@@ -84,7 +118,7 @@ async def test_without_stored_samples_the_current_value_still_answers(slack: Any
     ws = sandbox.workspace
     await slack.slash("/metrics", "memory 15m")
     answer = ws.message_text(await ws.wait_for_ephemeral(contains="Memory usage", timeout=10))
-    assert "No samples over the last 15m" in answer and " %" in answer
+    assert "No chart: not enough data yet (0 samples) over the last 15m" in answer and " %" in answer
 
 
 async def test_what_needs_prometheus_says_so(slack: Any, sandbox: Any) -> None:

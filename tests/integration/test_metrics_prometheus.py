@@ -71,11 +71,12 @@ async def test_overview_reads_the_kpis_from_prometheus(
 
 async def test_a_named_kpi_gets_numbers_and_a_chart(player: SlackPlayer, sandbox: Any) -> None:
     ws = sandbox.workspace
-    await player.slash("/metrics", "uptime 15m", channel="general")
+    # Prometheus holds seconds of history: over 1m (a 1 s step) that is several points, enough for a chart
+    await player.slash("/metrics", "uptime 1m", channel="general")
     shared = await ws.wait_for_message("general", predicate=lambda m: bool(m.files), timeout=15)
     file = ws.files[shared.files[0]["id"]]
     assert file.content.startswith(PNG_SIGNATURE) and len(file.content) > 10_000
-    numbers = ws.message_text(await ws.wait_for_message("general", contains="Uptime — last 15m"))
+    numbers = ws.message_text(await ws.wait_for_message("general", contains="Uptime — last 1m"))
     assert "100 % / 100 % / 100 %" in numbers and "Source: Prometheus at" in numbers
     await player.slash("/metrics", "latency")  # nothing exports request durations to this Prometheus
     empty = ws.message_text(await ws.wait_for_ephemeral(contains="API latency p95 — last 1h", timeout=15))
@@ -91,7 +92,7 @@ async def test_raw_queries_as_table_and_as_chart(
     table = ws.message_text(await ws.wait_for_ephemeral(contains="PromQL query", timeout=15))
     assert f'{{instance="{prom.address}", job="prometheus"}}` → *1*' in table
     assert f'{{instance="{server.url.removeprefix("http://")}", job="scrape-1"}}` → *1*' in table
-    await player.slash("/metrics", "query sum by (job) (opsbot_http_requests_total) 15m")
+    await player.slash("/metrics", "query sum by (job) (opsbot_http_requests_total) 1m")
     shared = await ws.wait_for_message("general", predicate=lambda m: bool(m.files), timeout=15)
     assert ws.files[shared.files[0]["id"]].content.startswith(PNG_SIGNATURE)
     chart_numbers = ws.message_text(await ws.wait_for_message("general", contains="min/avg/max"))
@@ -111,7 +112,7 @@ async def test_bad_promql_shows_prometheus_own_parse_error(player: SlackPlayer, 
 
 async def test_a_chart_where_opsbot_may_not_post_comes_as_numbers(player: SlackPlayer, sandbox: Any) -> None:
     ws = sandbox.workspace
-    await player.slash("/metrics", "uptime", channel="random", user="carol")
+    await player.slash("/metrics", "uptime 1m", channel="random", user="carol")
     answer = ws.message_text(await ws.wait_for_ephemeral(user="carol", contains="No chart", timeout=15))
     assert "not a member of this channel" in answer and "100 %" in answer
     assert not ws.messages("random")
