@@ -37,7 +37,6 @@ async def seeded(make_settings: Callable[..., Settings], url: str, now: datetime
     settings = make_settings()
     result = await seed_once(settings, now=now)
     assert result is not None and result.firings > 50 and result.discarded_jobs > 0
-    assert result.seconds < 20  # the start-up budget is a few seconds; shared CI machines are slower
     return settings
 
 
