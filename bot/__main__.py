@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot (HTTP server, Socket Mode, scheduler)")
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from config: 3000)")
+    serve.add_argument(
+        "--empty",
+        action="store_true",
+        help="without SLACK_BOT_TOKEN: start the sandbox without its sample month of history",
+    )
     commands.add_parser(
         "check-config",
         help="print the effective configuration (secrets masked), then its problems: overlapping team "
@@ -103,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.outbox_cli import run_outbox_command
 
             return asyncio.run(run_outbox_command(settings, args))
-        return asyncio.run(_serve(settings, host=args.host, port=args.port))
+        return asyncio.run(_serve(settings, host=args.host, port=args.port, sample_history=not args.empty))
     except ConfigError as error:
         print(f"opsbot: {error}", file=sys.stderr)
         return 2
@@ -137,7 +142,9 @@ def _db(settings: Settings, action: str) -> int:
     return 0
 
 
-async def _serve(settings: Settings, *, host: str | None, port: int | None) -> int:
+async def _serve(
+    settings: Settings, *, host: str | None, port: int | None, sample_history: bool = True
+) -> int:
     # Start-up builds a large, long-lived object graph (SQLAlchemy, pydantic, Bolt): collecting it over
     # and over while it grows costs ~150 ms, and collecting it later costs pauses on every full pass.
     gc.disable()
@@ -156,6 +163,8 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
         settings = embedded.settings
         closers.append(embedded.close)
         print(embedded.message, flush=True)
+        if sample_history:
+            await _seed_sample_history(settings)
     server = await start_server(build_deps(settings), host=host, port=port)
     closers.insert(0, server.close)
     if embedded is not None:
@@ -172,6 +181,17 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> i
     for close in closers:
         await close()
     return 0
+
+
+async def _seed_sample_history(settings: Settings) -> None:
+    """Give a fresh sandbox database its sample month before the bot (and its outbox) starts."""
+    from bot.services.sample_history import seed_once
+    from storage.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.secrets.database_url.get_secret_value())
+    seeded = await seed_once(settings)
+    if seeded is not None:
+        print(f"  {seeded.describe()}", flush=True)
 
 
 def _refuse_sandbox_off_loopback(settings: Settings, host: str) -> None:

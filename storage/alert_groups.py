@@ -104,6 +104,15 @@ async def get_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
     return await session.get(AlertGroup, group_id)
 
 
+async def id_in_channel(session: AsyncSession, *, group_key: str, channel: str) -> int | None:
+    """The id of the group with this key in this channel (None: not stored yet)."""
+    statement = select(col(AlertGroup.id)).where(
+        col(AlertGroup.group_key) == group_key, col(AlertGroup.channel) == channel
+    )
+    found: int | None = (await session.execute(statement.limit(1))).scalar()
+    return found
+
+
 async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
     """Load a group for changing it (row-locked on PostgreSQL)."""
     return (

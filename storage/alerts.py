@@ -276,3 +276,8 @@ async def _alerts_by_fingerprint(
         rows = await session.execute(statement)
         found.update({str(fp): _Stored(int(i or 0), str(s), at, seen) for fp, i, s, at, seen in rows.all()})
     return found
+
+
+async def any_stored(session: AsyncSession) -> bool:
+    """Whether any alert was ever stored (a database in use, as opposed to a fresh one)."""
+    return (await session.execute(select(col(Alert.id)).limit(1))).first() is not None

@@ -218,3 +218,16 @@ async def _guarded_update(session: AsyncSession, job: OutboxJob, values: dict[st
     )
     if int(result.rowcount or 0) != 1:  # type: ignore[attr-defined]
         raise NotRetryable({job.id or 0: "claimed by a worker meanwhile; try again"})
+
+
+async def discard_unfinished(db: Database, *, now: datetime, reason: str) -> int:
+    """Close every job not done yet as done without running it, `reason` kept as its last error; return
+    how many. For work nobody should see: the sandbox's sample history queues posts of a past month."""
+    statement = (
+        update(OutboxJob)
+        .where(col(OutboxJob.status).in_((PENDING, SENDING, FAILED)))
+        .values(status=DONE, done_at=now, lease_owner=None, lease_until=None, last_error=reason[:1000])
+    )
+    async with db.transaction() as session:
+        result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)

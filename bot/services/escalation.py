@@ -60,6 +60,26 @@ async def escalate(deps: Deps, group_id: int, *, episode_id: int, retried: bool 
     await _record_escalation(deps, group, episode_id=episode_id, level=level, users=users, chain=chain)
 
 
+async def record_next_step(deps: Deps, group_id: int) -> bool:
+    """Record the next step of an unacknowledged group's escalation as paged, without paging anyone: the
+    sandbox's sample history tells pages of the past. False when nothing was due (acknowledged, ended)."""
+    async with deps.db.sessions() as session:
+        group = await session.get(AlertGroup, group_id)
+        episode = await session.get(AlertGroupEpisode, group.episode_id) if group else None
+    now = deps.clock()
+    if group is None or episode is None or not alert_episodes.unattended(group, episode, now=now):
+        return False
+    team = deps.settings.team_of(group.team)
+    chain = escalation_chain(team)
+    level = episode.escalation_level
+    if level >= len(chain):
+        return False
+    users = await _targets(deps, chain[level], team)
+    assert episode.id is not None
+    await _record_escalation(deps, group, episode_id=episode.id, level=level, users=users, chain=chain)
+    return True
+
+
 async def _page_in_thread(
     deps: Deps, group: AlertGroup, *, users: list[str], marker: str, retried: bool
 ) -> str:

@@ -76,7 +76,7 @@ async def read_until_listening(process: asyncio.subprocess.Process) -> tuple[str
     """Read stdout until opsbot listens (True) or the process ends (False)."""
     assert process.stdout is not None
     output = ""
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(60):  # the first start tells the sample history first
         while line := (await process.stdout.readline()).decode():
             output += line
             if "opsbot listening on" in line:
@@ -85,8 +85,9 @@ async def read_until_listening(process: asyncio.subprocess.Process) -> tuple[str
 
 
 @asynccontextmanager
-async def embedded(workdir: Path, **env: str) -> AsyncIterator[Embedded]:
-    process = await spawn(workdir, **env)
+async def embedded(workdir: Path, *, history: bool = False, **env: str) -> AsyncIterator[Embedded]:
+    """`opsbot serve` in embedded mode; without `history` it starts empty (`--empty`)."""
+    process = await spawn(workdir, *(() if history else ("--empty",)), **env)
     try:
         output, listening = await read_until_listening(process)
         assert listening, f"embedded opsbot did not start: {output}"
