@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import aiohttp
@@ -25,7 +25,11 @@ from sandbox.sample_alerts import SAMPLE_ALERTS, alertmanager_payload, sample_al
 log = logging.getLogger(__name__)
 NO_DIGESTS = "Digests are not available in this version yet."
 
-RunDigest = Callable[[str], Awaitable[str]]
+
+class RunDigest(Protocol):
+    """The embedding bot's digest run: `period` weekly, monthly or info; `so_far`: the current one to now."""
+
+    def __call__(self, period: str, *, so_far: bool = False) -> Awaitable[str]: ...
 
 
 @dataclass
@@ -227,14 +231,17 @@ async def alerts(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def digest(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
-    """Post a digest (weekly, monthly, or the info review) now, through the bot that embeds this sandbox."""
-    period = _text(data, "period")
+    """Post a digest now, through the bot that embeds this sandbox: weekly or monthly (the last complete
+    period, or with `so_far` the current one up to now), or the info review."""
+    period, so_far = _text(data, "period"), data.get("so_far", False)
     if period not in ("weekly", "monthly", "info"):
         raise PageError("period must be weekly, monthly or info")
+    if not isinstance(so_far, bool) or (so_far and period == "info"):
+        raise PageError("so_far must be true or false, and only for weekly or monthly")
     run = app[BOT_LINK_KEY].run_digest
     if run is None:
         raise PageError(NO_DIGESTS, status=501)
-    return {"message": await run(period)}
+    return {"message": await run(period, so_far=so_far)}
 
 
 # The Simulate panel's Slack troubles: (faults, Retry-After or delay in seconds, what the page says).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ class Period:
     end: datetime
     previous_start: datetime
     zone: str
+    so_far: bool = False  # the current period cut at the moment it was asked for (period_so_far)
 
     @property
     def previous_end(self) -> datetime:
@@ -49,11 +50,14 @@ class Period:
         return [*cuts, self.end]
 
     def describe(self) -> str:
-        """A title for people: "week 47 (16–22 Nov 2026)" or "October 2026"."""
+        """A title for people: "week 47 (16–22 Nov 2026)", "October 2026", or with `so_far` "week 48 so far
+        (23–25 Nov 2026)" and "November 2026 so far (1 – 25 Nov)"."""
         if self.kind is DigestKind.MONTHLY:
-            return f"{self.first_day:%B %Y}"
+            month = f"{self.first_day:%B %Y}"
+            return f"{month} so far ({self.first_day:%-d} – {self.last_day:%-d %b})" if self.so_far else month
         week = self.first_day.isocalendar().week
-        return f"week {week} ({self.first_day:%-d %b} – {self.last_day:%-d %b %Y})"
+        so_far = " so far" if self.so_far else ""
+        return f"week {week}{so_far} ({self.first_day:%-d %b} – {self.last_day:%-d %b %Y})"
 
 
 def local_midnight(day: date, zone: str | tzinfo) -> datetime:
@@ -106,6 +110,15 @@ def period_reported_at(kind: DigestKind, run_at: datetime, zone: str) -> Period:
     if kind is DigestKind.WEEKLY:
         return week_period(local_day - timedelta(days=7), zone)
     return month_period(_add_month(local_day.replace(day=1), -1), zone)
+
+
+def period_so_far(kind: DigestKind, now: datetime, zone: str) -> Period:
+    """The week or month containing `now`, cut at `now`, against the same length of time just before it (a
+    partial week set against a whole one would always look quieter). Never a period's once-only digest."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    whole = period_containing(kind, today, zone)
+    elapsed = now - whole.start
+    return replace(whole, last_day=today, end=now, previous_start=whole.start - elapsed, so_far=True)
 
 
 def claim_key(kind: DigestKind, team: str, period: Period) -> str:

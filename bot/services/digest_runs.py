@@ -1,4 +1,5 @@
-"""Digest runs: claim a team's period once (with its outbox job), post it, preview it, run it now."""
+"""Digest runs: claim a team's period once (with its outbox job), post it, preview it, run it now, or post
+the current period so far."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from bot.blocks.digests import digest_marker, render_digest, render_text
 from bot.config import Team
 from bot.deps import Deps
 from bot.domain.delivery import Priority
-from bot.domain.digest_periods import DigestKind, Period, claim_key, period_containing, period_reported_at
+from bot.domain.digest_periods import (
+    DigestKind,
+    Period,
+    claim_key,
+    period_containing,
+    period_reported_at,
+    period_so_far,
+)
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
 from bot.services import digests, teams
 from storage import digests as store
@@ -113,15 +121,24 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
         )
         await store.mark_posted(deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock())
     if not run.chart_done and channel_id is not None:
-        png = await asyncio.to_thread(_chart, digest)
-        await deps.slack.files_upload_v2(
-            channel=channel_id,
-            thread_ts=ts,
-            content=png,
-            filename=f"digest-{run.kind}-{run.team}-{run.period}.png",
-            title=f"{run.kind.title()} digest {run.period}: firings by severity",
+        await _post_chart(
+            deps, digest, channel_id=channel_id, ts=ts, name=f"{run.kind}-{run.team}-{run.period}"
         )
         await store.mark_chart_done(deps.db, run.key)
+
+
+async def _post_chart(
+    deps: Deps, digest: WeeklyDigest | MonthlyDigest, *, channel_id: str, ts: str, name: str
+) -> None:
+    png, period = await asyncio.to_thread(_chart, digest), digest.period
+    so_far = " so far" if period.so_far else ""
+    await deps.slack.files_upload_v2(
+        channel=channel_id,
+        thread_ts=ts,
+        content=png,
+        filename=f"digest-{name}.png",
+        title=f"{period.kind.title()} digest {period.label}{so_far}: firings by severity",
+    )
 
 
 def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:
@@ -140,9 +157,28 @@ async def preview(deps: Deps, kind: DigestKind, chosen: Team, period: Period) ->
     return render_text(await digests.build(deps, chosen, period))
 
 
-async def run_now(deps: Deps, kind: str) -> str:
-    """Post the last complete period's digest for the default team now (the sandbox page's button)."""
+async def run_now(deps: Deps, kind: str, *, so_far: bool = False) -> str:
+    """Post the last complete period's digest for the default team now (the sandbox page's button), or
+    with `so_far` the current period's up to now."""
     digest_kind = DigestKind(kind)
+    if so_far:
+        return await post_so_far(deps, digest_kind, team(deps, None))
     chosen = team(deps, None)
     found = await request(deps, digest_kind, chosen, period_for(deps, digest_kind, chosen), force=True)
     return found.describe(posted=False)
+
+
+async def post_so_far(deps: Deps, kind: DigestKind, chosen: Team) -> str:
+    """Post the digest of the period containing now, up to now, with its chart: a preview that claims
+    nothing, so the period's real digest still posts once when the period is over."""
+    period = period_so_far(kind, deps.clock(), chosen.timezone)
+    digest = await digests.build(deps, chosen, period)
+    channel = chosen.channels.review
+    channel_id, ts = await deps.gateway.post_or_update(
+        channel=channel, channel_id=None, ts=None, payload=render_digest(digest)
+    )
+    await _post_chart(deps, digest, channel_id=channel_id, ts=ts, name=f"{kind.value}-{chosen.handle}-so-far")
+    log.info(
+        "digest so far posted", extra={"kind": kind.value, "team": chosen.handle, "period": period.label}
+    )
+    return f"posted {kind.value} digest for {chosen.handle} {period.describe()} to #{channel}"

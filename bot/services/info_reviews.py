@@ -155,8 +155,9 @@ async def run_now(deps: Deps) -> str:
     return found.describe(posted=False)
 
 
-async def run_digest_now(deps: Deps, period: str) -> str:
-    """The sandbox page's buttons: the weekly or monthly digest, or (`info`) the info review."""
+async def run_digest_now(deps: Deps, period: str, *, so_far: bool = False) -> str:
+    """The sandbox page's buttons: the weekly or monthly digest (the last complete period, or with `so_far`
+    the current one up to now), or (`info`) the info review."""
     if period == "info":
         return await run_now(deps)
-    return await digest_runs.run_now(deps, period)
+    return await digest_runs.run_now(deps, period, so_far=so_far)

@@ -74,48 +74,22 @@ function status(id, text, kind) {
 
 // ---------------------------------------------------------------- emoji
 
-const CIRCLE = (color) => `<svg viewBox="0 0 36 36"><circle cx="18" cy="18" r="16" fill="${color}"/></svg>`;
-const EMOJI_SVG = {
-  red_circle: CIRCLE("#DD2E44"),
-  large_orange_circle: CIRCLE("#F4900C"),
-  large_blue_circle: CIRCLE("#55ACEE"),
-  large_green_circle: CIRCLE("#78B159"),
-  white_check_mark: '<svg viewBox="0 0 36 36"><rect x="2" y="2" width="32" height="32" rx="6" fill="#77B255"/><path d="M10 19l6 6 11-13" fill="none" stroke="#fff" stroke-width="4.5" stroke-linecap="round" stroke-linejoin="round"/></svg>',
-  warning: '<svg viewBox="0 0 36 36"><path d="M18 4L34 32H2z" fill="#FFCC4D" stroke="#FFCC4D" stroke-width="3" stroke-linejoin="round"/><rect x="16.2" y="12" width="3.6" height="11" rx="1.8" fill="#231F20"/><circle cx="18" cy="27.5" r="2.2" fill="#231F20"/></svg>',
-  eyes: '<svg viewBox="0 0 36 36"><ellipse cx="11" cy="18" rx="8" ry="12" fill="#fff" stroke="#66757F" stroke-width="1.6"/><ellipse cx="25" cy="18" rx="8" ry="12" fill="#fff" stroke="#66757F" stroke-width="1.6"/><circle cx="13" cy="21" r="4.2" fill="#292F33"/><circle cx="27" cy="21" r="4.2" fill="#292F33"/></svg>',
-  zzz: '<svg viewBox="0 0 36 36" font-family="sans-serif" font-weight="900" fill="#55ACEE"><text x="2" y="32" font-size="19">z</text><text x="13" y="22" font-size="15">z</text><text x="23" y="12" font-size="11">z</text></svg>',
-  rotating_light: '<svg viewBox="0 0 36 36"><rect x="5" y="28" width="26" height="6" rx="2" fill="#66757F"/><path d="M8 28v-9a10 10 0 0 1 20 0v9z" fill="#DD2E44"/><path d="M13 19a5 5 0 0 1 5-5" stroke="#FFB3B3" stroke-width="2.5" fill="none" stroke-linecap="round"/><path d="M4 8l4 4M32 8l-4 4M18 1v5" stroke="#FFAC33" stroke-width="2.5" stroke-linecap="round"/></svg>',
-  repeat: '<svg viewBox="0 0 36 36"><rect x="2" y="2" width="32" height="32" rx="6" fill="#3B88C3"/><path d="M10 17v-3a3 3 0 0 1 3-3h12M22 7l4 4-4 4M26 19v3a3 3 0 0 1-3 3H11M14 29l-4-4 4-4" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>',
-  mute: '<svg viewBox="0 0 36 36"><path d="M4 13h6l9-7v24l-9-7H4z" fill="#99AAB5"/><path d="M24 13l8 10M32 13l-8 10" stroke="#DD2E44" stroke-width="3" stroke-linecap="round"/></svg>',
-  alarm_clock: '<svg viewBox="0 0 36 36"><circle cx="7" cy="8" r="5" fill="#DD2E44"/><circle cx="29" cy="8" r="5" fill="#DD2E44"/><circle cx="18" cy="20" r="13" fill="#DD2E44"/><circle cx="18" cy="20" r="10" fill="#fff"/><path d="M18 13v7l5 3" stroke="#292F33" stroke-width="2.5" fill="none" stroke-linecap="round"/></svg>',
-  boom: '<svg viewBox="0 0 36 36"><path d="M18 1l4 9 9-5-3 10 8 3-8 4 5 9-10-3-5 8-3-9-10 3 5-9-9-4 9-3-4-9 9 5z" fill="#F4900C"/><circle cx="18" cy="18" r="6" fill="#FFCC4D"/></svg>',
-  handshake: '<svg viewBox="0 0 36 36"><path d="M1 14l8-5 9 4 9-4 8 5v6l-9 8c-1.5 1.3-3.5 1.3-5 0l-3-2.5-3 2.5c-1.5 1.3-3.5 1.3-5 0L1 20z" fill="#FFCC4D"/><path d="M11 19l5 4M14 16l6 5M18 13l5 4" stroke="#C1694F" stroke-width="1.8" stroke-linecap="round"/></svg>',
-  pushpin: '<svg viewBox="0 0 36 36"><path d="M17 20L5 33" stroke="#99AAB5" stroke-width="3" stroke-linecap="round"/><path d="M13 8l15 15-4 2-13-13z" fill="#BE1931"/><circle cx="23" cy="11" r="7.5" fill="#DD2E44"/></svg>',
-};
-const EMOJI_TEXT = {
-  "+1": "👍", thumbsup: "👍", "-1": "👎", tada: "🎉", fire: "🔥", heart: "❤️", rocket: "🚀", wave: "👋",
-  bell: "🔔", memo: "📝", chart_with_upwards_trend: "📈", hourglass: "⌛", bulb: "💡", ok_hand: "👌",
-  x: "❌", heavy_check_mark: "✔️", stopwatch: "⏱️", calendar: "📅", ticket: "🎫", mag: "🔍", gear: "⚙️",
-};
+// Slack draws `:name:` shortcodes itself; the page maps them to Unicode (static/emoji/shortcodes.json) and
+// app.css draws every emoji with the font shipped beside it, so they show even without an emoji font.
+let EMOJI = {};
 
-function emojiHtml(name) {
-  if (EMOJI_SVG[name]) return `<span class="emoji" title=":${escapeHtml(name)}:">${EMOJI_SVG[name]}</span>`;
-  if (EMOJI_TEXT[name]) return `<span title=":${escapeHtml(name)}:">${EMOJI_TEXT[name]}</span>`;
-  return null;
+async function loadEmoji() {
+  const response = await fetch("/_sandbox/static/emoji/shortcodes.json");
+  if (response.ok) EMOJI = await response.json();
 }
 
-// Literal emoji the bot may send, drawn like their shortcodes so they look the same without emoji fonts.
-const EMOJI_CHARS = {
-  "🔴": "red_circle", "🟠": "large_orange_circle", "🔵": "large_blue_circle", "🟢": "large_green_circle",
-  "✅": "white_check_mark", "⚠️": "warning", "⚠": "warning", "👀": "eyes", "💤": "zzz", "🚨": "rotating_light",
-  "🔁": "repeat", "🔇": "mute", "⏰": "alarm_clock", "💥": "boom", "🤝": "handshake", "📌": "pushpin",
-};
-const EMOJI_CHAR_RE = new RegExp(Object.keys(EMOJI_CHARS).sort((a, b) => b.length - a.length).join("|"), "gu");
+function emojiHtml(name) {
+  if (!Object.hasOwn(EMOJI, name)) return null;
+  return `<span class="emoji" title=":${escapeHtml(name)}:">${EMOJI[name]}</span>`;
+}
 
 function withEmoji(escaped) {
-  return escaped
-    .replace(/:([a-z0-9_+\-]+):/g, (whole, name) => emojiHtml(name) || whole)
-    .replace(EMOJI_CHAR_RE, (char) => emojiHtml(EMOJI_CHARS[char]));
+  return escaped.replace(/:([a-z0-9_+\-]+):/g, (whole, name) => emojiHtml(name) || whole);
 }
 
 // ---------------------------------------------------------------- names
@@ -719,7 +693,6 @@ function wireComposer(formId, inputId, threadTs) {
 }
 
 function wireSimulate() {
-  document.querySelectorAll("[data-emoji]").forEach((n) => { n.outerHTML = emojiHtml(n.dataset.emoji); });
   for (const button of document.querySelectorAll("#simulate button")) {
     button.addEventListener("click", async () => {
       const kind = button.dataset.alert;
@@ -736,7 +709,7 @@ function wireSimulate() {
           const result = await post("faults", { kind: button.dataset.fault });
           status("sim-status", result.message, "ok");
         } else {
-          const result = await post("digest", { period: button.dataset.digest });
+          const result = await post("digest", { period: button.dataset.digest, so_far: "soFar" in button.dataset });
           status("sim-status", result.message || `${label}: done`, "ok");
         }
       } catch (error) {
@@ -848,4 +821,4 @@ document.querySelectorAll("#home-tabs button").forEach((b) => b.addEventListener
 wireComposer("composer", "composer-input", () => null);
 wireComposer("thread-composer", "thread-input", () => (S.thread ? S.thread.ts : null));
 wireSimulate();
-refresh().then(listen);
+loadEmoji().finally(() => refresh().then(listen));

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
+from PIL import Image
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bot.server import RunningServer
+from bot.services.info_reviews import run_digest_now
 from tests.conftest import SIGNING_SECRET
 from tests.sandbox.fakebot import SECRET as FAKE_SECRET
 from tests.sandbox.fakebot import FakeBot
@@ -194,6 +198,48 @@ async def test_app_home_shows_the_published_view_and_plays_its_buttons(
     assert opened["event"]["type"] == "app_home_opened" and opened["event"]["user"] == "U0BOB"
     assert click["container"] == {"type": "view", "view_id": sandbox.workspace.home_views["U0BOB"]}
     assert click["user"]["id"] == "U0BOB" and click["actions"][0]["action_id"] == "home_refresh"
+
+
+@pytest.mark.browser
+async def test_both_digest_choices_post_and_their_emoji_are_drawn(
+    browser: Browser, opsbot: RunningServer, page_url: str, sandbox: Any
+) -> None:
+    sandbox.attach_bot(run_digest=partial(run_digest_now, opsbot.deps))
+    async with open_page(browser, page_url) as page:
+        await page.get_by_test_id("digest-weekly-so-far").click()
+        await expect(page.locator("#sim-status")).to_contain_text("so far (")
+        await page.get_by_test_id("digest-weekly").click()
+        await expect(page.locator("#sim-status")).to_contain_text("queued weekly digest")
+        await page.locator('#channels button[data-channel="ops-review"]').click()
+        headers = page.get_by_test_id("message").locator(".bk-header")
+        await expect(headers).to_have_count(2, timeout=30_000)
+        await expect(headers.nth(0)).to_contain_text(" so far (")
+        await expect(headers.nth(1)).not_to_contain_text("so far")
+        firings = page.get_by_test_id("message").first.locator(".block", has_text="Firings").first
+        assert await colored_pixels(firings.locator("b").first) > 20, "🚨 drawn without colour: a blank box?"
+
+
+async def colored_pixels(text: Any) -> int:
+    """How many pixels of the element are clearly coloured: emoji are, text and empty boxes are grey."""
+    with Image.open(io.BytesIO(await text.screenshot())) as shot:
+        data = shot.convert("RGB").tobytes()
+    pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+    return sum(1 for rgb in pixels if max(rgb) - min(rgb) > 80)
+
+
+@pytest.mark.browser
+async def test_shortcodes_and_unicode_emoji_are_drawn_in_colour(
+    browser: Browser, sandbox: Any, fake_bot: FakeBot
+) -> None:
+    ws = sandbox.workspace
+    async with open_page(browser, sandbox.page_url) as page:
+        emoji = ":rotating_light: :white_check_mark: :eyes: 🔥 📈 🎫"
+        message = ws.add_message("general", text="x", blocks=[section(emoji), section("plain words")])
+        shown = page.locator(f'[data-ts="{message.ts}"] .block')
+        await expect(shown.first.locator(".emoji")).to_have_count(3)
+        assert await page.evaluate("""document.fonts.check('16px "Opsbot Emoji"', '🔥')""")
+        assert await colored_pixels(shown.first) > 200
+        assert await colored_pixels(shown.nth(1)) == 0
 
 
 @pytest.mark.browser

@@ -12,6 +12,7 @@ from bot.domain.digest_periods import (
     first_monday,
     month_period,
     period_reported_at,
+    period_so_far,
     week_period,
 )
 
@@ -81,3 +82,22 @@ def test_catch_up_only_within_the_grace() -> None:
     assert not catch_up_due(datetime(2026, 11, 23, 7, 59, tzinfo=UTC), now=now, grace=grace)
     assert not catch_up_due(None, now=now, grace=grace)
     assert not catch_up_due(now + timedelta(minutes=1), now=now, grace=grace)
+
+
+def test_the_week_so_far_ends_now_and_compares_with_as_long_just_before() -> None:
+    now = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)  # Wednesday of week 48, 15:30 in Berlin
+    period = period_so_far(DigestKind.WEEKLY, now, BERLIN)
+    assert period.so_far and period.label == "2026-W48"
+    assert period.first_day == date(2026, 11, 23) and period.last_day == date(2026, 11, 25)
+    assert period.start == datetime(2026, 11, 22, 23, 0, tzinfo=UTC) and period.end == now
+    assert period.start - period.previous_start == now - period.start
+    assert period.describe() == "week 48 so far (23 Nov – 25 Nov 2026)"
+    assert week_period(date(2026, 11, 25), BERLIN).describe() == "week 48 (23 Nov – 29 Nov 2026)"
+
+
+def test_the_month_so_far_says_so() -> None:
+    now = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+    period = period_so_far(DigestKind.MONTHLY, now, "UTC")
+    assert period.first_day == date(2026, 11, 1) and period.last_day == date(2026, 11, 25)
+    assert period.end == now and period.week_boundaries()[-1] == now
+    assert period.describe() == "November 2026 so far (1 – 25 Nov)"
