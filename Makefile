@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Most tests wait on sockets, timers and subprocesses, not the CPU: four workers fit two cores.
 PYTEST_WORKERS ?= -n 4 --dist loadgroup
 
-.PHONY: run test test-clock lint typecheck clean lock
+.PHONY: run test test-clock lint typecheck clean lock tour
 
 # Everything installed is pinned with hashes (requirements/dev.lock = the service's lock + the test tools);
 # `make lock` regenerates both locks after a change to pyproject.toml.
@@ -41,6 +41,10 @@ test: $(STAMP) lint typecheck
 test-clock: $(STAMP)
 	$(BIN)/python tests/prerequisites.py
 	$(BIN)/python tests/faketime_run.py $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# docs/tour.md's screenshots (docs/tour/NN-<step>.png), taken again by walking the tour in chromium.
+tour: $(STAMP)
+	OPSBOT_TOUR_SCREENSHOTS=docs/tour $(BIN)/python -m pytest -q tests/browser/test_tour.py -k test_the_tour_from
 
 clean:
 	rm -rf $(VENV) *.egg-info opsbot.db opsbot.db-* opsbot-sandbox.db opsbot-sandbox.db-*

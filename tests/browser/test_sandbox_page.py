@@ -4,65 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from PIL import Image
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from bot.server import RunningServer
 from bot.services.info_reviews import run_digest_now
 from tests.conftest import SIGNING_SECRET
 from tests.sandbox.fakebot import SECRET as FAKE_SECRET
 from tests.sandbox.fakebot import FakeBot
+from tests.support.browser import open_page
 from tests.support.sandbox_page import post_control
-from tests.support.services import require
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 @pytest.fixture
 def bot_config(sandbox: Any) -> dict[str, Any]:
     paging = {"pagerduty": {"events_url": sandbox.pagerduty_events_url}}  # paged only with a routing key
     return {"alerts": {"pace_per_channel_seconds": 0.02}, "paging": paging}
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's chromium: missing, the test skips (and fails under CI=true)."""
-    require(CHROMIUM.exists(), "chromium")
-    return str(CHROMIUM)
-
-
-@pytest.fixture
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_ARGS, env=browser_environ()
-        )
-        yield launched
-        await launched.close()
-
-
-def browser_environ() -> dict[str, str]:
-    """Our environment without libfaketime: chromium hangs at start-up under it (tests/faketime_run.py).
-
-    The page still runs on the tests' clock: `open_page` sets it from the test process's time.
-    """
-    kept = [p for p in os.environ.get("LD_PRELOAD", "").split() if "libfaketime" not in p]
-    return {**os.environ, "LD_PRELOAD": " ".join(kept)}
 
 
 @pytest.fixture
@@ -87,22 +51,6 @@ async def fake_bot(sandbox: Any) -> AsyncIterator[FakeBot]:
     sandbox.attach_bot(player=sandbox.player(bot_url=bot.url, signing_secret=FAKE_SECRET))
     yield bot
     await bot.close()
-
-
-@asynccontextmanager
-async def open_page(browser: Browser, url: str) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
-    await context.clock.set_system_time(datetime.now(UTC))  # the page's Date runs on the tests' clock
-    opened = await context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    await opened.goto(url)
-    await expect(opened.get_by_text("opsbot connected")).to_be_visible()
-    try:
-        yield opened
-        assert not errors, f"the page raised: {errors}"
-    finally:
-        await context.close()
 
 
 @pytest.mark.browser
