@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from bot.config import Settings, load_settings, masked_dump
@@ -163,17 +164,19 @@ async def _serve(
         settings = embedded.settings
         closers.append(embedded.close)
         print(embedded.message, flush=True)
-        if sample_history:
-            await _seed_sample_history(settings)
-    server = await start_server(build_deps(settings), host=host, port=port)
+    prepare = partial(_seed_sample_history, settings) if embedded and sample_history else None
+    server = await start_server(build_deps(settings), host=host, port=port, prepare=prepare)
     closers.insert(0, server.close)
     if embedded is not None:
-        from functools import partial
-
         from bot.services.info_reviews import run_digest_now
 
+        async def run_digest(period: str, *, so_far: bool = False) -> str:
+            if server.ready is not None:  # a digest of half the sample history would mislead
+                await asyncio.shield(server.ready)
+            return await run_digest_now(server.deps, period, so_far=so_far)
+
         # the page can now play Slack toward the bot (port 0 included) and run digests in-process
-        embedded.connect(server.url, run_digest=partial(run_digest_now, server.deps))
+        embedded.connect(server.url, run_digest=run_digest)
     gc.freeze()  # what start-up built lives as long as the process: keep it out of every later collection
     gc.enable()
     print(f"opsbot listening on {server.url}", flush=True)
@@ -184,14 +187,17 @@ async def _serve(
 
 
 async def _seed_sample_history(settings: Settings) -> None:
-    """Give a fresh sandbox database its sample month before the bot (and its outbox) starts."""
+    """Give a fresh sandbox database its sample month while the bot already answers; its outbox starts
+    after (start_server's `prepare`)."""
     from bot.services.sample_history import seed_once
-    from storage.migrate import upgrade
 
-    await asyncio.to_thread(upgrade, settings.secrets.database_url.get_secret_value())
+    told = "a past month of alerts, incidents and tickets (about 10 s; the page works meanwhile)"
+    print(f"  telling {told} …", flush=True)
     seeded = await seed_once(settings)
-    if seeded is not None:
-        print(f"  {seeded.describe()}", flush=True)
+    print(f"  {seeded.describe() if seeded else ALREADY_SEEDED}", flush=True)
+
+
+ALREADY_SEEDED = "no sample history added: the sandbox database has it already (or alerts of its own)"
 
 
 def _refuse_sandbox_off_loopback(settings: Settings, host: str) -> None:

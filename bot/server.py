@@ -4,6 +4,7 @@ metrics."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -122,16 +123,28 @@ class RunningServer:
     runner: web.AppRunner
     url: str
     background: list[Any] = field(default_factory=list)
+    # done once the outbox, host checks and scheduler run (after the `prepare` start_server was given)
+    ready: asyncio.Future[None] | None = None
 
     async def close(self) -> None:
+        if self.ready is not None and not self.ready.done():
+            self.ready.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.ready
         for closer in reversed(self.background):
             await closer()
         await self.runner.cleanup()
         await self.deps.close()
 
 
-async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
-    """Migrate the database, then serve opsbot on host:port (0 picks a free port)."""
+async def start_server(
+    deps: Deps, *, host: str, port: int, prepare: Callable[[], Awaitable[None]] | None = None
+) -> RunningServer:
+    """Migrate the database, then serve opsbot on host:port (0 picks a free port).
+
+    With `prepare` (the sandbox's sample history) the server answers at once, and its background work —
+    the outbox, host checks, the scheduler's catch-up — starts once `prepare` is done (`ready`): nothing
+    `prepare` queues is sent, and no digest is built from half of it."""
     from storage.migrate import upgrade  # imported here: Alembic is only needed at start-up
 
     refuse_insecure_start(deps.settings, host)
@@ -144,6 +157,29 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
     await site.start()
     bound = runner.addresses[0]
     server = RunningServer(deps=deps, runner=runner, url=f"http://{_host_for_url(host)}:{bound[1]}")
+    if prepare is None:
+        await _start_background(server, bolt)
+    else:
+        server.ready = asyncio.ensure_future(_prepare_then_start(server, bolt, prepare))
+    log.info("opsbot serving", extra={"url": server.url})
+    if notice := sms.off_notice(deps.settings):
+        log.info(notice)
+    return server
+
+
+async def _prepare_then_start(
+    server: RunningServer, bolt: AsyncApp, prepare: Callable[[], Awaitable[None]]
+) -> None:
+    try:
+        await prepare()
+    except Exception:  # the sample history is a nicety: opsbot runs without it
+        log.exception("preparing failed; opsbot goes on without it")
+    await _start_background(server, bolt)
+
+
+async def _start_background(server: RunningServer, bolt: AsyncApp) -> None:
+    """The outbox worker, host checks, the scheduler and Socket Mode."""
+    deps = server.deps
     worker = OutboxWorker(deps, RUNNERS)
     deps.wake_outbox = worker.wake
     await worker.start()
@@ -157,10 +193,6 @@ async def start_server(deps: Deps, *, host: str, port: int) -> RunningServer:
     server.background.append(await start_scheduler(deps))
     if deps.settings.socket_mode:
         server.background.append(await _start_socket_mode(deps, bolt))
-    log.info("opsbot serving", extra={"url": server.url})
-    if notice := sms.off_notice(deps.settings):
-        log.info(notice)
-    return server
 
 
 async def _start_socket_mode(deps: Deps, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:

@@ -220,12 +220,15 @@ async def _guarded_update(session: AsyncSession, job: OutboxJob, values: dict[st
         raise NotRetryable({job.id or 0: "claimed by a worker meanwhile; try again"})
 
 
-async def discard_unfinished(db: Database, *, now: datetime, reason: str) -> int:
-    """Close every job not done yet as done without running it, `reason` kept as its last error; return
-    how many. For work nobody should see: the sandbox's sample history queues posts of a past month."""
+async def discard_unfinished(db: Database, *, now: datetime, reason: str, created_before: datetime) -> int:
+    """Close every job queued before `created_before` and not done yet as done without running it, `reason`
+    kept as its last error; return how many. For work nobody should see: the sandbox's sample history
+    queues posts of a past month (while the page's own, newer work waits for the outbox to start)."""
     statement = (
         update(OutboxJob)
-        .where(col(OutboxJob.status).in_((PENDING, SENDING, FAILED)))
+        .where(
+            col(OutboxJob.status).in_((PENDING, SENDING, FAILED)), col(OutboxJob.created_at) < created_before
+        )
         .values(status=DONE, done_at=now, lease_owner=None, lease_until=None, last_error=reason[:1000])
     )
     async with db.transaction() as session:

@@ -73,8 +73,10 @@ async def seed_once(settings: Settings, *, now: datetime | None = None) -> Seede
 async def _seed(deps: Deps, clock: StoryClock, *, now: datetime, began: float) -> Seeded:
     story = plan_story(now, deps.settings.file.team.timezone)
     samples = await seed_host_samples(deps, now=now)  # before the tickets measure them
-    await story_steps(deps, story).tell(clock)
-    discarded = await discard_unfinished(deps.db, now=now, reason=DISCARDED)
+    try:
+        await story_steps(deps, story).tell(clock)
+    finally:  # a story cut short leaves no past work for the outbox either
+        discarded = await discard_unfinished(deps.db, now=now, reason=DISCARDED, created_before=now)
     seeded = Seeded(
         firings=len(story.firings),
         incidents=len(story.incidents),

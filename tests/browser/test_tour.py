@@ -55,13 +55,15 @@ async def page_url(tmp_path: Path) -> AsyncIterator[str]:
 
 async def _page_url_once_listening(process: asyncio.subprocess.Process) -> str:
     assert process.stdout is not None
-    output, url = "", None
+    output, url, listening, told = "", None, False, False
     async with asyncio.timeout(60):
         while line := (await process.stdout.readline()).decode():
             output += line
             if SANDBOX_LINE in line:
                 url = line.split(SANDBOX_LINE)[1].strip()
-            if "opsbot listening on" in line and url is not None:
+            listening = listening or "opsbot listening on" in line
+            told = told or "sample history" in line  # told after the bot listens; the page works meanwhile
+            if listening and told and url is not None:
                 return url
     raise AssertionError(f"embedded opsbot did not start: {output}")
 

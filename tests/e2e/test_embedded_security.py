@@ -72,14 +72,18 @@ async def spawn(workdir: Path, *args: str, **env: str) -> asyncio.subprocess.Pro
     )  # fmt: skip
 
 
-async def read_until_listening(process: asyncio.subprocess.Process) -> tuple[str, bool]:
-    """Read stdout until opsbot listens (True) or the process ends (False)."""
+async def read_until_listening(
+    process: asyncio.subprocess.Process, *, until: tuple[str, ...] = ("opsbot listening on",)
+) -> tuple[str, bool]:
+    """Read stdout until opsbot listens (or, with `until`, until each of those lines came, in any order):
+    True, or False when the process ends first."""
     assert process.stdout is not None
-    output = ""
-    async with asyncio.timeout(60):  # the first start tells the sample history first
+    output, waiting = "", set(until)
+    async with asyncio.timeout(60):  # the sample history is told after the bot listens
         while line := (await process.stdout.readline()).decode():
             output += line
-            if "opsbot listening on" in line:
+            waiting -= {marker for marker in waiting if marker in line}
+            if not waiting:
                 return output, True
     return output, False
 
@@ -88,8 +92,9 @@ async def read_until_listening(process: asyncio.subprocess.Process) -> tuple[str
 async def embedded(workdir: Path, *, history: bool = False, **env: str) -> AsyncIterator[Embedded]:
     """`opsbot serve` in embedded mode; without `history` it starts empty (`--empty`)."""
     process = await spawn(workdir, *(() if history else ("--empty",)), **env)
+    told = ("sample history",) if history else ()  # "sample history: …" or "no sample history added"
     try:
-        output, listening = await read_until_listening(process)
+        output, listening = await read_until_listening(process, until=("opsbot listening on", *told))
         assert listening, f"embedded opsbot did not start: {output}"
         yield Embedded(process, output)
     finally:
