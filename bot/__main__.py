@@ -191,7 +191,7 @@ async def _seed_sample_history(settings: Settings) -> None:
     after (start_server's `prepare`)."""
     from bot.services.sample_history import seed_once
 
-    told = "a past month of alerts, incidents and tickets (about 10 s; the page works meanwhile)"
+    told = "a past month of alerts, incidents and tickets (10–20 s; the page works meanwhile)"
     print(f"  telling {told} …", flush=True)
     seeded = await seed_once(settings)
     print(f"  {seeded.describe() if seeded else ALREADY_SEEDED}", flush=True)
