@@ -11,7 +11,7 @@ from bot.blocks.ids import ActionId
 from bot.errors import UsageError
 from bot.listeners import guarded
 from bot.services import alert_actions
-from handlers.common import clicked_channel
+from handlers.common import clicked_channel, who
 
 
 def register(app: AsyncApp) -> None:
@@ -19,11 +19,6 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.ALERT_RESOLVE)(guarded(_button(alert_actions.resolve)))
     app.action(ActionId.ALERT_SNOOZE)(guarded(on_snooze))
     app.action(ActionId.ALERT_MORE)(guarded(on_more))
-
-
-def _who(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user", {})
-    return str(user.get("id", "")), str(user.get("username") or user.get("name") or user.get("id", ""))
 
 
 def _selected(action: dict[str, Any]) -> tuple[str, int]:
@@ -41,7 +36,7 @@ def _button(act: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None
         ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         await ack()
-        user_id, name = _who(body)
+        user_id, name = who(body)
         value = str(action.get("value", ""))
         if not value.isdigit():
             raise UsageError("That button is not understood; the message may be outdated.")
@@ -60,7 +55,7 @@ async def on_snooze(
     ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
 ) -> None:
     await ack()
-    user_id, name = _who(body)
+    user_id, name = who(body)
     choice, group_id = _selected(action)
     await alert_actions.snooze(
         context["deps"], group_id, user_id=user_id, user_name=name, choice=choice,
@@ -72,7 +67,7 @@ async def on_more(
     ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext, respond: Any
 ) -> None:
     await ack()
-    user_id, name = _who(body)
+    user_id, name = who(body)
     choice, group_id = _selected(action)
     deps, channel = context["deps"], clicked_channel(body)
     if choice == "noise":

@@ -38,3 +38,9 @@ def not_built(usage: CommandUsage, parsed: ParsedCommand) -> UsageError:
 def clicked_channel(body: dict[str, Any]) -> str:
     """The channel of the message whose button was clicked ("" when it was not in a channel, e.g. a view)."""
     return str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+
+
+def who(body: dict[str, Any]) -> tuple[str, str]:
+    """The acting user's ID and name (the name threads say; never a mention that would ping them)."""
+    user = body.get("user", {})
+    return str(user.get("id", "")), str(user.get("username") or user.get("name") or user.get("id", ""))

@@ -14,7 +14,7 @@ from bot.blocks.incident import modal_values
 from bot.errors import Forbidden, UsageError
 from bot.listeners import guarded
 from bot.services import incident_commands, incident_permissions, incidents
-from handlers.common import clicked_channel
+from handlers.common import clicked_channel, who
 
 
 def register(app: AsyncApp) -> None:
@@ -79,7 +79,7 @@ async def on_declare_submitted(
     the team)."""
     deps, values = context["deps"], modal_values(view)
     metadata = json.loads(view.get("private_metadata") or "{}")
-    user_id, level = str(body["user"]["id"]), int(values.get(BlockId.INCIDENT_SEVERITY) or 3)
+    (user_id, user_name), level = who(body), int(values.get(BlockId.INCIDENT_SEVERITY) or 3)
     try:
         team = await incident_commands.form_team(deps, values=values, metadata=metadata)
         await incident_permissions.may_declare(deps, team, user_id=user_id, level=level)
@@ -91,6 +91,7 @@ async def on_declare_submitted(
     await incident_commands.declare_from_form(
         deps,
         user_id=user_id,
+        user_name=user_name,
         level=level,
         team=team,
         values=values,

@@ -70,7 +70,7 @@ async def acknowledge_in(
 
 
 async def link_incident(
-    session: AsyncSession, group_id: int, *, incident_id: int, user_id: str, now: datetime
+    session: AsyncSession, group_id: int, *, incident_id: int, user_id: str, user_name: str, now: datetime
 ) -> None:
     """An incident was declared from this alert: it is being handled, so acknowledge it (stopping its
     escalation) and record the incident on the firing episode; the message shows it."""
@@ -81,7 +81,7 @@ async def link_incident(
     if episode is not None:
         episode.incident_id = incident_id
     if group.acked_at is None and group.status == "firing":
-        detail: dict[str, object] = {"incident": f"INC-{incident_id}"}
+        detail: dict[str, object] = {"incident": f"INC-{incident_id}", "name": user_name or user_id}
         await acknowledge_in(session, group, user_id=user_id, detail=detail, now=now)
     else:
         await _queue_sync(session, group, now=now)

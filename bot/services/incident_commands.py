@@ -218,6 +218,7 @@ async def declare_from_form(
     deps: Deps,
     *,
     user_id: str,
+    user_name: str,
     level: int,
     team: Team,
     values: dict[str, str],
@@ -229,6 +230,7 @@ async def declare_from_form(
     declared = await incidents.declare(
         deps,
         user_id=user_id,
+        user_name=user_name,
         level=level,
         title=values.get(BlockId.INCIDENT_TITLE, ""),
         service=values.get(BlockId.INCIDENT_SERVICE, ""),

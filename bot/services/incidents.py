@@ -53,6 +53,7 @@ async def declare(
     service: str = "",
     description: str = "",
     alert_group_id: int | None = None,
+    user_name: str = "",
     team: Team | None = None,
     request_key: str | None = None,
     earlier_keys: tuple[str, ...] = (),
@@ -88,8 +89,9 @@ async def declare(
             if alert_group_id is not None:
                 assert incident.id is not None
                 await link_incident(
-                    session, alert_group_id, incident_id=incident.id, user_id=user_id, now=now
-                )
+                    session, alert_group_id, incident_id=incident.id, user_id=user_id, user_name=user_name,
+                    now=now,
+                )  # fmt: skip
     except IntegrityError:
         existing = await store.by_request_key(deps.db, request_key or "")
         if existing is None:

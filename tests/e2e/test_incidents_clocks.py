@@ -164,6 +164,9 @@ async def test_declare_from_a_critical_alert_links_the_alert(
         "critical-alerts", contains="Incident INC-1 (SEV1) declared for this alert"
     )
     assert reply.thread_ts == message.ts
+    # the thread names who declared, as it names who acknowledged (no raw ID, no mention pinging them)
+    acked = await ws.wait_for_message("critical-alerts", contains="by declaring INC-1")
+    assert "by alice" in ws.message_text(acked) and "U0ALICE" not in ws.message_text(acked)
 
 
 async def test_a_timer_notice_slack_failed_to_take_is_posted_once_slack_is_back(
