@@ -10,22 +10,13 @@ from bot.config.alerting import RouteConfig
 from bot.config.base import ChannelsConfig, Section, TeamConfig
 
 
-class DigestTeamConfig(Section):
-    """An entry of the older `digests.teams` (bot/config/teams.py makes each a team): its review channel, time
-    zone (default team.timezone) and alert label filter, and where and when its daily info review goes
-    (default channels.info, at alerts.info_review.at)."""
+class TeamEntry(Section):
+    """What an entry of `teams:` and of the older `digests.teams` both have: a handle (/oncall payments), a
+    time zone (default team.timezone) and the Alertmanager matchers picking its alerts."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
-    channel: str = "ops-review"
     timezone: str | None = None
     match: tuple[str, ...] = ()
-    info_channel: str | None = None
-    info_review_at: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-
-    @field_validator("channel", "info_channel")
-    @classmethod
-    def _channel(cls, value: str | None) -> str | None:
-        return None if value is None else ChannelsConfig._slack_channel_name(value)
 
     @field_validator("timezone")
     @classmethod
@@ -36,6 +27,21 @@ class DigestTeamConfig(Section):
     @classmethod
     def _matchers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return RouteConfig._matchers(value)
+
+
+class DigestTeamConfig(TeamEntry):
+    """An entry of the older `digests.teams` (bot/config/teams.py makes each a team): its review channel, time
+    zone (default team.timezone) and alert label filter, and where and when its daily info review goes
+    (default channels.info, at alerts.info_review.at)."""
+
+    channel: str = "ops-review"
+    info_channel: str | None = None
+    info_review_at: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    @field_validator("channel", "info_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        return None if value is None else ChannelsConfig._slack_channel_name(value)
 
 
 DISK_USAGE_PROMQL = (

@@ -13,17 +13,15 @@ from bot.config.alerting import (
     EscalationStepConfig,
     PermissionsConfig,
     RotationConfig,
-    RouteConfig,
 )
 from bot.config.base import ChannelsConfig, Section, TeamConfig
-from bot.config.digests import DigestsConfig, DigestTeamConfig
+from bot.config.digests import DigestsConfig, DigestTeamConfig, TeamEntry
 from bot.config.incidents import IncidentPermissionsConfig
 from bot.config.services import KpiConfig, MetricsPermissionsConfig, TicketPermissionsConfig
 
 if TYPE_CHECKING:
     from bot.domain.alerts import Matcher
 
-TEAM_HANDLE = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
@@ -59,13 +57,10 @@ class TeamDigestsConfig(Section):
     info_review_at: str | None = Field(default=None, pattern=HH_MM)
 
 
-class TeamSpec(Section):
-    """One entry of `teams:`."""
+class TeamSpec(TeamEntry):
+    """One entry of `teams:`; the first team (in order) whose `match` matches an alert owns it."""
 
-    name: str = Field(pattern=TEAM_HANDLE)  # the handle: /oncall payments, /ticket list team=payments
     title: str | None = Field(default=None, min_length=1, max_length=80)
-    timezone: str | None = None
-    match: tuple[str, ...] = ()  # Alertmanager matchers; the first team (in order) matching an alert owns it
     channels: TeamChannelsConfig = TeamChannelsConfig()
     oncall: RotationConfig | None = None
     escalation: tuple[EscalationStepConfig, ...] | None = None
@@ -75,16 +70,6 @@ class TeamSpec(Section):
     # the environment variable holding the Integration Key of this team's own PagerDuty service (Events API
     # v2); unset: OPSBOT_PAGERDUTY_ROUTING_KEY, shared with the default team
     pagerduty_routing_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,99}$")
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else TeamConfig._known_zone(value)
-
-    @field_validator("match")
-    @classmethod
-    def _matchers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return RouteConfig._matchers(value)
 
 
 @dataclass(frozen=True)
