@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from bot.domain.digests import (
 from bot.domain.durations import humanize_duration
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import STATUS_MARKS, format_target, format_trend, status_of
+from bot.domain.review_checklist import Finding, ItemSpec, catalog, no_source
 from bot.domain.reviews import ReviewSummary, ReviewTally
 from bot.domain.units import format_value
 
@@ -37,9 +39,12 @@ class Issue:
 
 @dataclass(frozen=True)
 class Part:
+    """A titled block of lines; `item` when it is a checklist item (ticked during the review)."""
+
     title: str
     lines: tuple[str, ...]
     issues: tuple[Issue, ...] = field(default_factory=tuple)
+    item: ItemSpec | None = None
 
 
 def _capped(lines: list[str], what: str) -> tuple[str, ...]:
@@ -160,29 +165,58 @@ def tickets_part(t: TicketSummary) -> Part:
 
 
 def weekly_parts(d: WeeklyDigest) -> list[Part]:
-    """The weekly review, part by part."""
+    """The weekly review: the week at a glance, then its checklist, item by item."""
     incidents = [incident_line(i) for i in d.incidents] or ["No incidents. 🎉"]
-    noisy = [
-        f"• *{untrusted(r.alertname)}*: {r.false_positive_rate:.0%} false positives of {r.total} "
-        "group firings "
-        f"({r.noise} marked noise, {r.quick_unacked} resolved < 5 min unacknowledged) — tune the threshold"
-        for r in d.noisy
-    ] or ["No rule looks noisy."]
+    built = {
+        "system_performance": kpi_part(d.kpis, source=d.kpi_source, daily=True),
+        "top_issues": _top_issues_part(d),
+        "optimization_tickets": tickets_part(d.tickets),
+        "thresholds": _thresholds_part(d),
+    }
+    return [
+        alerts_part(d.alerts, versus="last week"),
+        Part("🔥 Incidents", _capped(incidents, "incidents")),
+        response_part(d.response, d.reviews),
+        *checklist_parts(d.checklist or catalog(d.period.kind), d.findings, built),
+    ]
+
+
+def _top_issues_part(d: WeeklyDigest) -> Part:
     issues = tuple(Issue(g.key, f"{g.alertname}: {_firings(g.count)}, {g.severity}") for g in d.top_issues)
     top = [
         f"{n}. {SEVERITY_MARKS.get(g.severity, '')} *{untrusted(g.alertname)}* — {_firings(g.count)}, "
         f"firing {_duration(g.firing_seconds)}"
         for n, g in enumerate(d.top_issues, 1)
     ] or ["Nothing stood out."]
-    return [
-        alerts_part(d.alerts, versus="last week"),
-        kpi_part(d.kpis, source=d.kpi_source, daily=True),
-        Part("🔥 Incidents", _capped(incidents, "incidents")),
-        response_part(d.response, d.reviews),
-        Part("🎚️ Threshold review", tuple(noisy)),
-        Part("🏆 Top 3 issues", tuple(top), issues),
-        tickets_part(d.tickets),
+    return Part("🏆 Top 3 issues", tuple(top), issues)
+
+
+def _thresholds_part(d: WeeklyDigest) -> Part:
+    """The noisy rules, then what a source proposes (new thresholds from observed values)."""
+    noisy = [
+        f"• *{untrusted(r.alertname)}*: {r.false_positive_rate:.0%} false positives of {r.total} "
+        "group firings "
+        f"({r.noise} marked noise, {r.quick_unacked} resolved < 5 min unacknowledged) — tune the threshold"
+        for r in d.noisy
     ]
+    proposed = d.findings.get("thresholds")
+    if proposed is not None and proposed.has_data:
+        noisy += proposed.lines
+    return Part("🎚️ Threshold review", _capped(noisy or ["No rule looks noisy."], "rules"))
+
+
+def checklist_parts(
+    specs: tuple[ItemSpec, ...], findings: Mapping[str, Finding], built: Mapping[str, Part]
+) -> list[Part]:
+    """One part per checklist item: the digest's own part where it has one, else the source's finding."""
+    parts = []
+    for spec in specs:
+        own = built.get(spec.key)
+        found = findings.get(spec.key) or no_source(spec)
+        lines = own.lines if own is not None else _capped(list(found.lines), "lines")
+        issues = own.issues if own is not None else ()
+        parts.append(Part(spec.title, lines, issues, item=spec))
+    return parts
 
 
 def _stats_lines(now: IncidentStats, before: IncidentStats) -> list[str]:
@@ -198,20 +232,20 @@ def _stats_lines(now: IncidentStats, before: IncidentStats) -> list[str]:
 
 
 def monthly_parts(d: MonthlyDigest) -> list[Part]:
-    """The monthly deep dive, part by part."""
+    """The monthly deep dive: the month at a glance, then its checklist, item by item."""
     recurring = [
         f"• *{untrusted(r.alertname)}* `{untrusted(r.key[:60])}` fired in {r.weeks} weeks "
         f"({_firings(r.count)})"
         for r in d.recurring
     ] or ["No group fired in 3 or more weeks."]
+    built = {"prioritize_work": tickets_part(d.tickets), "infrastructure_scaling": capacity_part(d)}
     return [
         alerts_part(d.alerts, versus="last month"),
         Part("🔥 Incidents", tuple(_stats_lines(d.incidents, d.incidents_before))),
         Part("⏱️ Warning reviews", tuple(review_lines(d.reviews, versus="last month"))),
         kpi_part(d.kpis, source=d.kpi_source, daily=False),
-        tickets_part(d.tickets),
         Part("🔁 Recurring problems", tuple(recurring)),
-        capacity_part(d),
+        *checklist_parts(d.checklist or catalog(d.period.kind), d.findings, built),
     ]
 
 

@@ -67,8 +67,13 @@ def render_text(digest: Digest) -> str:
     """The digest as readable terminal text (for `opsbot digest --dry-run`)."""
     title = title_of(digest)
     out = [title, "=" * len(title), f"team {digest.team} · time zone {digest.period.zone}"]
+    group = None
     for part in parts_of(digest):
-        out += ["", part.title, "-" * len(part.title)]
+        if part.item is not None and part.item.group != group:
+            group = part.item.group
+            out += ["", f"## {group}"]
+        heading = part.title if part.item is None else f"[ ] {part.title}"
+        out += ["", heading, "-" * len(heading)]
         out += [_plain(line) for line in part.lines]
     return "\n".join(out) + "\n"
 

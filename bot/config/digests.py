@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from bot.config.alerting import RouteConfig
 from bot.config.base import ChannelsConfig, Section, TeamConfig
+from bot.domain.review_checklist import own_item_key
 
 
 class TeamEntry(Section):
@@ -65,6 +66,11 @@ class CapacityConfig(Section):
     memory_promql: str = Field(default=MEMORY_USAGE_PROMQL, min_length=1, max_length=20_000)
 
 
+# Own items fit beside the playbook's within Slack's 50 blocks (two blocks each).
+MAX_OWN_ITEMS = 5
+OWN_ITEM_TITLE = 150
+
+
 WEEKLY_AT: dict[str, str | int] = {"day_of_week": "mon", "hour": 9, "minute": 0}
 
 
@@ -86,6 +92,20 @@ class DigestsConfig(Section):
     # Before `teams:` existed, digests had teams of their own; still read (the first is the default team).
     teams: tuple[DigestTeamConfig, ...] | None = None
     capacity: CapacityConfig = CapacityConfig()
+    # A team's own checklist items, after the playbook's (each one a checkbox in every review).
+    weekly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
+    monthly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
+
+    @field_validator("weekly_items", "monthly_items")
+    @classmethod
+    def _own_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        titles = tuple(" ".join(title.split()) for title in value)
+        if any(not 0 < len(title) <= OWN_ITEM_TITLE for title in titles):
+            raise ValueError(f"each item is a title of 1 to {OWN_ITEM_TITLE} characters")
+        keys = [own_item_key(title) for title in titles]
+        if len(set(keys)) != len(keys):
+            raise ValueError("two items have the same title")
+        return titles
 
     def schedule(self, kind: Literal["weekly", "monthly"]) -> dict[str, str | int]:
         """APScheduler CronTrigger fields for `weekly` or `monthly` (a raw `cron` mapping replaces them)."""

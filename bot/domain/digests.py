@@ -11,6 +11,7 @@ from bot.domain.capacity import CapacityProblem, CapacityTrend
 from bot.domain.digest_periods import Period
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Kpi, Trend
+from bot.domain.review_checklist import Finding, ItemSpec
 from bot.domain.reviews import ReviewSummary
 
 SEVERITIES = ("critical", "warning", "info")
@@ -200,6 +201,8 @@ class WeeklyDigest:
     per_day: Buckets
     kpi_source: str = ""
     reviews: ReviewSummary = field(default_factory=ReviewSummary)
+    checklist: tuple[ItemSpec, ...] = ()  # the review's items, in order
+    findings: Mapping[str, Finding] = field(default_factory=dict)  # the sources' data, by item key
 
 
 @dataclass(frozen=True)
@@ -233,3 +236,5 @@ class MonthlyDigest:
     capacity_problems: tuple[CapacityProblem, ...] = ()
     capacity_source: str = ""  # where the usage series came from, e.g. "Prometheus at http://…"
     reviews: ReviewSummary = field(default_factory=ReviewSummary)
+    checklist: tuple[ItemSpec, ...] = ()
+    findings: Mapping[str, Finding] = field(default_factory=dict)

@@ -33,7 +33,7 @@ from bot.domain.digests import (
 from bot.domain.kpis import Kpi, trend, worst
 from bot.domain.reviews import ReviewSummary
 from bot.errors import BotError
-from bot.services import capacity
+from bot.services import capacity, review_findings
 from bot.services.incident_reports import incidents_between
 from bot.services.metric_sources import MetricSource, kpis_from_config
 from bot.services.metrics import metric_source
@@ -101,6 +101,7 @@ async def build_weekly(deps: Deps, team: Team, period: Period) -> WeeklyDigest:
         noise = group.create_task(q.rule_noise(db, week))
         tickets = group.create_task(ticket_summary(deps, team, period))
         reviews = group.create_task(review_summary(deps, scope, period))
+        checked = group.create_task(review_findings.findings(deps, team, period))
     return WeeklyDigest(
         team=team.handle,
         period=period,
@@ -114,6 +115,8 @@ async def build_weekly(deps: Deps, team: Team, period: Period) -> WeeklyDigest:
         per_day=firings.result().buckets,
         kpi_source=kpis.result()[1],
         reviews=reviews.result(),
+        checklist=review_findings.specs(deps, period),
+        findings=checked.result(),
     )
 
 
@@ -134,6 +137,7 @@ async def build_monthly(deps: Deps, team: Team, period: Period) -> MonthlyDigest
         tickets = group.create_task(ticket_summary(deps, team, period))
         usage = group.create_task(capacity.forecast(deps, period))
         reviews = group.create_task(review_summary(deps, scope, period))
+        checked = group.create_task(review_findings.findings(deps, team, period))
     summaries, source = kpis.result()
     return MonthlyDigest(
         team=team.handle,
@@ -153,6 +157,8 @@ async def build_monthly(deps: Deps, team: Team, period: Period) -> MonthlyDigest
         generated_at=deps.clock(),
         kpi_source=source,
         reviews=reviews.result(),
+        checklist=review_findings.specs(deps, period),
+        findings=checked.result(),
     )
 
 

@@ -107,7 +107,14 @@ async def test_the_schedule_posts_the_weekly_review_once_and_a_restart_does_not_
         )
         assert validate_blocks(message.blocks) == []
         text = ws.message_text(message)
-        for part in ("Firings", "Performance", "Incidents", "Response", "Threshold review", "Top 3 issues"):
+        for part in (
+            "Firings",
+            "System performance",
+            "Incidents",
+            "Response",
+            "Update monitoring thresholds",
+            "Identify the top 3 issues",
+        ):
             assert part in text
         assert "*Total* 7 (▲ 600 % vs 1 last week)" in text  # DiskFull 3 ×, PaymentsDown, BatchSlow 3 ×
         assert "🔴 critical: 1 (none last week)" in text
@@ -232,8 +239,8 @@ async def test_the_command_line_previews_as_text_and_posts_once(
     code, out = await opsbot_serve.command(sqlite_url, *week, "--dry-run")
     assert code == 0, out
     assert "Weekly review · ops · week 46 (9 Nov – 15 Nov 2026)" in out and "Firings\n-------" in out
-    assert "Total 7 (▲ 600 % vs 1 last week)" in out and "Top 3 issues" in out
-    assert "*" not in out.split("Top 3 issues")[1].splitlines()[2]  # mrkdwn markers dropped
+    assert "Total 7 (▲ 600 % vs 1 last week)" in out and "Identify the top 3 issues" in out
+    assert "*" not in out.split("Identify the top 3 issues")[1].splitlines()[2]  # mrkdwn markers dropped
     assert digests_in(sandbox) == []
     code, out = await opsbot_serve.command(sqlite_url, *week)
     assert code == 0 and "posted weekly digest for ops 2026-W46 to #ops-review" in out, out
@@ -247,7 +254,7 @@ async def test_the_command_line_previews_as_text_and_posts_once(
     assert len(monthly) == 1 and validate_blocks(monthly[0].blocks) == []
     text = sandbox.workspace.message_text(monthly[0])
     assert "*BackupLate* `alertname=BackupLate,service=,job=backup` fired in 3 weeks (3 firings)" in text
-    assert "Capacity" in text and "disk /" in text
+    assert "Plan infrastructure scaling" in text and "disk /" in text
 
 
 # the sandbox's workspace has a payments-oncall channel: the team's review goes there

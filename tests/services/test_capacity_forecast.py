@@ -69,7 +69,7 @@ async def deep_dive(
 
 
 def capacity_of(digest: MonthlyDigest) -> str:
-    return render_text(digest).split("💾 Capacity")[1]
+    return render_text(digest).split("Plan infrastructure scaling")[1]
 
 
 async def test_each_instance_gets_the_date_its_fill_rate_reaches_the_threshold(

@@ -77,7 +77,7 @@ async def test_the_weekly_review_lists_tickets_done_and_quick_wins_waiting(deps:
         session.add(ticket("Old idea", quadrant="Fill-In", status="open", at=WEEK.start - timedelta(days=30)))
     digest = await digests.build(deps, digest_runs.team(deps, None), WEEK)
     text = render_text(digest)
-    tickets = text.split("🎫 Tickets")[1]
+    tickets = text.split("Create optimization tickets")[1]
     assert "2 opened · 1 done in this period" in tickets
     assert "Add index on orders.user_id" in tickets
     assert "Quick Wins waiting: Cache the price list" in tickets
@@ -105,7 +105,7 @@ async def test_an_alert_firing_three_times_in_a_week_counts_three_firings(
     assert "Total 3 (▲ 200 % vs 1 last week)" in firings and "🟠 warning: 3" in firings
     assert "Fired most: DiskFull (3)" in firings and "— 3 firings, firing 1 h" in firings
     assert "3 group firings · 1 acknowledged · 3 resolved" in text.split("⏱️ Response")[1]
-    assert "1. 🟠 DiskFull — 3 firings, firing 1 h" in text.split("🏆 Top 3 issues")[1]
+    assert "1. 🟠 DiskFull — 3 firings, firing 1 h" in text.split("Identify the top 3 issues")[1]
     assert isinstance(digest, WeeklyDigest)  # opsbot saw each start a few ms after it: times are ± 1 s
     assert digest.response.mean_ack_seconds == pytest.approx(4 * 60, abs=1)
     assert digest.response.mean_resolve_seconds == pytest.approx(20 * 60, abs=1)
