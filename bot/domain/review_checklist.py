@@ -178,6 +178,27 @@ def no_source(spec: ItemSpec) -> Finding:
     return Finding((f"_No source configured{how}._",), has_data=False, summary="no source configured")
 
 
+def combined(answers: Sequence[Mapping[str, Finding]]) -> dict[str, Finding]:
+    """The sources' answers as one finding per item: where several answer one item (security updates: the
+    feed and the outdated dependencies), their lines follow each other, those with data first."""
+    found: dict[str, list[Finding]] = {}
+    for answer in answers:
+        for key, finding in answer.items():
+            found.setdefault(key, []).append(finding)
+    return {key: _joined(findings) for key, findings in found.items()}
+
+
+def _joined(findings: list[Finding]) -> Finding:
+    if len(findings) == 1:
+        return findings[0]
+    ordered = sorted(findings, key=lambda f: not f.has_data)  # stable: sources' order otherwise
+    return Finding(
+        tuple(line for f in ordered for line in f.lines),
+        has_data=any(f.has_data for f in findings),
+        summary="; ".join(f.summary for f in ordered if f.summary),
+    )
+
+
 def completed(findings: Mapping[str, Finding], specs: Sequence[ItemSpec]) -> dict[str, Finding]:
     """A finding for every item: the sources' where they answered, "no source" otherwise."""
     return {spec.key: findings.get(spec.key) or no_source(spec) for spec in specs}

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from bot.config import Team
 from bot.deps import Deps
 from bot.domain.digest_periods import Period
-from bot.domain.review_checklist import Finding, ItemSpec, checklist, completed
+from bot.domain.review_checklist import Finding, ItemSpec, checklist, combined, completed
 from bot.services import review_dependencies, review_opsbot, review_prometheus, review_slack
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,7 @@ def specs(deps: Deps, period: Period) -> tuple[ItemSpec, ...]:
 async def findings(deps: Deps, team: Team, period: Period) -> dict[str, Finding]:
     """A finding for every item of the period's review."""
     answers = await asyncio.gather(*(_ask(name, deps, team, period) for name in SOURCES))
-    merged: dict[str, Finding] = {}
-    for answer in answers:
-        merged.update(answer)
-    return completed(merged, specs(deps, period))
+    return completed(combined(answers), specs(deps, period))
 
 
 async def _ask(name: str, deps: Deps, team: Team, period: Period) -> Mapping[str, Finding]:
