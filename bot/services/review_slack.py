@@ -94,10 +94,10 @@ def _problem(code: str, channel: ReviewChannel, *, needed: str = "") -> str:
     if code == "not_in_channel":
         return f"opsbot cannot read {name}: invite @opsbot to {name}"
     if code == "channel_not_found":
-        return f"opsbot sees no channel {name}: check `{channel.key}` (a private channel must invite @opsbot)"
+        return f"opsbot sees no channel {name}: check {channel.key} (a private channel must invite @opsbot)"
     if code == "missing_scope":
         scope = untrusted(needed or "channels:history")
-        return f"opsbot's Slack app lacks the `{scope}` scope to read {name}: add it and reinstall the app"
+        return f"opsbot's Slack app lacks the {scope} scope to read {name}: add it and reinstall the app"
     if code == "ratelimited":
         return f"Slack rate-limited reading {name}; the next review reads it again"
     return f"{name} could not be read ({untrusted(code)})"
