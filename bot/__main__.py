@@ -160,7 +160,9 @@ async def _serve(
         _refuse_sandbox_off_loopback(settings, host)  # before the sandbox starts, not only before the bot
         from bot.embedded import start_embedded_sandbox  # the sandbox is loaded only when it is used
 
-        embedded = await start_embedded_sandbox(settings, host=host, bot_port=port)
+        embedded = await start_embedded_sandbox(
+            settings, host=host, bot_port=port, sample_history=sample_history
+        )
         settings = embedded.settings
         closers.append(embedded.close)
         print(embedded.message, flush=True)

@@ -10,6 +10,7 @@ secret), whatever OPSBOT_PAGERDUTY_* say.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 from bot.config import DEFAULT_DATABASE_URL, FileConfig, Settings
 from sandbox import RunningSandbox, start_sandbox
 from sandbox.page_actions import RunDigest
+from sandbox.sample_channels import FEEDBACK_CHANNEL, SUPPORT_CHANNEL, seed_review_channels
 from sandbox.twilio import SANDBOX_NUMBER
 
 _WILDCARDS = {None, "", "0.0.0.0", "::"}
@@ -60,17 +62,26 @@ class EmbeddedSandbox:
 
 
 async def start_embedded_sandbox(
-    settings: Settings, *, host: str, bot_port: int, workdir: Path | None = None
+    settings: Settings,
+    *,
+    host: str,
+    bot_port: int,
+    workdir: Path | None = None,
+    sample_history: bool = True,
 ) -> EmbeddedSandbox:
     """Start the sandbox on loopback next to the bot listening on `host` (a loopback address); when
     `bot_port` is known, its page is wired to the bot at once. The settings it returns point the bot at the
-    sandbox and at `workdir`/opsbot-sandbox.db (default: the working directory)."""
+    sandbox and at `workdir`/opsbot-sandbox.db (default: the working directory). With `sample_history`
+    its #user-feedback and #support hold a past month for the weekly review (Slack's history lives in the
+    sandbox, so it is told on every start, unlike the database's)."""
     signing_secret = secrets.token_hex(16)
     bot_token = "xoxb-sandbox-" + secrets.token_hex(8)
     database = (workdir or Path.cwd()).absolute() / SANDBOX_DATABASE
     port = bot_port + 1 if bot_port else 0
     sandbox = await start_sandbox(host=SANDBOX_HOST, port=port, bot_token=bot_token)
     sandbox.twilio.auth_token = secrets.token_hex(16)
+    if sample_history:
+        seed_review_channels(sandbox.workspace, now=time.time())
     updated = settings.secrets.model_copy(
         update={
             "slack_bot_token": SecretStr(bot_token),
@@ -86,7 +97,9 @@ async def start_embedded_sandbox(
     )
     embedded = EmbeddedSandbox(
         sandbox=sandbox,
-        settings=settings.model_copy(update={"secrets": updated, "file": _paging_to(sandbox, settings)}),
+        settings=settings.model_copy(
+            update={"secrets": updated, "file": _review_channels(_paging_to(sandbox, settings))}
+        ),
         signing_secret=signing_secret,
         message=_started_message(sandbox, database, settings),
     )
@@ -106,6 +119,17 @@ def _paging_to(sandbox: RunningSandbox, settings: Settings) -> FileConfig:
     return settings.file.model_copy(
         update={"paging": paging.model_copy(update={"pagerduty": pagerduty, "sms": sms})}
     )
+
+
+def _review_channels(file: FileConfig) -> FileConfig:
+    """The file settings with the weekly review reading the sandbox's #user-feedback and #support, unless
+    the configuration names channels of its own."""
+    digests = file.digests
+    chosen = {
+        "feedback_channel": digests.feedback_channel or FEEDBACK_CHANNEL,
+        "support_channel": digests.support_channel or SUPPORT_CHANNEL,
+    }
+    return file.model_copy(update={"digests": digests.model_copy(update=chosen)})
 
 
 def _started_message(sandbox: RunningSandbox, database: Path, settings: Settings) -> str:

@@ -120,9 +120,17 @@ def set_topic(ws: Workspace, args: Args) -> dict[str, Any]:
     return {"ok": True, "channel": channel.to_api()}
 
 
+def _bound(args: Args, name: str, default: str) -> int:
+    """`oldest` or `latest` as microseconds; Slack refuses one that is not a timestamp."""
+    try:
+        return ts_key(args.text(name, default=default))
+    except ValueError:
+        raise SlackError(f"invalid_ts_{name}") from None
+
+
 def _in_window(messages: list[Message], args: Args) -> list[Message]:
-    oldest = ts_key(args.text("oldest", default="0"))
-    latest = ts_key(args.text("latest", default=f"{time.time() + 1:.6f}"))
+    oldest = _bound(args, "oldest", "0")
+    latest = _bound(args, "latest", f"{time.time() + 1:.6f}")
     if args.flag("inclusive"):
         return [m for m in messages if oldest <= ts_key(m.ts) <= latest]
     return [m for m in messages if oldest < ts_key(m.ts) < latest]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sandbox.blockkit import normalize_blocks
 from sandbox.errors import SlackError
 from sandbox.mentions import mentions
-from sandbox.model import BOT_ID, BOT_USER_ID, Ephemeral, Message
+from sandbox.model import BOT_ID, BOT_USER_ID, Ephemeral, Message, ts_key
 from sandbox.records import Notification
 from sandbox.state import WorkspaceState
 
@@ -71,11 +73,54 @@ class MessagingMixin(WorkspaceState):
         user group: `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^…>`."""
         return [n for n in self.notifications if n.user == user and n.broadcasts]
 
+    def add_past_message(
+        self,
+        channel: str,
+        *,
+        at: float,
+        user: str,
+        text: str = "",
+        thread_ts: str | None = None,
+        reactions: Mapping[str, Sequence[str]] | None = None,
+        subtype: str | None = None,
+    ) -> Message:
+        """Store a message (or thread reply) `user` posted at `at` (Unix seconds, in the past) with its
+        reactions (emoji name -> who reacted), as if it had been in the channel all along: the history of
+        tests and of the sample month. No events: it happened before anyone watched."""
+        if at >= time.time():
+            raise ValueError("a past message needs a time in the past")
+        conversation = self.channel(channel)
+        stored = self.history.setdefault(conversation.id, [])
+        parent = self._thread_parent(conversation.id, thread_ts) if thread_ts else None
+        ts = _free_ts(stored, at)
+        if parent and ts_key(ts) <= ts_key(parent.ts):
+            raise ValueError("a reply comes after the message it answers")
+        author = self.user(user).id
+        message = Message(
+            channel=conversation.id,
+            ts=ts,
+            text=text,
+            user=author,
+            bot_id=self.users[author].bot_id,
+            thread_ts=parent.ts if parent else None,
+            subtype=subtype,
+            reactions=[
+                {"name": name.strip(":"), "users": list(users), "count": len(users)}
+                for name, users in (reactions or {}).items()
+                if users
+            ],
+        )
+        if parent:
+            self._note_reply(parent, message)
+        bisect.insort(stored, message, key=lambda m: ts_key(m.ts))
+        return message
+
     @staticmethod
     def _note_reply(parent: Message, reply: Message) -> None:
         parent.thread_ts = parent.ts
         parent.reply_count += 1
-        parent.latest_reply = reply.ts
+        if parent.latest_reply is None or ts_key(reply.ts) > ts_key(parent.latest_reply):
+            parent.latest_reply = reply.ts
         if reply.user and reply.user not in parent.reply_users:
             parent.reply_users.append(reply.user)
 
@@ -273,3 +318,13 @@ class MessagingMixin(WorkspaceState):
         self.bookmarks.setdefault(conversation.id, []).append(bookmark)
         self.emit({"type": "bookmark_added", "channel": conversation.id, "bookmark": bookmark})
         return bookmark
+
+
+def _free_ts(stored: list[Message], at: float) -> str:
+    """The ts of an instant, a microsecond later while another message of the channel has it."""
+    taken = {ts_key(m.ts) for m in stored}
+    micros = round(at * 1_000_000)
+    while micros in taken:
+        micros += 1
+    seconds, fraction = divmod(micros, 1_000_000)
+    return f"{seconds}.{fraction:06d}"

@@ -95,6 +95,15 @@ class DigestsConfig(Section):
     # A team's own checklist items, after the playbook's (each one a checkbox in every review).
     weekly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
     monthly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
+    # Slack channels the weekly review reads (opsbot must be a member): people's posts in the first are its
+    # "user feedback" item, requests in the second its "support metrics"; unset, the item says how to add it.
+    feedback_channel: str | None = None
+    support_channel: str | None = None
+
+    @field_validator("feedback_channel", "support_channel")
+    @classmethod
+    def _review_channel(cls, value: str | None) -> str | None:
+        return None if value is None else ChannelsConfig._slack_channel_name(value)
 
     @field_validator("weekly_items", "monthly_items")
     @classmethod
