@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -79,5 +80,10 @@ def render_text(digest: Digest) -> str:
 
 
 def _plain(line: str) -> str:
-    """Drop Slack mrkdwn markers (and its escaping of &, < and >) for the terminal."""
-    return unescape_slack(re.sub(r"(?<!\w)[*_`](.+?)[*_`](?!\w)", r"\1", line))
+    """Drop Slack mrkdwn markers (and its escaping of &, < and >) for the terminal; a `code` span keeps its
+    text as it is (a PromQL example's `*` and `_` are not markers)."""
+    pieces = re.split(r"`([^`]*)`", line)  # odd pieces were inside backticks
+    return "".join(
+        unescape_slack(piece if inside else re.sub(r"(?<!\w)[*_](.+?)[*_](?!\w)", r"\1", piece))
+        for piece, inside in zip(pieces, itertools.cycle((False, True)), strict=False)
+    )

@@ -175,7 +175,7 @@ def checklist(kind: DigestKind, own_titles: Sequence[str] = ()) -> tuple[ItemSpe
 def no_source(spec: ItemSpec) -> Finding:
     """The honest line of an item no source answers: what to configure to give it data."""
     how = f" — {spec.how_to_add}" if spec.how_to_add else ""
-    return Finding((f"_No source configured{how}._",), has_data=False, summary="no source configured")
+    return Finding((f"No source configured{how}.",), has_data=False, summary="no source configured")
 
 
 def combined(answers: Sequence[Mapping[str, Finding]]) -> dict[str, Finding]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.blocks.digests import render_digest, render_text
@@ -23,6 +24,7 @@ from bot.domain.digests import (
 )
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Comparison, Kpi, trend
+from bot.domain.review_checklist import WEEKLY_ITEMS, no_source
 from sandbox.blockkit import validate_blocks
 
 WEEK = week_period(date(2026, 11, 18), "Europe/Berlin")
@@ -136,3 +138,12 @@ def test_a_huge_month_stays_within_block_kit_limits() -> None:
     assert "Response targets met: 78 % (before: –)" in text
     assert "⚠️ disk /" in text and "reaches 90 % around 2026-11-20" in text
     assert "The tickets feature is not installed." in text
+
+
+def test_the_text_renderer_keeps_code_as_written_and_prints_every_item() -> None:
+    digest = replace(weekly(0), findings={"error_logs": no_source(WEEKLY_ITEMS[0])})
+    out = render_text(digest)
+    assert "add digests.sources.error_logs (a PromQL query, e.g. sum by (service) (increase(" in out
+    assert "level='error'}[$__range])))" in out
+    for spec in WEEKLY_ITEMS:
+        assert f"[ ] {spec.title}\n" in out

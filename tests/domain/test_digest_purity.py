@@ -21,6 +21,8 @@ DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain"
         "stale_hosts.py",
         "reviews.py",
         "info_review.py",
+        "review_checklist.py",
+        "channel_review.py",
     ],
 )
 def test_digest_domain_modules_import_only_the_standard_library(name: str) -> None:

@@ -56,10 +56,10 @@ def test_an_item_no_source_answers_says_how_to_add_one() -> None:
 
 
 def test_two_sources_answering_one_item_are_joined_data_first() -> None:
-    feed = Finding(("_No source configured._",), has_data=False, summary="no feed")
+    feed = Finding(("No source configured.",), has_data=False, summary="no feed")
     outdated = Finding(("3 packages behind",), summary="3 behind")
     found = combined([{"security_updates": feed}, {"security_updates": outdated, "x": outdated}])
     assert found["security_updates"] == Finding(
-        ("3 packages behind", "_No source configured._"), has_data=True, summary="3 behind; no feed"
+        ("3 packages behind", "No source configured."), has_data=True, summary="3 behind; no feed"
     )
     assert found["x"] is outdated
