@@ -93,18 +93,13 @@ async def _observed(
     """The highest value the firing's alerts showed: their host samples while it fired (opsbot's own
     checks), else what their latest firing's annotations state (Alertmanager keeps no history)."""
     until = firing.ended_at or end
-    mine = [
-        a
-        for a in alerts
-        if a.group_key == firing.group_key
-        and a.alertname == firing.alertname
-        and firing.started_at <= a.starts_at <= until
-    ]
     values: list[float] = []
-    for alert in mine:
-        if host and alert.labels.get("job") == HOST_JOB:
+    for alert in alerts:
+        if alert.group_key != firing.group_key or alert.alertname != firing.alertname:
+            continue
+        if host and alert.labels.get("job") == HOST_JOB:  # the samples tell every firing, not only the last
             values += await _peak_sample(deps, alert, firing.started_at, until)
-        else:
+        elif firing.started_at <= alert.starts_at <= until:
             stated = value_of(alert.annotations, alert.labels)
             values += [] if stated is None else [stated]
     return max(values) if values else None

@@ -51,7 +51,7 @@ def test_with_no_real_firing_the_95th_percentile_of_the_false_ones_is_proposed()
 
 
 def test_a_rule_with_no_value_observed_gets_no_proposal() -> None:
-    p = propose("ApiLatency", false(None, None) + [Firing(True, None)])
+    p = propose("ApiLatency", [*false(None, None), Firing(True, None)])
     assert p.move is Move.NONE and p.observed == 0
 
 
