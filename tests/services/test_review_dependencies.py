@@ -145,9 +145,8 @@ async def test_the_review_items_read_the_lines(
 
 
 async def test_both_items_from_the_packaged_lock(
-    make_settings: Callable[..., Settings], index: FakeIndex, monkeypatch: pytest.MonkeyPatch
+    make_settings: Callable[..., Settings], index: FakeIndex
 ) -> None:
-    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
     deps = build_deps(make_settings())
     try:
         week = period_containing(DigestKind.WEEKLY, date(2026, 11, 18), "UTC")
@@ -168,10 +167,7 @@ def test_the_index_is_the_configured_one_else_pip_s(make_settings: Callable[...,
 
 
 @pytest.mark.parametrize("bot_config", [{"digests": {"enabled": False}}])
-async def test_without_an_index_both_items_say_what_to_set(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+async def test_without_an_index_both_items_say_what_to_set(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings()
     assert index_url(settings, {"PIP_INDEX_URL": "http://127.0.0.1:1/simple"}) == "http://127.0.0.1:1/simple"
     deps = build_deps(settings)
