@@ -3,7 +3,6 @@ told through the webhook and opsbot's own host check, as it happens."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,12 +10,11 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind, period_containing
 from bot.services import digest_runs, review_opsbot
 from sandbox import RunningSandbox
 from storage.incidents import Incident
-from storage.migrate import upgrade
 from storage.models import AlertGroup
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.alert_history import recording, slack_without_limits
@@ -54,11 +52,8 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
 
 
 @pytest.fixture
-async def deps(make_settings: Callable[..., Settings], database_url: str) -> AsyncIterator[Deps]:
-    await asyncio.to_thread(upgrade, database_url)
-    built = build_deps(make_settings(), clock=lambda: NOW)
-    yield built
-    await built.close()
+def deps(deps_at: Callable[[datetime], Deps]) -> Deps:
+    return deps_at(NOW)
 
 
 def incident(title: str, declared: datetime, *, group: int | None = None) -> Incident:
