@@ -222,3 +222,10 @@ async def slack(opsbot: RunningServer, sandbox: Any) -> AsyncIterator[SlackPlaye
     close = getattr(player, "close", None)
     if close is not None:
         await close()
+
+
+@pytest.fixture(autouse=True)
+def _no_package_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's PIP_INDEX_URL would make every digest a test builds ask a real registry (the review's
+    dependency items read it): tests reach loopback only, so it is unset (opsbot processes inherit that)."""
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from bot.config.alerting import RouteConfig
 from bot.config.base import ChannelsConfig, Section, TeamConfig
+from bot.domain.degradations import DEGRADATION_WORDS
 from bot.domain.review_checklist import own_item_key
 
 
@@ -66,6 +67,15 @@ class CapacityConfig(Section):
     memory_promql: str = Field(default=MEMORY_USAGE_PROMQL, min_length=1, max_length=20_000)
 
 
+class DependenciesConfig(Section):
+    """Where the review's dependency items read opsbot's own dependencies' newest versions: a package index's
+    JSON simple API (PEP 691; unset: the PIP_INDEX_URL environment variable, else no source)."""
+
+    index_url: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    concurrency: int = Field(default=8, ge=1, le=32)
+
+
 # Own items fit beside the playbook's within Slack's 50 blocks (two blocks each).
 MAX_OWN_ITEMS = 5
 OWN_ITEM_TITLE = 150
@@ -95,6 +105,9 @@ class DigestsConfig(Section):
     # A team's own checklist items, after the playbook's (each one a checkbox in every review).
     weekly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
     monthly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
+    # Words that make an incident (its title, or the alert it was declared from) a performance degradation.
+    degradation_match: tuple[str, ...] = Field(default=DEGRADATION_WORDS, max_length=50)
+    dependencies: DependenciesConfig = DependenciesConfig()
     # Slack channels the weekly review reads (opsbot must be a member): people's posts in the first are its
     # "user feedback" item, requests in the second its "support metrics"; unset, the item says how to add it.
     feedback_channel: str | None = None
