@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -81,9 +80,10 @@ def render_text(digest: Digest) -> str:
 
 def _plain(line: str) -> str:
     """Drop Slack mrkdwn markers (and its escaping of &, < and >) for the terminal; a `code` span keeps its
-    text as it is (a PromQL example's `*` and `_` are not markers)."""
-    pieces = re.split(r"`([^`]*)`", line)  # odd pieces were inside backticks
-    return "".join(
-        unescape_slack(piece if inside else re.sub(r"(?<!\w)[*_](.+?)[*_](?!\w)", r"\1", piece))
-        for piece, inside in zip(pieces, itertools.cycle((False, True)), strict=False)
-    )
+    text as it is (a PromQL example's `*` and `_` are not markers), even inside an italic line."""
+    spans = re.findall(r"`([^`]*)`", line)
+    masked = re.sub(r"`[^`]*`", "\x00", line)
+    plain = re.sub(r"(?<!\w)[*_](.+?)[*_](?!\w)", r"\1", masked)
+    for span in spans:
+        plain = plain.replace("\x00", span, 1)
+    return unescape_slack(plain)

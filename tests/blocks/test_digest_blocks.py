@@ -24,7 +24,7 @@ from bot.domain.digests import (
 )
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.kpis import Comparison, Kpi, trend
-from bot.domain.review_checklist import WEEKLY_ITEMS, no_source
+from bot.domain.review_checklist import WEEKLY_ITEMS, Finding, ItemSpec, no_source
 from sandbox.blockkit import validate_blocks
 
 WEEK = week_period(date(2026, 11, 18), "Europe/Berlin")
@@ -147,3 +147,11 @@ def test_the_text_renderer_keeps_code_as_written_and_prints_every_item() -> None
     assert "level='error'}[$__range])))" in out
     for spec in WEEKLY_ITEMS:
         assert f"[ ] {spec.title}\n" in out
+
+
+def test_an_italic_line_holding_code_prints_plain() -> None:
+    line = "_No index — set `digests.dependencies.index_url` or `PIP_INDEX_URL`._"
+    digest = replace(weekly(0), findings={"dependency_updates": Finding((line,))})
+    assert "No index — set digests.dependencies.index_url or PIP_INDEX_URL.\n" in render_text(
+        replace(digest, checklist=(*WEEKLY_ITEMS, ItemSpec("dependency_updates", "Deps", "x")))
+    )
