@@ -170,7 +170,8 @@ def change_text(current: float, previous: float | None, unit: str, *, versus: st
     if previous == 0:
         return f"{arrow} vs 0 {versus}"
     pct = abs(current - previous) / abs(previous) * 100
-    return f"{arrow} {format_number(pct)} % vs {format_value(previous, unit)} {versus}"
+    shown = f"{pct:.0f}" if pct >= 1 else format_number(pct)  # as the digest's counts; a rate's 0.5 % shows
+    return f"{arrow} {shown} % vs {format_value(previous, unit)} {versus}"
 
 
 def labels_text(labels: Mapping[str, str]) -> str:

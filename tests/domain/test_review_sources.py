@@ -103,7 +103,7 @@ def test_ai_costs_add_the_cost_per_request_and_costs_their_total() -> None:
     assert found.summary == "AI API cost 50 USD; AI API requests 2,000; Cost per request: 0.03 USD"
     hosting = Answer((Sample({"provider": "a"}, 300.0), Sample({"provider": "b"}, 100.0)), one(380.0))
     found = item_finding("cost_analysis", [(HOSTING, hosting), (AI_COST, cost)], versus="last month")
-    assert found.lines[-1] == "*Total:* 450 USD (▲ 7.1 % vs 420 USD last month)"
+    assert found.lines[-1] == "*Total:* 450 USD (▲ 7 % vs 420 USD last month)"
 
 
 def test_no_total_of_costs_in_different_units_nor_of_one_source() -> None:
