@@ -7,7 +7,6 @@ slow or answers garbage costs each of its items a line saying so."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -27,15 +26,11 @@ from bot.domain.review_sources import (
     split_points,
     with_range,
 )
-from bot.errors import BotError, UsageError
-from bot.services.capacity import QUERY_QUOTE
+from bot.services.capacity import configured_series
 from bot.services.metric_sources import MetricSource
 from bot.services.metrics import metric_source
 
-log = logging.getLogger(__name__)
 ITEMS: tuple[str, ...] = tuple(ITEM_SOURCES)
-# Within review_findings' time-out for the whole source, so a slow query costs its own items a line.
-TIMEOUT_SECONDS = 12.0
 
 
 async def findings(deps: Deps, team: Team, period: Period) -> Mapping[str, Finding]:
@@ -64,20 +59,12 @@ async def _ask(source: MetricSource, query: SourceQuery, period: Period) -> Answ
     """The query at the period's end and at the previous period's end (one range query, the period's length
     apart), or why Prometheus could not answer."""
     span = period.end - period.start
-    # A named query from the config file, not raw PromQL typed by a person (trusted like the KPIs).
     kpi = Kpi(name=f"source_{query.name}", title=query.title, promql=with_range(query.promql, span))
-    try:
-        async with asyncio.timeout(TIMEOUT_SECONDS):
-            found = await source.series(kpi, start=period.start, end=period.end, step=span)
-        return split_points(found, start=period.start, end=period.end)
-    except UsageError as error:  # refused (a parse error, too many series): the configured query is at fault
-        reason = f"{str(error).split(QUERY_QUOTE, 1)[0].strip()} (`digests.sources.{query.name}`)"
-    except BotError as error:
-        reason = str(error).split(QUERY_QUOTE, 1)[0].strip()
-    except TimeoutError:
-        reason = f"Prometheus gave no answer within {TIMEOUT_SECONDS:g} s"
-    log.warning("review source unavailable", extra={"source": query.name, "reason": reason[:200]})
-    return Answer(problem=reason[:300])
+    key = f"`digests.sources.{query.name}`"
+    found = await configured_series(source, kpi, period, step=span, config_key=key)
+    if isinstance(found, str):
+        return Answer(problem=found)
+    return split_points(found, start=period.start, end=period.end)
 
 
 def _escaped(finding: Finding) -> Finding:

@@ -111,7 +111,7 @@ async def test_the_monthly_deep_dive_shows_each_instances_capacity_date(
     ws = sandbox.workspace
     message = await ws.wait_for_message("ops-review", contains="Monthly deep dive · ops · September 2026")
     assert validate_blocks(message.blocks) == []
-    capacity = ws.message_text(message).split("💾 Capacity")[1]
+    capacity = ws.message_text(message).split("Plan infrastructure scaling")[1]
     disk_day = crossing(WEB_DISK, DISK_THRESHOLD)  # 39.5 days after the month's end, at 75.25 % and +0.5/day
     assert f"disk on web-1: 75.2 % now, +0.50 %/day — reaches 95 % around {disk_day:%Y-%m-%d}" in capacity
     assert crossing(WEB_MEMORY, MEMORY_THRESHOLD) > (MONTH_START + timedelta(days=DAYS + 365)).date()
