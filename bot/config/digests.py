@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.config.alerting import RouteConfig
 from bot.config.base import ChannelsConfig, Section, TeamConfig
 from bot.domain.degradations import DEGRADATION_WORDS
 from bot.domain.review_checklist import own_item_key
+from bot.domain.review_sources import SOURCE_NAMES
 
 
 class TeamEntry(Section):
@@ -76,6 +77,28 @@ class DependenciesConfig(Section):
     concurrency: int = Field(default=8, ge=1, le=32)
 
 
+class SourceConfig(Section):
+    """One `digests.sources` entry: a PromQL query the review checklist asks at the period's end and at the
+    previous period's end (`$__range` is the period's length), its title and unit; a bare string is the
+    query. Trusted like the capacity queries: it comes from this file, not from a chat."""
+
+    promql: str = Field(min_length=1, max_length=20_000)
+    title: str = Field(default="", max_length=80)
+    unit: str = Field(default="", max_length=12)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_query(cls, value: object) -> object:
+        return {"promql": value} if isinstance(value, str) else value
+
+    @field_validator("promql")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the query is blank")
+        return value.strip()
+
+
 # Own items fit beside the playbook's within Slack's 50 blocks (two blocks each).
 MAX_OWN_ITEMS = 5
 OWN_ITEM_TITLE = 150
@@ -117,6 +140,18 @@ class DigestsConfig(Section):
     @classmethod
     def _review_channel(cls, value: str | None) -> str | None:
         return None if value is None else ChannelsConfig._slack_channel_name(value)
+
+    # The checklist's Prometheus queries by source name (error_logs, ai_api_cost …); see SOURCE_NAMES.
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _known_sources(cls, value: object) -> object:
+        names = [str(name) for name in value] if isinstance(value, dict) else []
+        unknown = [repr(name) for name in names if name not in SOURCE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown source {', '.join(unknown)}; known: {', '.join(SOURCE_NAMES)}")
+        return value
 
     @field_validator("weekly_items", "monthly_items")
     @classmethod

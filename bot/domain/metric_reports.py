@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.domain.hostchecks import TopProcesses
 from bot.domain.kpis import Comparison, Kpi, Stats, Status, Trend, worst
@@ -21,6 +22,9 @@ class Sample:
 
     labels: Mapping[str, str]
     value: float
+
+
+S = TypeVar("S", bound=Sample)  # top_samples keeps what it is given (a Sample or a subclass)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def not_enough_data(count: int) -> str:
     return f"not enough data yet ({count} sample{'' if count == 1 else 's'})"
 
 
-def top_samples(samples: Sequence[Sample], limit: int = MAX_SERIES) -> tuple[list[Sample], int]:
+def top_samples(samples: Sequence[S], limit: int = MAX_SERIES) -> tuple[list[S], int]:
     """The `limit` largest samples (NaN last) and how many more there were."""
     ordered = sorted(samples, key=lambda s: (math.isnan(s.value), -s.value if not math.isnan(s.value) else 0))
     return ordered[:limit], max(0, len(ordered) - limit)

@@ -108,16 +108,27 @@ async def _usage_series(
     source: MetricSource, resource: str, promql: str, period: Period
 ) -> list[Series] | CapacityProblem:
     """The resource's usage series over the period, or why Prometheus could not give them."""
-    # A named (configured) query, not raw PromQL typed by a person: the source caps its step and series.
     query = Kpi(name=f"capacity_{resource}", title=f"{resource} usage", promql=promql, unit="%")
+    found = await configured_series(
+        source, query, period, step=STEP, config_key=f"digests.capacity.{resource}_promql"
+    )
+    return CapacityProblem(resource, found) if isinstance(found, str) else found
+
+
+async def configured_series(
+    source: MetricSource, query: Kpi, period: Period, *, step: timedelta, config_key: str
+) -> list[Series] | str:
+    """A configured query's series over the period, or why Prometheus could not give them (a refused query
+    names its `config_key`), within TIMEOUT_SECONDS: a digest's part then says why, the digest goes out."""
+    # A named (configured) query, not raw PromQL typed by a person: the source caps its step and series.
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS):
-            return await source.series(query, start=period.start, end=period.end, step=STEP)
+            return await source.series(query, start=period.start, end=period.end, step=step)
     except UsageError as error:  # refused (a parse error, too many series): the configured query is at fault
-        reason = f"{str(error).split(QUERY_QUOTE, 1)[0].strip()} (digests.capacity.{resource}_promql)"
+        reason = f"{str(error).split(QUERY_QUOTE, 1)[0].strip()} ({config_key})"
     except BotError as error:
         reason = str(error).split(QUERY_QUOTE, 1)[0].strip()
     except TimeoutError:
         reason = f"Prometheus gave no answer within {TIMEOUT_SECONDS:g} s"
-    log.warning("capacity forecast unavailable", extra={"resource": resource, "reason": reason[:200]})
-    return CapacityProblem(resource, reason[:300])
+    log.warning("configured query unavailable", extra={"query": query.name, "reason": reason[:200]})
+    return reason[:300]

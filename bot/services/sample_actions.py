@@ -75,13 +75,21 @@ def _alerts(firing: Firing, *, resolved: bool) -> list[IncomingAlert]:
                 fingerprint=fingerprint_of(labels),
                 status=AlertStatus.RESOLVED if resolved else AlertStatus.FIRING,
                 labels=labels,
-                annotations={"summary": rule.summary, "runbook_url": f"https://runbooks.example/{rule.name}"},
+                annotations=_annotations(firing),
                 starts_at=firing.at,
                 ends_at=firing.end if resolved else None,
                 generator_url=f"http://prometheus.example/graph?g0.expr={rule.name}",
             )
         )
     return alerts
+
+
+def _annotations(firing: Firing) -> dict[str, str]:
+    rule = firing.rule
+    found = {"summary": rule.summary, "runbook_url": f"https://runbooks.example/{rule.name}"}
+    if firing.value is not None:
+        found["value"] = f"{firing.value:g}"
+    return found
 
 
 def _firing_steps(deps: Deps, steps: Steps, firing: Firing) -> None:
