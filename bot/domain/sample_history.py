@@ -47,6 +47,7 @@ RULES = (
     Rule("BackupCompleted", "info", "backup", "Nightly database backup completed"),
 )
 STORM_RULE = RULES[5]  # PodRestarting: a crash loop fires on every search pod at once
+FLAPPING_RULE = RULES[6]  # DiskIOWaitHigh: its threshold sits just under the database's normal busy hours
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ def plan_story(now: datetime, zone: str, *, seed: int = 19) -> SampleStory:
         span = min(DAY, now - begins)
         recent = now - begins < 15 * DAY  # the weeks people look at first are the busiest
         story.firings.extend(_day_of_firings(rng, begins, span, weekend=day.weekday() >= 5, recent=recent))
+        if day.weekday() < 5:
+            story.firings.append(_flap(begins, span))
         day += DAY
     this_week = week_period(today, zone).start
     story.incidents.extend(_incidents(start=start, this_week=this_week, now=now))
@@ -171,6 +174,17 @@ def _day_of_firings(
                    by=rng.choice(PEOPLE), snooze=True)
         )  # fmt: skip
     return firings
+
+
+def _flap(begins: datetime, span: timedelta) -> Firing:
+    """The disk iowait rule flapping for a few minutes on a weekday, mostly marked as noise: the weekly
+    threshold review proposes a new threshold from these firings' values (from its own seed, so the rest of
+    the story is unchanged)."""
+    rng = random.Random(f"flap@{begins.isoformat()}")
+    at = begins + span * rng.uniform(0.2, 0.8)
+    return Firing(
+        FLAPPING_RULE, at, ("postgres-1",), lasts=rng.randint(2, 4) * MINUTE, noise=rng.random() < 0.6
+    )
 
 
 def _firing(rng: random.Random, rule: Rule, at: datetime, *, acknowledged: bool) -> Firing:
