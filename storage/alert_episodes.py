@@ -33,7 +33,7 @@ async def open_alert_episodes(session: AsyncSession, rows: Sequence[dict[str, An
 
 
 def _episode_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {"ended_at": None, "end_reason": None, **row}
+    return {"ended_at": None, "end_reason": None, "value": None, **row}
 
 
 async def open_first_episodes(
@@ -43,11 +43,13 @@ async def open_first_episodes(
     and forth)."""
     at = literal(now, UTCDateTime())
     started = case((col(Alert.starts_at) < at, col(Alert.starts_at)), else_=at)
-    columns = ["alert_id", "group_key", "alertname", "severity", "started_at", "received_at"]
+    columns = ["alert_id", "group_key", "alertname", "severity", "started_at", "received_at", "value"]
     for start in range(0, len(fingerprints), 500):
+        batch = fingerprints[start : start + 500]
         chosen = select(
-            col(Alert.id), col(Alert.group_key), col(Alert.alertname), col(Alert.severity), started, at
-        ).where(col(Alert.source) == source, col(Alert.fingerprint).in_(fingerprints[start : start + 500]))
+            col(Alert.id), col(Alert.group_key), col(Alert.alertname), col(Alert.severity), started, at,
+            col(Alert.value),
+        ).where(col(Alert.source) == source, col(Alert.fingerprint).in_(batch))  # fmt: skip
         await session.execute(insert(AlertEpisode).from_select(columns, chosen))
 
 

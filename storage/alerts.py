@@ -16,6 +16,7 @@ from bot.domain.alerts import AlertStatus, Severity
 from bot.domain.episodes import STALE_ANNOTATION, EndReason
 from bot.domain.incoming import IncomingAlert
 from bot.domain.storms import STORM_WINDOW, groups_to_open
+from bot.domain.threshold_proposals import value_of
 from storage import alert_episodes as episodes
 from storage.group_transitions import (
     GroupActivity,
@@ -164,7 +165,12 @@ def _episode_start(plan: PlannedAlert, alert_id: int, *, now: datetime) -> dict[
         "severity": plan.severity,
         "started_at": min(plan.alert.starts_at, now),
         "received_at": now,
+        "value": _stated(plan.alert),
     }
+
+
+def _stated(alert: IncomingAlert) -> float | None:
+    return value_of(alert.annotations, alert.labels)
 
 
 def _episode_moves(
@@ -216,6 +222,7 @@ def _alert_row(plan: PlannedAlert, *, source: str, now: datetime) -> dict[str, A
         "updated_at": now,
         "channels": channel_list(plan.channels),
         "team": plan.team,
+        "value": _stated(alert),
     }
 
 

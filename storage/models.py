@@ -94,6 +94,7 @@ class Alert(SQLModel, table=True):
     channels: str = Field(default="", max_length=1000)
     # the owning team's handle (bot/config/teams.py); NULL before migration 0017: the default team
     team: str | None = Field(default=None, max_length=40, index=True)
+    value: float | None = None  # what its `value` annotation states, as last received
 
 
 class AlertEpisode(SQLModel, table=True):
@@ -113,6 +114,7 @@ class AlertEpisode(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)  # when opsbot first heard it fire
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     end_reason: str | None = Field(default=None, max_length=16)
+    value: float | None = None  # the value the alert stated when this firing began (threshold review)
 
 
 class AlertGroup(SQLModel, table=True):

@@ -13,7 +13,7 @@ from sqlmodel import col
 from storage.db import Database
 from storage.digest_queries import QUICK_RESOLVE, Scope, rows_of, seconds_between
 from storage.incidents import Incident
-from storage.models import Alert, AlertGroup, AlertGroupEpisode
+from storage.models import Alert, AlertEpisode, AlertGroup, AlertGroupEpisode
 
 
 async def incident_alerts(db: Database, numbers: Collection[int]) -> dict[int, list[str]]:
@@ -69,6 +69,35 @@ async def rule_firings(db: Database, scope: Scope, names: Collection[str]) -> li
     return [
         RuleFiring(str(name), str(key), started, stopped, bool(false))
         for name, key, started, stopped, false in await rows_of(db, statement)
+    ]
+
+
+@dataclass(frozen=True)
+class StatedValue:
+    """The value one alert stated when one of its firings began (its `value` annotation)."""
+
+    group_key: str
+    alertname: str
+    started_at: datetime
+    value: float
+
+
+async def stated_values(db: Database, keys: Collection[str], start: datetime, end: datetime) -> list[StatedValue]:
+    """The values the alerts of the groups `keys` stated as their firings began within [start, end)."""
+    if not keys:
+        return []
+    started = col(AlertEpisode.started_at)
+    statement = select(
+        col(AlertEpisode.group_key), col(AlertEpisode.alertname), started, col(AlertEpisode.value)
+    ).where(
+        col(AlertEpisode.group_key).in_(list(keys)),
+        col(AlertEpisode.value).is_not(None),
+        started >= start,
+        started < end,
+    )
+    return [
+        StatedValue(str(key), str(name), at, float(value))
+        for key, name, at, value in await rows_of(db, statement)
     ]
 
 

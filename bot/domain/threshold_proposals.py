@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-# The number an annotation or summary states: "1.2", "97 %", "-3e2"; the first one in the text.
+# The number a `value` annotation states: "1.2", "97 %", "-3e2", "1.2s"; the first one in the text.
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-VALUE_ANNOTATIONS = ("value", "summary", "description", "message")
 # The share of false firings a rule with no real one may still fire on (nearest-rank percentile).
 FALSE_PERCENTILE = 95
 
@@ -51,9 +50,10 @@ class Proposal:
 
 
 def value_of(annotations: Mapping[str, str], labels: Mapping[str, str]) -> float | None:
-    """The value an Alertmanager alert reports: its `value` annotation (or label), else the first number in
-    its summary, description or message; None when it states none."""
-    for text in (labels.get("value"), *(annotations.get(name) for name in VALUE_ANNOTATIONS)):
+    """The value an Alertmanager alert reports in its `value` annotation (`value: "{{ $value }}"` in the
+    rule) or label; None when it states none. A summary's numbers are not taken: a static summary ("error
+    rate above 5 %") states the threshold, not what was observed."""
+    for text in (annotations.get("value"), labels.get("value")):
         found = NUMBER.search(text or "")
         if found is not None:
             value = float(found.group())

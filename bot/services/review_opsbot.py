@@ -18,7 +18,7 @@ from bot.domain.digests import noisy_rules
 from bot.domain.hostchecks import HOST_JOB
 from bot.domain.incident_report import IncidentFacts
 from bot.domain.review_checklist import Finding
-from bot.domain.threshold_proposals import Firing, Proposal, propose, value_of
+from bot.domain.threshold_proposals import Firing, Proposal, propose
 from bot.services.incident_reports import incidents_between
 from bot.services.teams import rows_of
 from storage import digest_queries as q
@@ -72,13 +72,15 @@ async def threshold_finding(deps: Deps, team: Team, period: Period) -> Finding:
 async def proposals_for(deps: Deps, scope: q.Scope, names: Sequence[str], *, end: datetime) -> list[Proposal]:
     """For each rule of `names`, its firings with the value observed in each, then the proposal."""
     firings = await rq.rule_firings(deps.db, scope, names)
-    alerts = await rq.alerts_of_groups(deps.db, {f.group_key for f in firings})
+    keys = {f.group_key for f in firings}
+    alerts = await rq.alerts_of_groups(deps.db, keys)
+    stated = await rq.stated_values(deps.db, keys, scope.start, end)
     host_rules = {r.name: r for r in deps.settings.file.host_checks.rules}
     proposals = []
     for name in names:
         mine = [f for f in firings if f.alertname == name]
         rule = host_rules.get(name)
-        values = [await _observed(deps, f, alerts, end=end, host=rule is not None) for f in mine]
+        values = [await _observed(deps, f, alerts, stated, end=end, host=rule is not None) for f in mine]
         seen = [Firing(not f.false_positive, v) for f, v in zip(mine, values, strict=True)]
         if rule is not None:
             proposals.append(propose(name, seen, current=rule.threshold, above=True))
@@ -88,20 +90,29 @@ async def proposals_for(deps: Deps, scope: q.Scope, names: Sequence[str], *, end
 
 
 async def _observed(
-    deps: Deps, firing: rq.RuleFiring, alerts: Sequence[rq.StoredAlert], *, end: datetime, host: bool
+    deps: Deps,
+    firing: rq.RuleFiring,
+    alerts: Sequence[rq.StoredAlert],
+    stated: Sequence[rq.StatedValue],
+    *,
+    end: datetime,
+    host: bool,
 ) -> float | None:
     """The highest value the firing's alerts showed: their host samples while it fired (opsbot's own
-    checks), else what their latest firing's annotations state (Alertmanager keeps no history)."""
+    checks), else the values their `value` annotations stated as they began firing within it."""
     until = firing.ended_at or end
     values: list[float] = []
-    for alert in alerts:
-        if alert.group_key != firing.group_key or alert.alertname != firing.alertname:
-            continue
-        if host and alert.labels.get("job") == HOST_JOB:  # the samples tell every firing, not only the last
-            values += await _peak_sample(deps, alert, firing.started_at, until)
-        elif firing.started_at <= alert.starts_at <= until:
-            stated = value_of(alert.annotations, alert.labels)
-            values += [] if stated is None else [stated]
+    if host:  # the samples tell every moment of the firing, not only its start
+        for alert in alerts:
+            if alert.group_key == firing.group_key and alert.labels.get("job") == HOST_JOB:
+                values += await _peak_sample(deps, alert, firing.started_at, until)
+    values += [
+        s.value
+        for s in stated
+        if s.group_key == firing.group_key
+        and s.alertname == firing.alertname
+        and firing.started_at <= s.started_at <= until
+    ]
     return max(values) if values else None
 
 

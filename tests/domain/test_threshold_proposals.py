@@ -112,9 +112,10 @@ def test_the_direction_is_read_from_real_against_false_values() -> None:
     ("annotations", "labels", "expected"),
     [
         ({"value": "97.5"}, {}, 97.5),
-        ({"summary": "p95 latency is 1.2s", "value": "n/a"}, {}, 1.2),
-        ({"summary": "Latency is 1.2s on api-3"}, {}, 1.2),
-        ({"description": "Queue holds 4e3 messages"}, {}, 4000.0),
+        ({"summary": "p95 latency is 1.2s", "value": "1.2s"}, {}, 1.2),
+        ({"summary": "Latency is above 1.2s on api-3"}, {}, None),  # a summary states the threshold
+        ({"value": "4e3 messages"}, {}, 4000.0),
+        ({"value": "n/a"}, {"value": "7"}, 7.0),
         ({"summary": "Disk almost full"}, {"value": "-3"}, -3.0),
         ({"summary": "Disk almost full"}, {}, None),
         ({"value": "nan"}, {}, None),

@@ -98,15 +98,18 @@ async def test_noisy_rules_get_thresholds_from_the_values_seen_while_they_fired(
 ) -> None:
     async with recording(make_settings(), sandbox, signing_secret=SIGNING_SECRET, start=WEEK.start) as h:
         # opsbot's own CPU check (above 80 %): two short blips peaking at 87 and 89, one real run
-        # at 98 lasting half an hour; an Alertmanager rule stating its value in the summary: two quick false
-        # firings, one real; a rule stating no value, marked as noise each time
+        # at 98 lasting half an hour; an Alertmanager rule stating its value (annotation) on one instance, so
+        # each firing's own value counts, not the alert's latest: two quick false firings, one real; a rule
+        # stating no value (its summary names the threshold), marked as noise each time
         days = ((16, 87.0, "0.61", 2), (17, 89.0, "0.64", 3), (18, 98.0, "2.4", 45))
         for day, peak, seconds, minutes in days:
             await h.sample_host(at=at(day, 10), disk=40, cpu=85)
             await h.sample_host(at=at(day, 10, 2), disk=40, cpu=peak)
             await h.sample_host(at=at(day, 10, 4 if peak < 90 else 40), disk=40, cpu=20)
-            summary = f"p95 latency is {seconds}s"
-            firing = await h.fire("ApiLatencyHigh", at=at(day, 12), instance=f"api-{day}", summary=summary)
+            summary = "p95 latency is above 0.5s"
+            firing = await h.fire(
+                "ApiLatencyHigh", at=at(day, 12), instance="api-1", summary=summary, value=f"{seconds}s"
+            )
             await h.resolve(firing, at=at(day, 12, minutes))
             flaky = await h.fire("FlakyProbe", at=at(day, 14), probe="p")
             await h.mark_noise(flaky, at=at(day, 14, 1))

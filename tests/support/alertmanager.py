@@ -15,6 +15,7 @@ def alert(
     severity: str | None = "critical",
     status: str = "firing",
     summary: str | None = None,
+    value: str | None = None,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     **labels: str,
@@ -32,6 +33,7 @@ def alert(
         "annotations": {
             "summary": summary or f"{name} is {status}",
             "runbook_url": "https://runbooks.example/x",
+            **({"value": value} if value is not None else {}),
         },
         "startsAt": timestamp(starts_at or now),
         "endsAt": timestamp(ends_at or now) if status == "resolved" else "0001-01-01T00:00:00Z",
