@@ -45,9 +45,9 @@ def carried_blocks(carried: Sequence[ItemState]) -> list[dict[str, Any]]:
     each for the first ten (Slack's limit for one element); the rest say how many more there are."""
     if not carried:
         return []
-    lines = [
-        f"• *{untrusted(item.title)}* _(open since {item.carried_since})_"
-        + (f" — {untrusted(item.summary)}" if item.summary else "")
+    lines = [  # clipped so ten lines and the count of the rest fit one section
+        f"• *{untrusted(clip(item.title, 100))}* _(open since {item.carried_since})_"
+        + (f" — {untrusted(clip(item.summary, 120))}" if item.summary else "")
         for item in carried[:MAX_CARRIED_LINES]
     ]
     if len(carried) > MAX_CARRIED_LINES:

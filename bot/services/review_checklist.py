@@ -184,12 +184,14 @@ async def _lock(session: AsyncSession, key: str) -> None:
 
 
 async def _queue_refresh(deps: Deps, session: AsyncSession, run: DigestRun) -> None:
+    """Re-rendering has a lane of its own per review: one at a time (a slower, older one never overwrites a
+    newer one), and not behind the review's chart, which can take a while to draw."""
     await jobs.queue(
         session,
         jobs.RefreshReview(run.key),
         now=deps.clock(),
         priority=Priority.INFO,
-        lane=run.channel,
+        lane=f"review:{run.id}",
         key=f"review-refresh:{run.key}",
     )
 
