@@ -66,9 +66,21 @@ async def shows(sandbox: Any, message: Message, text: str) -> Message:
     return await ws.wait_until(
         lambda: found if text in ws.message_text(found := ws.message(CHANNEL, message.ts)) else None,
         timeout=30,
-        describe=lambda: f"{text!r} not in the message: {progress_line(ws.message(CHANNEL, message.ts))} "
-        + str([(c.method, c.status, c.response.get("error"), c.at) for c in ws.calls if c.method == "chat.update"])
-        + str([e for e in ws.events if "block_action" in str(e.get("type"))][-4:] if hasattr(ws, "events") else ""),
+        describe=lambda: (
+            f"{text!r} not in the message: {progress_line(ws.message(CHANNEL, message.ts))} "
+            + str(
+                [
+                    (c.method, c.status, c.response.get("error"), c.at)
+                    for c in ws.calls
+                    if c.method == "chat.update"
+                ]
+            )
+            + str(
+                [e for e in ws.events if "block_action" in str(e.get("type"))][-4:]
+                if hasattr(ws, "events")
+                else ""
+            )
+        ),
     )
 
 
@@ -167,7 +179,9 @@ async def test_the_monthly_planning_items_take_an_owner(
         assert "Weekly reviews" in ws.message_text(review)
         block_id = "review-item:prioritize_work"
         assert "initial_user" not in element(review, block_id, "users_select")
-        await slack.click(review, "review_owner", user="alice", block_id=block_id, selected_option_value="bob")
+        await slack.click(
+            review, "review_owner", user="alice", block_id=block_id, selected_option_value="bob"
+        )
         owner = await ws.wait_until(
             lambda: element(ws.message(CHANNEL, review.ts), block_id, "users_select").get("initial_user"),
             timeout=30,
