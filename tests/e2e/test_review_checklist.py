@@ -19,6 +19,7 @@ from sandbox.model import Message
 from sandbox.player import SlackPlayer
 from storage import review_items
 from tests.conftest import SIGNING_SECRET
+from tests.e2e.test_digests import wait_for_chart
 from tests.support.alert_history import HistoryClock
 
 # A Monday morning: "last week" is ISO week 46 of 2026, "last month" October 2026.
@@ -46,7 +47,9 @@ async def post_review(sandbox: Any, server: RunningServer, kind: DigestKind, tit
     deps = server.deps
     team = digest_runs.team(deps, None)
     await digest_runs.request(deps, kind, team, digest_runs.period_for(deps, kind, team))
-    return await sandbox.workspace.wait_for_message(CHANNEL, contains=title, timeout=30)
+    message = await sandbox.workspace.wait_for_message(CHANNEL, contains=title, timeout=30)
+    await wait_for_chart(sandbox, message)  # posted after the run stored its message: clicks find it
+    return message
 
 
 def element(message: Message, block_id: str, kind: str = "checkboxes") -> dict[str, Any]:
@@ -68,13 +71,7 @@ async def shows(sandbox: Any, message: Message, text: str) -> Message:
         timeout=30,
         describe=lambda: (
             f"{text!r} not in the message: {progress_line(ws.message(CHANNEL, message.ts))} "
-            + str(
-                [
-                    (c.method, c.status, c.response.get("error"), c.at)
-                    for c in ws.calls
-                    if c.method == "chat.update"
-                ]
-            )
+            + str([(c.status, c.response.get("error")) for c in ws.calls if c.method == "chat.update"])
             + str(
                 [e for e in ws.events if "block_action" in str(e.get("type"))][-4:]
                 if hasattr(ws, "events")
