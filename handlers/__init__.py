@@ -12,6 +12,7 @@ from handlers import (
     incident_events,
     metrics_command,
     oncall_command,
+    review_actions,
     ticket_actions,
     ticket_command,
 )
@@ -27,6 +28,7 @@ def register_all(app: AsyncApp) -> None:
     incident_actions.register(app)
     incident_events.register(app)
     ticket_actions.register(app)
+    review_actions.register(app)
     app_home.register(app)
 
 

@@ -175,6 +175,24 @@ def _check_options(c: _Checker, element: dict[str, Any], pointer: str, *, low: i
         c.known(option, OPTION_FIELDS, opt_pointer)
         c.text(option.get("text"), f"{opt_pointer}/text", max_len=75, plain=plain)
         c.string(option.get("value"), f"{opt_pointer}/value", max_len=150, required=True)
+        c.text(option.get("description"), f"{opt_pointer}/description", max_len=75, required=False)
+    _check_initial_options(c, element, [option for _, option in options], pointer)
+
+
+def _check_initial_options(c: _Checker, element: dict[str, Any], options: list[Any], pointer: str) -> None:
+    """Slack refuses an initial option that is not exactly one of the element's options."""
+    initial = element.get("initial_options")
+    listed = (
+        initial
+        if isinstance(initial, list)
+        else [element["initial_option"]]
+        if "initial_option" in element
+        else []
+    )
+    name = "initial_options" if isinstance(initial, list) else "initial_option"
+    for i, chosen in enumerate(listed):
+        if chosen not in options:
+            c.fail("must match one of the provided options", f"{pointer}/{name}/{i}")
 
 
 def _check_element(

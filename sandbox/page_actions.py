@@ -141,7 +141,7 @@ async def click(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
     )
     response = await player.click(
         target, _text(data, "action_id"), user=_text(data, "user"), value=data.get("value"),
-        selected_option_value=chosen,
+        selected_option_value=chosen, block_id=data.get("block_id") or None,
     )  # fmt: skip
     return _answer(response)
 

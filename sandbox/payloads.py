@@ -155,16 +155,27 @@ def action(
         data["text"] = {**element.get("text", {}), "emoji": True}
         data["value"] = value if value is not None else element.get("value")
         data.update({key: element[key] for key in ("style", "url") if key in element})
+    elif kind == "checkboxes" and selected is None and value is not None:
+        data["selected_options"] = _toggled(element, value)
     elif kind in _SINGLE_OPTION or kind in _MULTI_OPTION or kind in _PICKERS:
         chosen = selected if selected is not None else value
         if chosen is None:
             raise ValueError(f"clicking a {kind} needs selected_option_value=... (or value=...)")
-        raw: Any = chosen.split(",") if kind in _MULTI_OPTION or kind.startswith("multi_") else chosen
+        multi = kind in _MULTI_OPTION or kind.startswith("multi_")
+        raw: Any = [v for v in chosen.split(",") if v] if multi else chosen
         data.update({k: v for k, v in state_entry(ws, element, raw).items() if k != "type"})
     elif value is not None:
         data["value"] = value
     data["action_ts"] = f"{time.time():.6f}"
     return data
+
+
+def _toggled(element: dict[str, Any], value: str) -> list[dict[str, Any]]:
+    """A click on one checkbox: Slack sends the element's whole selection after it (empty when the last
+    ticked box was unticked), starting from what the message shows ticked."""
+    shown = [str(o.get("value")) for o in element.get("initial_options") or []]
+    after = [v for v in shown if v != value] if value in shown else [*shown, value]
+    return [option(element, v) for v in after]
 
 
 def block_actions(

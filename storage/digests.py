@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, select, update
+from sqlalchemy import Column, Index, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -39,6 +39,9 @@ class DigestRun(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=32)
     chart_done: bool = False
     runs: int = 1
+    # the posted message without its ticks (JSON), re-rendered with the items' states on every tick
+    payload: str | None = Field(default=None, sa_column=Column(Text))
+    review_done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # Covering index for the digests' window scans over alerts (counts by severity, name and group key).
@@ -98,13 +101,15 @@ async def get_run(db: Database, key: str) -> DigestRun | None:
         return found.scalar_one_or_none()
 
 
-async def mark_posted(db: Database, key: str, *, channel_id: str, ts: str, now: datetime) -> None:
-    """Record the posted message at once, so a retried job never posts it again."""
+async def mark_posted(
+    db: Database, key: str, *, channel_id: str, ts: str, now: datetime, payload: str | None = None
+) -> None:
+    """Record the posted message (and what re-renders it) at once, so a retried job never posts it again."""
     async with db.transaction() as session:
         await session.execute(
             update(DigestRun)
             .where(col(DigestRun.key) == key)
-            .values(status=POSTED, channel_id=channel_id, ts=ts, posted_at=now)
+            .values(status=POSTED, channel_id=channel_id, ts=ts, posted_at=now, payload=payload)
         )
 
 

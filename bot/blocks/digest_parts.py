@@ -17,6 +17,7 @@ from bot.domain.digests import (
     Response,
     TicketSummary,
     WeeklyDigest,
+    WeeklyReviews,
 )
 from bot.domain.durations import humanize_duration
 from bot.domain.incident_report import IncidentFacts
@@ -245,6 +246,7 @@ def monthly_parts(d: MonthlyDigest) -> list[Part]:
         Part("⏱️ Warning reviews", tuple(review_lines(d.reviews, versus="last month"))),
         kpi_part(d.kpis, source=d.kpi_source, daily=False),
         Part("🔁 Recurring problems", tuple(recurring)),
+        weekly_reviews_part(d.weekly_reviews),
         *checklist_parts(d.checklist or catalog(d.period.kind), d.findings, built),
     ]
 
@@ -281,4 +283,15 @@ def _capacity_line(c: CapacityTrend, now: datetime) -> str:
     return (
         f"• {flag}{untrusted(c.resource)}: {format_value(c.latest, '%')} now, {pace} — reaches "
         f"{c.threshold:g} % around {c.reaches_at:%Y-%m-%d}"
+    )
+
+
+def weekly_reviews_part(r: WeeklyReviews) -> Part:
+    """How many of the month's weekly reviews were worked through to the last item, and what they produced."""
+    if not r.posted:
+        return Part("🗓️ Weekly reviews", ("No weekly review was posted this month.",))
+    tickets = "1 ticket" if r.tickets == 1 else f"{r.tickets} tickets"
+    return Part(
+        "🗓️ Weekly reviews",
+        (f"{r.done} of {r.posted} completed (every item ticked) · {tickets} opened from their items",),
     )

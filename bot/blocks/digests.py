@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks.digest_parts import Part, monthly_parts, title_of, weekly_parts
 from bot.blocks.limits import SECTION_TEXT, context, divider, header, message, section
+from bot.blocks.review_checklist import carried_blocks, item_actions, progress_block
 from bot.blocks.tickets import open_ticket_button
 from bot.domain.commands import unescape_slack
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
+from bot.domain.review_ticks import ItemState
 from bot.domain.tickets import SourceKind
 
 Digest = WeeklyDigest | MonthlyDigest
@@ -27,18 +30,39 @@ def digest_marker(key: str, run: int) -> str:
     return f"digest-{run}-{key}"[:BLOCK_ID_LIMIT]
 
 
-def render_digest(digest: Digest, *, marker: str | None = None) -> dict[str, Any]:
-    """The digest as one Slack message: a header, one section per part, buttons on the top issues."""
+def render_digest(
+    digest: Digest,
+    *,
+    marker: str | None = None,
+    run_key: str | None = None,
+    carried: Sequence[ItemState] = (),
+) -> dict[str, Any]:
+    """The digest as one Slack message: a header, one section per part, buttons on the top issues.
+
+    With `run_key` (a claimed run) it is a checklist: a progress line, a row of controls under each item
+    and the items carried over, all unticked (bot.blocks.review_checklist.apply_states adds the states).
+    Dividers then only open the checklist and the carried items, so the worst case stays within 50 blocks.
+    """
     title = title_of(digest)
     blocks: list[dict[str, Any]] = [
         header(title, block_id=marker),
         context(f"Team *{digest.team}* · {digest.period.zone}"),
     ]
+    if run_key is not None:
+        blocks.append(progress_block(()))
+    in_checklist = False
     for part in parts_of(digest):
+        if run_key is None or (part.item is not None and not in_checklist):
+            blocks.append(divider())
+        in_checklist = in_checklist or part.item is not None
         if part.issues:
-            blocks += [divider(), *_issue_sections(part)]
+            blocks += _issue_sections(part)
         else:
-            blocks += [divider(), section(_clip_lines(f"*{part.title}*", part.lines))]
+            blocks.append(section(_clip_lines(f"*{part.title}*", part.lines)))
+        if run_key is not None and part.item is not None:
+            blocks.append(item_actions(run_key, part.item))
+    if run_key is not None and carried:
+        blocks += [divider(), *carried_blocks(carried)]
     return message(title, blocks)
 
 
@@ -63,8 +87,9 @@ def _clip_lines(title: str, lines: tuple[str, ...]) -> str:
     return text
 
 
-def render_text(digest: Digest) -> str:
-    """The digest as readable terminal text (for `opsbot digest --dry-run`)."""
+def render_text(digest: Digest, *, carried: Sequence[ItemState] = ()) -> str:
+    """The digest as readable terminal text (for `opsbot digest --dry-run`), with the items an earlier
+    review left open that it would carry over."""
     title = title_of(digest)
     out = [title, "=" * len(title), f"team {digest.team} · time zone {digest.period.zone}"]
     group = None
@@ -75,6 +100,13 @@ def render_text(digest: Digest) -> str:
         heading = part.title if part.item is None else f"[ ] {part.title}"
         out += ["", heading, "-" * len(heading)]
         out += [_plain(line) for line in part.lines]
+    if carried:
+        out += ["", "## Carried over (left open by an earlier review)", ""]
+        out += [
+            f"[ ] {item.title} (open since {item.carried_since})"
+            + (f" — {item.summary}" if item.summary else "")
+            for item in carried
+        ]
     return "\n".join(out) + "\n"
 
 

@@ -16,6 +16,8 @@ class ActionId(StrEnum):
     INCIDENT_RESOLVE = "incident_resolve"
     TICKET_OPEN = "ticket_open"
     HOME_REFRESH = "home_refresh"
+    REVIEW_TICK = "review_tick"
+    REVIEW_OWNER = "review_owner"
 
 
 class BlockId(StrEnum):

@@ -177,6 +177,15 @@ class TicketSummary:
 
 
 @dataclass(frozen=True)
+class WeeklyReviews:
+    """How a month's weekly reviews went: posted, completed (every item ticked), tickets opened from them."""
+
+    posted: int = 0
+    done: int = 0
+    tickets: int = 0
+
+
+@dataclass(frozen=True)
 class AlertSection:
     """Firings of the period per severity (against the period before), top alert names, noisiest groups."""
 
@@ -238,3 +247,4 @@ class MonthlyDigest:
     reviews: ReviewSummary = field(default_factory=ReviewSummary)
     checklist: tuple[ItemSpec, ...] = ()
     findings: Mapping[str, Finding] = field(default_factory=dict)
+    weekly_reviews: WeeklyReviews = field(default_factory=WeeklyReviews)

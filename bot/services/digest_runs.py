@@ -4,6 +4,7 @@ the current period so far."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -12,6 +13,7 @@ from datetime import date
 
 from bot import digest_charts
 from bot.blocks.digests import digest_marker, render_digest, render_text
+from bot.blocks.review_checklist import apply_states
 from bot.config import Team
 from bot.deps import Deps
 from bot.domain.delivery import Priority
@@ -24,7 +26,7 @@ from bot.domain.digest_periods import (
     period_so_far,
 )
 from bot.domain.digests import MonthlyDigest, WeeklyDigest
-from bot.services import digests, teams
+from bot.services import digests, review_checklist, teams
 from storage import digests as store
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,8 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
     """The outbox job: build the digest and post it, then its chart in the thread (each step once).
 
     A crash between posting and storing the ts must not post twice: a retried job first looks for the
-    message by its header's block_id (unique per run, so `--force` still posts anew).
+    message by its header's block_id (unique per run, so `--force` still posts anew). The run's checklist
+    items are stored first (once), so the message shows them with any ticks they carry.
     """
     run = await store.get_run(deps.db, key)
     if run is None:
@@ -112,14 +115,19 @@ async def post_run(deps: Deps, key: str, *, retried: bool = False) -> None:
     channel_id, ts = run.channel_id, run.ts
     if ts is None:
         marker = digest_marker(run.key, run.runs)
+        items = await review_checklist.materialize(deps, run, digest)
+        carried = [item for item in items if item.carried_since is not None]
+        base = render_digest(digest, marker=marker, run_key=run.key, carried=carried)
         channel_id, ts = await deps.gateway.post_or_update(
             channel=run.channel,
             channel_id=None,
             ts=None,
-            payload=render_digest(digest, marker=marker),
+            payload=apply_states(base, items, zone=chosen.timezone),
             marker=marker if retried else None,
         )
-        await store.mark_posted(deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock())
+        await store.mark_posted(
+            deps.db, run.key, channel_id=channel_id, ts=ts, now=deps.clock(), payload=json.dumps(base)
+        )
     if not run.chart_done and channel_id is not None:
         await _post_chart(
             deps, digest, channel_id=channel_id, ts=ts, name=f"{run.kind}-{run.team}-{run.period}"
@@ -153,8 +161,10 @@ def _chart(digest: WeeklyDigest | MonthlyDigest) -> bytes:
 
 
 async def preview(deps: Deps, kind: DigestKind, chosen: Team, period: Period) -> str:
-    """The digest as terminal text, without claiming or posting anything."""
-    return render_text(await digests.build(deps, chosen, period))
+    """The digest as terminal text, with the items it would carry over, without claiming or posting
+    anything."""
+    digest = await digests.build(deps, chosen, period)
+    return render_text(digest, carried=await review_checklist.would_carry(deps, chosen, period))
 
 
 async def run_now(deps: Deps, kind: str, *, so_far: bool = False) -> str:

@@ -33,7 +33,7 @@ from bot.domain.digests import (
 from bot.domain.kpis import Kpi, trend, worst
 from bot.domain.reviews import ReviewSummary
 from bot.errors import BotError
-from bot.services import capacity, review_findings
+from bot.services import capacity, review_checklist, review_findings
 from bot.services.incident_reports import incidents_between
 from bot.services.metric_sources import MetricSource, kpis_from_config
 from bot.services.metrics import metric_source
@@ -138,6 +138,7 @@ async def build_monthly(deps: Deps, team: Team, period: Period) -> MonthlyDigest
         usage = group.create_task(capacity.forecast(deps, period))
         reviews = group.create_task(review_summary(deps, scope, period))
         checked = group.create_task(review_findings.findings(deps, team, period))
+        weekly = group.create_task(review_checklist.weekly_reviews(deps, team, period))
     summaries, source = kpis.result()
     return MonthlyDigest(
         team=team.handle,
@@ -159,6 +160,7 @@ async def build_monthly(deps: Deps, team: Team, period: Period) -> MonthlyDigest
         reviews=reviews.result(),
         checklist=review_findings.specs(deps, period),
         findings=checked.result(),
+        weekly_reviews=weekly.result(),
     )
 
 

@@ -16,6 +16,7 @@ from bot.services import (
     incident_timers,
     info_reviews,
     pagerduty,
+    review_checklist,
     review_deadlines,
     sms,
     ticket_jobs,
@@ -33,6 +34,8 @@ from bot.services.jobs import (
     PostDigest,
     PostInfoReview,
     PostInIncident,
+    PostReviewDone,
+    RefreshReview,
     RemindIncident,
     RemindReview,
     SendPagerDutyEvent,
@@ -79,6 +82,14 @@ async def _post_digest(deps: Deps, job: PostDigest, attempt: int) -> None:
 
 async def _post_info_review(deps: Deps, job: PostInfoReview, attempt: int) -> None:
     await info_reviews.post_run(deps, job.key, retried=attempt > 1)
+
+
+async def _refresh_review(deps: Deps, job: RefreshReview, attempt: int) -> None:
+    await review_checklist.refresh(deps, job.key)
+
+
+async def _post_review_done(deps: Deps, job: PostReviewDone, attempt: int) -> None:
+    await review_checklist.post_done(deps, job.key, retried=attempt > 1)
 
 
 async def _set_up_incident(deps: Deps, job: SetUpIncident, attempt: int) -> None:
@@ -133,6 +144,8 @@ RUNNERS: dict[str, Runner[Any]] = runners(
     Runner(CheckFlapping, _check_flapping),
     Runner(PostDigest, _post_digest),
     Runner(PostInfoReview, _post_info_review),
+    Runner(RefreshReview, _refresh_review),
+    Runner(PostReviewDone, _post_review_done),
     Runner(SetUpIncident, _set_up_incident),
     Runner(SyncIncident, _sync_incident),
     Runner(PostInIncident, _post_in_incident),

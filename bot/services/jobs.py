@@ -102,6 +102,22 @@ class PostInfoReview(Job):
 
 
 @dataclass(frozen=True)
+class RefreshReview(Job):
+    """Re-render a posted review's message from its stored payload and its items' current states."""
+
+    kind: ClassVar[str] = "review.refresh"
+    key: str
+
+
+@dataclass(frozen=True)
+class PostReviewDone(Job):
+    """Say in a review's thread, once, that every item was ticked and who took part."""
+
+    kind: ClassVar[str] = "review.done"
+    key: str
+
+
+@dataclass(frozen=True)
 class SetUpIncident(Job):
     """Make Slack match the incident's level: channel, invites, header, checklist, announcements."""
 
@@ -199,6 +215,8 @@ KINDS: dict[str, type[Job]] = {
         SyncRollup,
         PostDigest,
         PostInfoReview,
+        RefreshReview,
+        PostReviewDone,
         SetUpIncident,
         SyncIncident,
         PostInIncident,

@@ -27,7 +27,7 @@ from bot.domain.tickets import (
     TicketStatus,
 )
 from bot.errors import NotFound, UsageError
-from bot.services import ticket_measure
+from bot.services import review_checklist, ticket_measure
 from bot.services.jobs import MeasureBaseline
 from bot.services.permissions import ensure_allowed
 from bot.services.teams import named, rotation_teams, rows_of
@@ -120,6 +120,7 @@ async def create(
         async with deps.db.transaction() as session:
             ticket = await store.insert(session, row)
             await queue_event(deps, session, ticket, "created", actor=user_id)
+            await review_checklist.ticket_opened(deps, session, source_ref)
     except IntegrityError:  # the same form submitted twice at once: the other request created it
         found = await store.by_request_key(deps.db, request_key) if request_key else None
         if found is None:

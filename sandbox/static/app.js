@@ -182,7 +182,7 @@ function renderBlock(b, ctx) {
       const body = el("div", { className: "bk-text" });
       if (b.text) body.append(textNode("div", b.text));
       if (b.fields) body.append(el("div", { className: "bk-fields" }, b.fields.map((f) => textNode("div", f))));
-      return el("div", { className: "block bk-section" }, body, b.accessory ? renderElement(b.accessory, ctx) : null);
+      return el("div", { className: "block bk-section" }, body, b.accessory ? renderElement(b.accessory, inBlock(ctx, b)) : null);
     }
     case "context":
       return el("div", { className: "block bk-context" }, (b.elements || []).map((e) =>
@@ -194,7 +194,7 @@ function renderBlock(b, ctx) {
         b.title ? el("div", { className: "title" }, plain(b.title)) : null,
         el("img", { src: imageUrl(b), alt: b.alt_text || "" }));
     case "actions":
-      return el("div", { className: "block bk-actions" }, (b.elements || []).map((e) => renderElement(e, ctx)));
+      return el("div", { className: "block bk-actions" }, (b.elements || []).map((e) => renderElement(e, inBlock(ctx, b))));
     case "input":
       return renderInput(b);
     case "rich_text":
@@ -245,6 +245,11 @@ function options(e) {
   return list;
 }
 
+// Slack lets blocks repeat an action_id: a click names its block so the right element is found.
+function inBlock(ctx, b) {
+  return ctx && b.block_id ? { ...ctx, blockId: b.block_id } : ctx;
+}
+
 function renderElement(e, ctx) {
   const interact = (extra) => act(ctx, e, extra);
   switch (e.type) {
@@ -270,6 +275,19 @@ function renderElement(e, ctx) {
     }
     case "overflow":
       return overflow(e, (value) => interact({ selected_option_value: value }));
+    case "checkboxes": {
+      // Slack sends the element's whole selection after the change (empty when the last box is unticked)
+      const initial = (e.initial_options || []).map((o) => o.value);
+      const box = el("div", { className: "bk-checks", "data-action-id": e.action_id });
+      const selection = () => [...box.querySelectorAll("input:checked")].map((i) => i.value).join(",");
+      for (const o of options(e)) {
+        const input = el("input", { type: "checkbox", value: o.value, checked: initial.includes(o.value) });
+        input.addEventListener("change", () => interact({ block_id: ctx && ctx.blockId, selected_option_value: selection() }));
+        box.append(el("label", {}, input, el("span", { html: textHtml(o.text) }),
+          o.description ? el("span", { className: "hint", html: textHtml(o.description) }) : null));
+      }
+      return box;
+    }
     case "datepicker": {
       const input = el("input", { type: "date", className: "bk-select", value: e.initial_date || "" });
       input.addEventListener("change", () => interact({ selected_option_value: input.value }));

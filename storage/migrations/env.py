@@ -11,6 +11,7 @@ import storage.host_samples
 import storage.incidents
 import storage.info_reviews
 import storage.models
+import storage.review_items
 import storage.tickets  # noqa: F401  (registers the tables on the metadata)
 
 MIGRATION_LOCK_KEY = 0x0B5B07  # any constant shared by all opsbot processes
