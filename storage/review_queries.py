@@ -82,7 +82,9 @@ class StatedValue:
     value: float
 
 
-async def stated_values(db: Database, keys: Collection[str], start: datetime, end: datetime) -> list[StatedValue]:
+async def stated_values(
+    db: Database, keys: Collection[str], start: datetime, end: datetime
+) -> list[StatedValue]:
     """The values the alerts of the groups `keys` stated as their firings began within [start, end)."""
     if not keys:
         return []
