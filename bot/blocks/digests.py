@@ -30,6 +30,13 @@ def digest_marker(key: str, run: int) -> str:
     return f"digest-{run}-{key}"[:BLOCK_ID_LIMIT]
 
 
+def run_key_of(blocks: list[dict[str, Any]]) -> str | None:
+    """The run key in a digest message's header block_id (see digest_marker); None for another message."""
+    header_id = next((str(b.get("block_id", "")) for b in blocks if b.get("type") == "header"), "")
+    found = re.fullmatch(r"digest-\d+-(.+)", header_id)
+    return found.group(1) if found else None
+
+
 def render_digest(
     digest: Digest,
     *,

@@ -15,14 +15,12 @@ from bot.blocks.text import untrusted
 from bot.blocks.tickets import open_ticket_button, ticket_name
 from bot.domain.durations import humanize_duration
 from bot.domain.review_checklist import ItemSpec
-from bot.domain.review_ticks import ItemState, ReviewDone, progress, review_ref, tick_changes
+from bot.domain.review_ticks import MAX_CARRIED, ItemState, ReviewDone, progress, review_ref, tick_changes
 from bot.domain.tickets import SourceKind
 
 ITEM_BLOCK = "review-item:"  # + the item's key
 CARRIED_BLOCK = "review-carried"
 PROGRESS_BLOCK = "review-progress"
-MAX_CARRIED_OPTIONS = 10  # Slack's limit for one checkboxes element
-MAX_CARRIED_LINES = 10
 OPTION_TEXT = 75
 TICK_LABEL = "Reviewed"
 
@@ -41,20 +39,16 @@ def item_actions(run_key: str, spec: ItemSpec) -> dict[str, Any]:
 
 
 def carried_blocks(carried: Sequence[ItemState]) -> list[dict[str, Any]]:
-    """The items earlier reviews left open: a line each (since when, what was found), and one checkbox
-    each for the first ten (Slack's limit for one element); the rest say how many more there are."""
+    """The items earlier reviews left open: a line each (since when, what was found) and a checkbox each
+    (at most MAX_CARRIED carry, Slack's limit for one element)."""
     if not carried:
         return []
     lines = [  # clipped so ten lines and the count of the rest fit one section
         f"• *{untrusted(clip(item.title, 100))}* _(open since {item.carried_since})_"
         + (f" — {untrusted(clip(item.summary, 120))}" if item.summary else "")
-        for item in carried[:MAX_CARRIED_LINES]
+        for item in carried[:MAX_CARRIED]
     ]
-    if len(carried) > MAX_CARRIED_LINES:
-        lines.append(f"… and {len(carried) - MAX_CARRIED_LINES} more")
-    options = [
-        _option(item.key, f"{item.title} ({item.carried_since})") for item in carried[:MAX_CARRIED_OPTIONS]
-    ]
+    options = [_option(item.key, f"{item.title} ({item.carried_since})") for item in carried[:MAX_CARRIED]]
     return [
         section("\n".join(["*↪️ Carried over*", *lines])),
         {"type": "actions", "block_id": CARRIED_BLOCK, "elements": [_checkboxes(options)]},

@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 REF_PREFIX = "review:"
 CARRIED_PREFIX = "c-"
 
+# Open items carried into the next review: at most one checkbox element's worth (Slack allows 10 options).
+MAX_CARRIED = 10
+
 
 @dataclass(frozen=True)
 class ItemState:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from bot.domain.delivery import Priority
 from bot.domain.digest_periods import DigestKind, Period, claim_key
 from bot.domain.digests import MonthlyDigest, WeeklyDigest, WeeklyReviews
 from bot.domain.review_ticks import (
+    MAX_CARRIED,
     ItemState,
     carried_key,
     read_review_ref,
@@ -31,11 +33,13 @@ from bot.domain.review_ticks import (
 )
 from bot.errors import NotFound
 from bot.services import jobs
+from bot.services.outbox import RetryLater
 from storage import review_items as store
-from storage.digests import DigestRun, get_run
+from storage.digests import POSTED, DigestRun, get_run
 from storage.review_items import ReviewItem
 
 log = logging.getLogger(__name__)
+POSTING_WAIT = timedelta(seconds=2)
 CARRIED_POSITION = 1000  # carried items follow the run's own, in the order they were carried
 
 
@@ -68,12 +72,17 @@ async def _carried_rows(
     deps: Deps, team: str, kind: str, period: str, *, before_day: str, into: str
 ) -> list[ReviewItem]:
     """The open items of the team's previous review of this kind (its own and those carried into it), as
-    rows of the run `into`: each keeps the period it was first open in and the item it came from."""
+    rows of the run `into`: each keeps the period it was first open in and the item it came from. At most
+    MAX_CARRIED carry (one checkbox element's worth, so each can be ticked and the review can be done), the
+    longest open first."""
     previous = await store.previous_run(deps.db, team=team, kind=kind, before_day=before_day)
     if previous is None:
         return []
     rows = []
-    for position, item in enumerate(await store.open_items(deps.db, previous.key), CARRIED_POSITION):
+    still_open = _oldest_of_each(await store.open_items(deps.db, previous.key))
+    if len(still_open) > MAX_CARRIED:
+        log.info("review items not carried", extra={"run": into, "dropped": len(still_open) - MAX_CARRIED})
+    for position, item in enumerate(still_open[:MAX_CARRIED], CARRIED_POSITION):
         since = item.carried_since or item.period
         origin_item = item.origin_item or item.item_key
         rows.append(
@@ -93,6 +102,16 @@ async def _carried_rows(
             )
         )
     return rows
+
+
+def _oldest_of_each(items: list[ReviewItem]) -> list[ReviewItem]:
+    """One row per checklist item, the longest open (an item open last week and carried from the week
+    before is one open item, since the earlier week), longest open first."""
+    ordered = sorted(items, key=lambda item: item.carried_since or item.period)  # stable: list order next
+    oldest: dict[str, ReviewItem] = {}
+    for item in ordered:
+        oldest.setdefault(item.origin_item or item.item_key, item)
+    return list(oldest.values())
 
 
 async def would_carry(deps: Deps, team: Team, period: Period) -> list[ItemState]:
@@ -127,11 +146,18 @@ def _state(item: ReviewItem, ticket: int | None) -> ItemState:
 
 
 async def tick(
-    deps: Deps, *, channel_id: str, ts: str, changes: Mapping[str, bool], user_id: str, name: str
+    deps: Deps,
+    *,
+    channel_id: str,
+    ts: str,
+    changes: Mapping[str, bool],
+    user_id: str,
+    name: str,
+    run_key: str | None = None,
 ) -> None:
     """Store the ticks one click made and re-render the message; the first time every item is ticked,
     queue "Review done" (the run's row is locked, so concurrent last ticks still see each other)."""
-    run = await _run_at(deps, channel_id=channel_id, ts=ts)
+    run = await _run_at(deps, channel_id=channel_id, ts=ts, run_key=run_key)
     if not changes:
         return
     now = deps.clock()
@@ -152,9 +178,11 @@ async def tick(
     log.info("review ticked", extra={"key": run.key, "changes": len(changes)})
 
 
-async def assign(deps: Deps, *, channel_id: str, ts: str, item_key: str, owner: str | None) -> None:
+async def assign(
+    deps: Deps, *, channel_id: str, ts: str, item_key: str, owner: str | None, run_key: str | None = None
+) -> None:
     """Store the owner chosen for a planning item and re-render the message."""
-    run = await _run_at(deps, channel_id=channel_id, ts=ts)
+    run = await _run_at(deps, channel_id=channel_id, ts=ts, run_key=run_key)
     async with deps.db.transaction() as session:
         await store.set_owner(session, run.key, item_key, owner)
         await _queue_refresh(deps, session, run)
@@ -172,10 +200,26 @@ async def ticket_opened(deps: Deps, session: AsyncSession, source_ref: str | Non
         await _queue_refresh(deps, session, run)
 
 
-async def _run_at(deps: Deps, *, channel_id: str, ts: str) -> DigestRun:
+async def _run_at(deps: Deps, *, channel_id: str, ts: str, run_key: str | None) -> DigestRun:
+    """The run posted as this message; or, in the moment between posting it and storing its ts, the run its
+    header names (a click then is not lost; the re-render waits for the ts)."""
     run = await store.run_of_message(deps.db, channel_id=channel_id, ts=ts)
+    if run is None and run_key is not None:
+        found = await get_run(deps.db, run_key)
+        run = found if found is not None and found.ts is None else None
     if run is None:
         raise NotFound("This message is not a review opsbot keeps a checklist for.")
+    return run
+
+
+async def _posted_run(deps: Deps, key: str) -> DigestRun | None:
+    """The run when its message is stored; while it is still being posted, a re-render or "Review done"
+    waits for it (a click can come between the post and the stored ts)."""
+    run = await get_run(deps.db, key)
+    if run is not None and (run.ts is None or run.channel_id is None):
+        if run.status != POSTED:
+            raise RetryLater(POSTING_WAIT, "the review is still being posted")
+        return None
     return run
 
 
@@ -198,7 +242,7 @@ async def _queue_refresh(deps: Deps, session: AsyncSession, run: DigestRun) -> N
 
 async def refresh(deps: Deps, key: str) -> None:
     """The outbox job: the message again, from its stored payload and the items' states now."""
-    run = await get_run(deps.db, key)
+    run = await _posted_run(deps, key)
     if run is None or run.ts is None or run.channel_id is None or run.payload is None:
         return
     zone = deps.settings.team_of(run.team).timezone
@@ -208,7 +252,7 @@ async def refresh(deps: Deps, key: str) -> None:
 
 async def post_done(deps: Deps, key: str, *, retried: bool = False) -> None:
     """The outbox job: "Review done" in the review's thread, with who took part and how long it took."""
-    run = await get_run(deps.db, key)
+    run = await _posted_run(deps, key)
     if run is None or run.ts is None or run.channel_id is None:
         return
     done = review_done(await states(deps, key))

@@ -10,15 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from bot.deps import Deps
 from bot.domain.digest_periods import DigestKind, period_containing
 from bot.domain.review_checklist import WEEKLY_ITEMS
+from bot.errors import NotFound
 from bot.services import digest_runs, review_checklist
+from bot.services.outbox import RetryLater
 from storage import review_items
-from storage.digests import get_run
+from storage.digests import CLAIMED, POSTED, DigestRun, get_run
 from storage.outbox import OutboxJob
 
 pytestmark = pytest.mark.own_clock
@@ -106,3 +108,51 @@ async def test_ticks_carry_and_done(deps_at: Callable[[datetime], Deps], sandbox
     november = period_containing(DigestKind.MONTHLY, MONDAY.date(), "UTC")
     tally = await review_checklist.weekly_reviews(deps, digest_runs.team(deps, None), november)
     assert (tally.posted, tally.done, tally.tickets) == (3, 1, 0)  # weeks 46, 47 and 48
+
+
+async def test_a_click_while_the_review_is_being_posted_is_kept_and_shown_once_it_is(
+    deps_at: Callable[[datetime], Deps], sandbox: Any
+) -> None:
+    deps = deps_at(MONDAY)
+    key, channel, ts = await posted(deps)
+    await _set_posted(deps, key, ts=None, status=CLAIMED)  # as between the post and storing its ts
+    first = WEEKLY_ITEMS[0].key
+    with pytest.raises(NotFound):  # no header naming a run: not a review
+        await review_checklist.tick(
+            deps, channel_id=channel, ts=ts, changes={first: True}, user_id="U1", name="ann"
+        )
+    await review_checklist.tick(
+        deps, channel_id=channel, ts=ts, run_key=key, changes={first: True}, user_id="U1", name="ann"
+    )
+    assert [s.key for s in await review_checklist.states(deps, key) if s.ticked] == [first]
+    with pytest.raises(RetryLater):  # the re-render waits for the message's ts
+        await review_checklist.refresh(deps, key)
+    await _set_posted(deps, key, ts=ts, status=POSTED)
+    await review_checklist.refresh(deps, key)
+    row = next(
+        b
+        for b in sandbox.workspace.message(channel, ts).blocks
+        if b.get("block_id") == f"review-item:{first}"
+    )
+    assert row["elements"][0].get("initial_options"), "the tick is shown once the ts is known"
+
+
+async def _set_posted(deps: Deps, key: str, *, ts: str | None, status: str) -> None:
+    async with deps.db.transaction() as session:
+        await session.execute(update(DigestRun).where(col(DigestRun.key) == key).values(ts=ts, status=status))
+
+
+async def test_an_untouched_checklist_carries_ten_items_the_longest_open_first(
+    deps_at: Callable[[datetime], Deps], sandbox: Any
+) -> None:
+    await posted(deps_at(MONDAY))  # week 46: nothing ticked
+    second = deps_at(MONDAY + timedelta(days=7))
+    week47, _, _ = await posted(second)  # carries ten of week 46's twelve; its own twelve stay open too
+    third = deps_at(MONDAY + timedelta(days=14))
+    week48, _, _ = await posted(third)
+    carried = [s for s in await review_checklist.states(third, week48) if s.carried_since]
+    assert len([s for s in await review_checklist.states(second, week47) if s.carried_since]) == 10
+    assert len(carried) == 10  # one element's worth, each tickable, so the review can be done
+    # an item open in week 46 and again in week 47 carries once, since week 46
+    assert [s.carried_since for s in carried] == ["2026-W46"] * 10
+    assert len({s.key.removeprefix("c-2026-W46-") for s in carried}) == 10
