@@ -25,7 +25,8 @@ class ItemSpec:
 @dataclass(frozen=True)
 class Finding:
     """What a source found for one item: mrkdwn lines (outside text already escaped), `has_data` False for
-    the "no source" line, and `summary`, the one line kept when the item is carried into a later review."""
+    the "no source" line, and `summary`, the one line kept when the item is carried into a later review
+    (plain text: escaped where it is shown)."""
 
     lines: tuple[str, ...]
     has_data: bool = True

@@ -68,7 +68,6 @@ async def _ask(source: MetricSource, query: SourceQuery, period: Period) -> Answ
 
 
 def _escaped(finding: Finding) -> Finding:
-    """The finding with its outside text (label values, Prometheus's messages) escaped for Slack."""
-    return replace(
-        finding, lines=tuple(untrusted(line) for line in finding.lines), summary=untrusted(finding.summary)
-    )
+    """The finding with its outside text (label values, Prometheus's messages) escaped for Slack (the
+    summary is plain text, escaped where it is shown)."""
+    return replace(finding, lines=tuple(untrusted(line) for line in finding.lines))

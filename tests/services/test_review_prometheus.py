@@ -113,7 +113,7 @@ async def test_without_prometheus_nothing_is_answered_and_the_items_say_how_to_a
     deps = make_deps(None, SOURCES)
     text = render_text(await digests.build_weekly(deps, digest_runs.team(deps, None), WEEK))
     errors = text.split("[ ] Error logs from the past week")[1].split("[ ]")[0]
-    assert "No source configured — add `digests.sources.error_logs" in errors
+    assert "No source configured — add digests.sources.error_logs (a PromQL query" in errors
 
 
 async def test_several_series_are_listed_largest_first_with_hostile_labels_escaped(
