@@ -123,6 +123,7 @@ def _plain(line: str) -> str:
     spans = re.findall(r"`([^`]*)`", line)
     masked = re.sub(r"`[^`]*`", "\x00", line)
     plain = re.sub(r"(?<!\w)[*_](.+?)[*_](?!\w)", r"\1", masked)
+    plain = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", plain)  # a date Slack localises: its fallback
     for span in spans:
         plain = plain.replace("\x00", span, 1)
     return unescape_slack(plain)

@@ -155,3 +155,9 @@ def test_an_italic_line_holding_code_prints_plain() -> None:
     assert "No index — set digests.dependencies.index_url or PIP_INDEX_URL.\n" in render_text(
         replace(digest, checklist=(*WEEKLY_ITEMS, ItemSpec("dependency_updates", "Deps", "x")))
     )
+
+
+def test_a_date_slack_localises_prints_its_fallback() -> None:
+    line = "done <!date^1794558600^{date_short_pretty} {time}|2026-11-13 08:30 UTC> by <@U1>"
+    digest = replace(weekly(0), findings={"error_logs": Finding((line,))})
+    assert "done 2026-11-13 08:30 UTC by <@U1>\n" in render_text(digest)
