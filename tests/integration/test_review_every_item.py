@@ -1,5 +1,5 @@
-"""Issue #20's "Done means": with the sandbox's sample history (opsbot's own records and its #user-feedback and
-#support channels), a real Prometheus holding the configured series and a package index on loopback,
+"""Issue #20's "Done means": with the sandbox's sample history (opsbot's own records and its #user-feedback
+and #support channels), a real Prometheus holding the configured series and a package index on loopback,
 `opsbot digest weekly --dry-run` and `monthly --dry-run` print every item of both checklists with numbers;
 none reads "no source configured"."""
 
