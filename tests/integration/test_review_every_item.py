@@ -20,10 +20,7 @@ from bot.domain.review_checklist import MONTHLY_ITEMS, WEEKLY_ITEMS
 from bot.services.sample_history import seed_once
 from sandbox.sample_channels import FEEDBACK_CHANNEL, SUPPORT_CHANNEL, seed_review_channels
 from storage.migrate import upgrade
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
-from tests.integration.test_capacity_prometheus import opsbot_command
-from tests.integration.test_review_sources_prometheus import SOURCES, autumn, section
-from tests.support.prom import running_prometheus
+from tests.integration.test_review_sources_prometheus import SOURCES, dry_runs, section
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -83,22 +80,10 @@ async def test_every_item_of_both_checklists_shows_numbers(
     await asyncio.to_thread(upgrade, sqlite_url)
     assert await seed_once(make_settings(), now=NOW) is not None
     seed_review_channels(sandbox.workspace, now=NOW.timestamp())
-    config = str(tmp_path / "opsbot.yml")  # make_settings wrote it
-    async with running_prometheus(tmp_path, history=autumn()) as prom:
-        environ = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": sandbox.api_url,
-            "OPSBOT_DATABASE_URL": sqlite_url,
-            "OPSBOT_CONFIG": config,
-            "PROMETHEUS_URL": prom.url,
-        }
-        code, weekly = await opsbot_command(["digest", "weekly", "--for", "2026-11-11", "--dry-run"], environ)
-        assert code == 0, weekly
-        code, monthly = await opsbot_command(
-            ["digest", "monthly", "--for", "2026-10-15", "--dry-run"], environ
-        )
-        assert code == 0, monthly
+    config = tmp_path / "opsbot.yml"  # make_settings wrote it
+    weekly, monthly = await dry_runs(
+        tmp_path, sandbox_api=sandbox.api_url, database=sqlite_url, config=config
+    )
     for out, items in ((weekly, WEEKLY_ITEMS), (monthly, MONTHLY_ITEMS)):
         assert "No source configured" not in out and "⚠️" not in out, out
         for spec in items:

@@ -116,6 +116,27 @@ def weekly_edges(before: float, now: float) -> list[tuple[datetime, float]]:
     return [(datetime(2026, 11, 9, tzinfo=UTC), before), (datetime(2026, 11, 16, tzinfo=UTC), now)]
 
 
+async def dry_runs(tmp_path: Path, *, sandbox_api: str, database: str, config: Path) -> tuple[str, str]:
+    """`opsbot digest weekly --dry-run` for week 46 and `monthly --dry-run` for October, against a real
+    Prometheus holding autumn()'s series; the two texts."""
+    async with running_prometheus(tmp_path, history=autumn()) as prom:
+        environ = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": sandbox_api,
+            "OPSBOT_DATABASE_URL": database,
+            "OPSBOT_CONFIG": str(config),
+            "PROMETHEUS_URL": prom.url,
+        }
+        code, weekly = await opsbot_command(["digest", "weekly", "--for", "2026-11-11", "--dry-run"], environ)
+        assert code == 0, weekly
+        code, monthly = await opsbot_command(
+            ["digest", "monthly", "--for", "2026-10-15", "--dry-run"], environ
+        )
+        assert code == 0, monthly
+    return weekly, monthly
+
+
 def section(out: str, title: str) -> str:
     """The lines of one checklist item in `opsbot digest --dry-run`'s text."""
     underlined = f"[ ] {title}\n{'-' * len(f'[ ] {title}')}\n"
@@ -128,21 +149,9 @@ async def test_each_prometheus_item_of_both_reviews_shows_its_numbers(
     config = tmp_path / "opsbot.yml"
     setup = {"host_checks": {"enabled": False}, "alerts": {"escalation": []}, "kpis": []}
     config.write_text(yaml.safe_dump({**setup, "digests": {"sources": SOURCES}}))
-    async with running_prometheus(tmp_path, history=autumn()) as prom:
-        environ = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": sandbox.api_url,
-            "OPSBOT_DATABASE_URL": sqlite_url,
-            "OPSBOT_CONFIG": str(config),
-            "PROMETHEUS_URL": prom.url,
-        }
-        code, weekly = await opsbot_command(["digest", "weekly", "--for", "2026-11-11", "--dry-run"], environ)
-        assert code == 0, weekly
-        code, monthly = await opsbot_command(
-            ["digest", "monthly", "--for", "2026-10-15", "--dry-run"], environ
-        )
-        assert code == 0, monthly
+    weekly, monthly = await dry_runs(
+        tmp_path, sandbox_api=sandbox.api_url, database=sqlite_url, config=config
+    )
     assert "⚠️" not in weekly + monthly, weekly + monthly
     # week 46 (7 days of each rate) against the week before
     assert section(weekly, "Error logs from the past week").splitlines() == [
