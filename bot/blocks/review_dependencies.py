@@ -8,8 +8,8 @@ from bot.domain.dependencies import DependencyReport, Lag, Outdated, ranked
 MAX_LISTED = 8
 MAX_PROBLEMS = 5
 NO_INDEX = (
-    "_No package index configured — set `digests.dependencies.index_url` (a PEP 691 simple index, as pip "
-    "reads it) or the PIP_INDEX_URL environment variable._"
+    "No package index configured — set `digests.dependencies.index_url` (a PEP 691 simple index, as pip "
+    "reads it) or the PIP_INDEX_URL environment variable."
 )
 
 
