@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from bot.config.alerting import RouteConfig
 from bot.config.base import ChannelsConfig, Section, TeamConfig
 from bot.domain.degradations import DEGRADATION_WORDS
-from bot.domain.review_checklist import own_item_key
+from bot.domain.review_checklist import OWN_KEY_CHARS, own_item_key
 from bot.domain.review_sources import SOURCE_NAMES
 
 
@@ -110,7 +110,37 @@ WEEKLY_AT: dict[str, str | int] = {"day_of_week": "mon", "hour": 9, "minute": 0}
 MONTHLY_AT: dict[str, str | int] = {"day": "1st mon", "hour": 9, "minute": 0}
 
 
-class DigestsConfig(Section):
+class ReviewListsConfig(Section):
+    """What a team's reviews read beyond opsbot's own records: the Slack channels of the weekly review's
+    "user feedback" (people's posts) and "support metrics" (requests) items (opsbot must be a member; unset,
+    the item says how to add one), and the team's own checklist items after the playbook's. In `teams:`,
+    what a team leaves out is the top-level `digests` setting."""
+
+    feedback_channel: str | None = None
+    support_channel: str | None = None
+    weekly_items: tuple[str, ...] | None = Field(default=None, max_length=MAX_OWN_ITEMS)
+    monthly_items: tuple[str, ...] | None = Field(default=None, max_length=MAX_OWN_ITEMS)
+
+    @field_validator("feedback_channel", "support_channel")
+    @classmethod
+    def _review_channel(cls, value: str | None) -> str | None:
+        return None if value is None else ChannelsConfig._slack_channel_name(value)
+
+    @field_validator("weekly_items", "monthly_items")
+    @classmethod
+    def _own_items(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        titles = tuple(" ".join(title.split()) for title in value)
+        if any(not 0 < len(title) <= OWN_ITEM_TITLE for title in titles):
+            raise ValueError(f"each item is a title of 1 to {OWN_ITEM_TITLE} characters")
+        keys = [own_item_key(title) for title in titles]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"two items have the same title (or the same first {OWN_KEY_CHARS} characters)")
+        return titles
+
+
+class DigestsConfig(ReviewListsConfig):
     """Weekly review, monthly deep dive and the daily info review (alerts.info_review): when (in each team's
     zone), for whom, catch-up after downtime."""
 
@@ -125,21 +155,9 @@ class DigestsConfig(Section):
     # Before `teams:` existed, digests had teams of their own; still read (the first is the default team).
     teams: tuple[DigestTeamConfig, ...] | None = None
     capacity: CapacityConfig = CapacityConfig()
-    # A team's own checklist items, after the playbook's (each one a checkbox in every review).
-    weekly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
-    monthly_items: tuple[str, ...] = Field(default=(), max_length=MAX_OWN_ITEMS)
     # Words that make an incident (its title, or the alert it was declared from) a performance degradation.
     degradation_match: tuple[str, ...] = Field(default=DEGRADATION_WORDS, max_length=50)
     dependencies: DependenciesConfig = DependenciesConfig()
-    # Slack channels the weekly review reads (opsbot must be a member): people's posts in the first are its
-    # "user feedback" item, requests in the second its "support metrics"; unset, the item says how to add it.
-    feedback_channel: str | None = None
-    support_channel: str | None = None
-
-    @field_validator("feedback_channel", "support_channel")
-    @classmethod
-    def _review_channel(cls, value: str | None) -> str | None:
-        return None if value is None else ChannelsConfig._slack_channel_name(value)
 
     # The checklist's Prometheus queries by source name (error_logs, ai_api_cost …); see SOURCE_NAMES.
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
@@ -152,17 +170,6 @@ class DigestsConfig(Section):
         if unknown:
             raise ValueError(f"unknown source {', '.join(unknown)}; known: {', '.join(SOURCE_NAMES)}")
         return value
-
-    @field_validator("weekly_items", "monthly_items")
-    @classmethod
-    def _own_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        titles = tuple(" ".join(title.split()) for title in value)
-        if any(not 0 < len(title) <= OWN_ITEM_TITLE for title in titles):
-            raise ValueError(f"each item is a title of 1 to {OWN_ITEM_TITLE} characters")
-        keys = [own_item_key(title) for title in titles]
-        if len(set(keys)) != len(keys):
-            raise ValueError("two items have the same title")
-        return titles
 
     def schedule(self, kind: Literal["weekly", "monthly"]) -> dict[str, str | int]:
         """APScheduler CronTrigger fields for `weekly` or `monthly` (a raw `cron` mapping replaces them)."""

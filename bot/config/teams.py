@@ -5,7 +5,7 @@ default team's (the one an alert no team matches belongs to): a single-team file
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -15,7 +15,7 @@ from bot.config.alerting import (
     RotationConfig,
 )
 from bot.config.base import ChannelsConfig, Section, TeamConfig
-from bot.config.digests import DigestsConfig, DigestTeamConfig, TeamEntry
+from bot.config.digests import DigestsConfig, DigestTeamConfig, ReviewListsConfig, TeamEntry
 from bot.config.incidents import IncidentPermissionsConfig
 from bot.config.services import KpiConfig, MetricsPermissionsConfig, TicketPermissionsConfig
 
@@ -48,9 +48,10 @@ class TeamPermissionsConfig(Section):
     tickets: TicketPermissionsConfig | None = None
 
 
-class TeamDigestsConfig(Section):
-    """When a team's weekly review, monthly deep dive and daily info review go out (in its time zone); left
-    out, the top-level `digests` schedule and `alerts.info_review.at`."""
+class TeamDigestsConfig(ReviewListsConfig):
+    """When a team's weekly review, monthly deep dive and daily info review go out (in its time zone), and
+    what its reviews read (feedback and support channels, own items); left out, the top-level `digests`
+    settings and `alerts.info_review.at`."""
 
     weekly: dict[str, str | int] | None = None
     monthly: dict[str, str | int] | None = None
@@ -93,6 +94,7 @@ class Team:
     is_default: bool
     pagerduty_routing_key_env: str | None = None
     matchers: tuple[Matcher, ...] = field(default=(), compare=False, repr=False)  # `match`, parsed
+    review: ReviewSetup = field(default_factory=lambda: ReviewSetup())
 
     def permission_key(self, section: str, right: str) -> str:
         """Where the team's permission list `right` of `section` (alerts, incidents, tickets) lives in the
@@ -104,6 +106,32 @@ class Team:
     def digest_schedule(self, kind: str) -> dict[str, str | int]:
         """APScheduler CronTrigger fields of the team's `weekly` or `monthly` digest."""
         return dict(self.weekly if kind == "weekly" else self.monthly)
+
+
+@dataclass(frozen=True)
+class ReviewSetup:
+    """What a team's reviews read beyond opsbot's records, resolved (its own settings, else the top level's):
+    its feedback and support channels (None: the item says how to add one) and its own checklist items."""
+
+    feedback_channel: str | None = None
+    support_channel: str | None = None
+    weekly_items: tuple[str, ...] = ()
+    monthly_items: tuple[str, ...] = ()
+
+    def own_items(self, kind: str) -> tuple[str, ...]:
+        """The team's own items of its `weekly` or `monthly` review."""
+        return self.weekly_items if kind == "weekly" else self.monthly_items
+
+
+def _review(top: ReviewListsConfig, own: ReviewListsConfig | None = None) -> ReviewSetup:
+    def chosen(name: str) -> Any:
+        value = None if own is None else getattr(own, name)
+        return getattr(top, name) if value is None else value
+
+    return ReviewSetup(
+        chosen("feedback_channel"), chosen("support_channel"),
+        chosen("weekly_items") or (), chosen("monthly_items") or (),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -186,6 +214,7 @@ def _default_team(top: TopLevel, legacy: DigestTeamConfig | None) -> Team:
         monthly=top.digests.schedule("monthly"),
         info_review_at=legacy.info_review_at if legacy else None,
         is_default=True,
+        review=_review(top.digests),
     )
 
 
@@ -221,6 +250,7 @@ def _team(top: TopLevel, spec: TeamSpec) -> Team:
         is_default=False,
         pagerduty_routing_key_env=spec.pagerduty_routing_key_env,
         matchers=_parsed(spec.match),
+        review=_review(top.digests, spec.digests),
     )
 
 

@@ -161,9 +161,12 @@ def catalog(kind: DigestKind) -> tuple[ItemSpec, ...]:
     return WEEKLY_ITEMS if kind is DigestKind.WEEKLY else MONTHLY_ITEMS
 
 
+OWN_KEY_CHARS = 40  # of an own item's title in its key (the key is stored and is a block_id)
+
+
 def own_item_key(title: str) -> str:
     """The stable key of a team's own item (config `digests.weekly_items`): `own-` and a slug of its title."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40]
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:OWN_KEY_CHARS]
     return f"own-{slug or 'item'}"
 
 

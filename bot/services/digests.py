@@ -115,7 +115,7 @@ async def build_weekly(deps: Deps, team: Team, period: Period) -> WeeklyDigest:
         per_day=firings.result().buckets,
         kpi_source=kpis.result()[1],
         reviews=reviews.result(),
-        checklist=review_findings.specs(deps, period),
+        checklist=review_findings.specs(team, period),
         findings=checked.result(),
     )
 
@@ -158,7 +158,7 @@ async def build_monthly(deps: Deps, team: Team, period: Period) -> MonthlyDigest
         generated_at=deps.clock(),
         kpi_source=source,
         reviews=reviews.result(),
-        checklist=review_findings.specs(deps, period),
+        checklist=review_findings.specs(team, period),
         findings=checked.result(),
         weekly_reviews=weekly.result(),
     )

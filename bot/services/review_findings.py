@@ -29,17 +29,15 @@ SOURCES: dict[str, tuple[Source, tuple[str, ...]]] = {
 }
 
 
-def specs(deps: Deps, period: Period) -> tuple[ItemSpec, ...]:
-    """The items of the period's review: the playbook's and the configured own items."""
-    config = deps.settings.file.digests
-    own = config.weekly_items if period.kind.value == "weekly" else config.monthly_items
-    return checklist(period.kind, own)
+def specs(team: Team, period: Period) -> tuple[ItemSpec, ...]:
+    """The items of the team's review of the period: the playbook's, then the team's own."""
+    return checklist(period.kind, team.review.own_items(period.kind.value))
 
 
 async def findings(deps: Deps, team: Team, period: Period) -> dict[str, Finding]:
     """A finding for every item of the period's review."""
     answers = await asyncio.gather(*(_ask(name, deps, team, period) for name in SOURCES))
-    return completed(combined(answers), specs(deps, period))
+    return completed(combined(answers), specs(team, period))
 
 
 async def _ask(name: str, deps: Deps, team: Team, period: Period) -> Mapping[str, Finding]:

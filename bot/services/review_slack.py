@@ -1,5 +1,5 @@
-"""Review checklist findings from Slack itself: user feedback (the messages of `digests.feedback_channel`)
-and support metrics (the requests of `digests.support_channel`), each period against the one before.
+"""Review checklist findings from Slack itself: user feedback (the messages of the team's feedback channel)
+and support metrics (the requests of its support channel), each period against the one before.
 
 Reads are bounded (pages of history, threads for the time to first reply, calls in flight), so a busy
 channel costs a few seconds, not the digest's time-out. A channel opsbot cannot read (not invited, gone, a
@@ -62,10 +62,10 @@ Reader = Callable[[Deps, Period, ReviewChannel], Awaitable[Finding]]
 
 async def findings(deps: Deps, team: Team, period: Period) -> Mapping[str, Finding]:
     """A finding for each item of the period's list whose channel is configured."""
-    config = deps.settings.file.digests
+    review, where = team.review, "digests" if team.is_default else f"teams.{team.handle}.digests"
     configured: dict[str, tuple[str, str | None, Reader]] = {
-        "user_feedback": ("digests.feedback_channel", config.feedback_channel, _feedback),
-        "support_metrics": ("digests.support_channel", config.support_channel, _support),
+        "user_feedback": (f"{where}.feedback_channel", review.feedback_channel, _feedback),
+        "support_metrics": (f"{where}.support_channel", review.support_channel, _support),
     }
     asked = {spec.key for spec in catalog(period.kind)}
     chosen = [

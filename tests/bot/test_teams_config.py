@@ -99,3 +99,31 @@ def test_bad_teams_are_refused_with_the_reason(tmp_path: Path, text: str, messag
     with pytest.raises(ConfigError) as raised:
         settings_from(tmp_path, text)
     assert message in str(raised.value)
+
+
+def test_a_team_s_reviews_read_its_own_channels_and_items_else_the_top_level_s(tmp_path: Path) -> None:
+    settings = settings_from(
+        tmp_path,
+        """
+digests: {feedback_channel: feedback, support_channel: "#support", weekly_items: [Check the handbook]}
+teams:
+  - name: payments
+    match: ["team=payments"]
+    digests: {feedback_channel: payments-feedback, weekly_items: [], monthly_items: [Review PSP fees]}
+  - name: search
+    match: ["team=search"]
+""",
+    )
+    default, payments, search = settings.teams  # type: ignore[attr-defined]
+    assert (default.review.feedback_channel, default.review.support_channel) == ("feedback", "support")
+    assert (
+        default.review.own_items("weekly") == ("Check the handbook",) and default.review.monthly_items == ()
+    )
+    assert (payments.review.feedback_channel, payments.review.support_channel) == (
+        "payments-feedback",
+        "support",
+    )
+    assert payments.review.own_items("weekly") == () and payments.review.own_items("monthly") == (
+        "Review PSP fees",
+    )
+    assert search.review == default.review
