@@ -213,3 +213,27 @@ async def test_open_ticket_on_an_item_prefills_the_form_and_the_item_shows_the_t
         assert option["description"]["text"] == "🎫 TKT-1"
         assert validate_blocks(review.blocks) == []
         await slack.close()
+
+
+async def test_two_replicas_with_slack_failing_show_every_tick_and_say_review_done_once(
+    sandbox: Any, make_settings: Callable[..., Settings]
+) -> None:
+    """A bad day: two replicas on one database take the clicks while chat.update fails (500s, then a rate
+    limit); every tick is kept, the message ends up showing all of them, and "Review done" is said once."""
+    ws = sandbox.workspace
+    async with served(make_settings, MONDAY) as first, served(make_settings, MONDAY) as second:
+        review = await post_review(sandbox, first, DigestKind.WEEKLY, "Weekly review · ops · week 46")
+        ws.inject_faults(3, kind="500", methods={"chat.update"})
+        ws.inject_faults(1, kind="429", methods={"chat.update"})
+        slacks = (player(sandbox, first), player(sandbox, second))
+        for n, spec in enumerate(WEEKLY_ITEMS):
+            await tick(slacks[n % 2], review, spec.key, "alice" if n % 2 else "bob")
+        review = await shows(sandbox, review, f"✅ {ITEMS} of {ITEMS} ticked")
+        done = await ws.wait_for_message(CHANNEL, contains="✅ Review done", timeout=30)
+        assert done.thread_ts == review.ts
+        assert [m for m in ws.thread(CHANNEL, review.ts) if "Review done" in ws.message_text(m)] == [done]
+        assert all(ticked(review, f"review-item:{spec.key}") for spec in WEEKLY_ITEMS)
+        failed = [c.status for c in ws.calls if c.method == "chat.update" and c.status != 200]
+        assert {500, 429} <= set(failed), failed  # the faults were met, and retried past
+        for slack in slacks:
+            await slack.close()

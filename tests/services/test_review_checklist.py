@@ -156,3 +156,24 @@ async def test_an_untouched_checklist_carries_ten_items_the_longest_open_first(
     # an item open in week 46 and again in week 47 carries once, since week 46
     assert [s.carried_since for s in carried] == ["2026-W46"] * 10
     assert len({s.key.removeprefix("c-2026-W46-") for s in carried}) == 10
+
+
+async def test_a_crafted_click_changes_nothing_but_real_items(
+    deps_at: Callable[[datetime], Deps], sandbox: Any
+) -> None:
+    deps = deps_at(MONDAY)
+    key, channel, ts = await posted(deps)
+    first = WEEKLY_ITEMS[0].key
+    forged = {"no-such-item": True, "c-2026-W01-<!channel>": True, first: True}
+    await review_checklist.tick(deps, channel_id=channel, ts=ts, changes=forged, user_id="U1", name="<!here>")
+    assert [s.key for s in await review_checklist.states(deps, key) if s.ticked] == [first]
+    with pytest.raises(NotFound):  # a header naming a run that is not being posted is not believed
+        await review_checklist.tick(
+            deps,
+            channel_id=channel,
+            ts="1.000001",
+            run_key=key,
+            changes={first: False},
+            user_id="U1",
+            name="x",
+        )
